@@ -1,0 +1,110 @@
+//! Building rules by name, with one serde configuration for all of them.
+
+use super::{
+    AbrRule, bba::Bba, bola::Bola, default::DefaultRule, dynamic::Dynamic, dynamic::DynamicDash,
+    mpc::RobustMpc, throughput::ThroughputRule,
+};
+use crate::ladder::Ladder;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Every rule name [`build_rule`] accepts, in the order the CLI lists them.
+pub const RULE_NAMES: &[&str] = &[
+    "default",
+    "throughput",
+    "bola",
+    "bolae",
+    "dynamic",
+    "dynamicdash",
+    "bba",
+    "robustmpc",
+];
+
+/// Errors building a rule.
+#[derive(Debug, Error, PartialEq)]
+pub enum AbrError {
+    /// No rule has that name.
+    #[error("unknown ABR rule {name:?} (known: {known})")]
+    UnknownRule {
+        /// The name asked for.
+        name: String,
+        /// The accepted names, comma-separated.
+        known: String,
+    },
+}
+
+/// Parameters of every rule. Defaults are those of the reference implementations
+/// (Sabre for throughput/BOLA/Dynamic, Pensieve for BBA/RobustMPC) unless noted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AbrConfig {
+    /// Forward buffer capacity in seconds (Sabre `-b`; default 25).
+    pub buffer_max_s: f64,
+    /// BOLA's rebuffer-avoidance weight `gp` (default 5, Sabre's).
+    pub bola_gp: f64,
+    /// BOLA: delay downloads instead of oscillating (Sabre `-ao`; default false).
+    pub bola_oscillation_delay: bool,
+    /// BOLA: basic variant without the startup buffer ramp (Sabre `-ab`; default false).
+    pub bola_basic: bool,
+    /// BOLA-E: apply the insufficient-buffer rule (Sabre's `-noibr` turns it off; default true).
+    pub bolae_insufficient_buffer_rule: bool,
+    /// Throughput rule: fraction of the estimate considered usable (default 0.9).
+    pub throughput_safety: f64,
+    /// Abandon a slow fetch for a lower rung (default true, Sabre's default).
+    pub abandon: bool,
+    /// BBA reservoir in seconds (default 5, Pensieve's `bb.py`).
+    pub bba_reservoir_s: f64,
+    /// BBA cushion in seconds (default 10, Pensieve's `bb.py`).
+    pub bba_cushion_s: f64,
+    /// RobustMPC look-ahead in segments (default 5).
+    pub mpc_horizon: usize,
+    /// RobustMPC rebuffer penalty per second (default 4.3).
+    pub mpc_rebuffer_penalty: f64,
+    /// RobustMPC smoothness penalty per Mbit/s of change (default 1).
+    pub mpc_smooth_penalty: f64,
+}
+
+impl Default for AbrConfig {
+    fn default() -> Self {
+        Self {
+            buffer_max_s: 25.0,
+            bola_gp: 5.0,
+            bola_oscillation_delay: false,
+            bola_basic: false,
+            bolae_insufficient_buffer_rule: true,
+            throughput_safety: 0.9,
+            abandon: true,
+            bba_reservoir_s: 5.0,
+            bba_cushion_s: 10.0,
+            mpc_horizon: 5,
+            mpc_rebuffer_penalty: 4.3,
+            mpc_smooth_penalty: 1.0,
+        }
+    }
+}
+
+/// Builds the rule called `name` (case-insensitive; `-`/`_` ignored) for `ladder`.
+pub fn build_rule(
+    name: &str,
+    config: &AbrConfig,
+    ladder: &Ladder,
+) -> Result<Box<dyn AbrRule>, AbrError> {
+    let key: String =
+        name.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect();
+    Ok(match key.as_str() {
+        "default" | "streamsteer" => Box::new(DefaultRule::new(config, ladder)),
+        "throughput" => Box::new(ThroughputRule::new(config, ladder)),
+        "bola" => Box::new(Bola::new(config, ladder, false)),
+        "bolae" => Box::new(Bola::new(config, ladder, true)),
+        "dynamic" => Box::new(Dynamic::new(config, ladder)),
+        "dynamicdash" => Box::new(DynamicDash::new(config, ladder)),
+        "bba" | "bb" => Box::new(Bba::new(config, ladder)),
+        "robustmpc" | "mpc" => Box::new(RobustMpc::new(config, ladder)),
+        _ => {
+            return Err(AbrError::UnknownRule {
+                name: name.to_string(),
+                known: RULE_NAMES.join(", "),
+            });
+        }
+    })
+}

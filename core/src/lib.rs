@@ -1,0 +1,28 @@
+//! # streamsteer — the sans-IO adaptive-streaming engine
+//!
+//! This crate is the deterministic core shared by every streamsteer driver (native,
+//! mobile, web and the trace-driven simulator). It performs no I/O, reads no clock,
+//! spawns nothing and draws no unseeded randomness: callers feed it events (time,
+//! fetch progress, manifests) and carry out the actions it returns.
+//!
+//! Modules, one concern each:
+//! - [`manifest`]: one presentation model built from HLS and DASH manifests;
+//! - [`ladder`]: the encoding ladder the ABR rules decide over;
+//! - [`abr`]: throughput/latency estimators and bitrate rules behind one trait;
+//! - [`buffer`]: startup, forward/back targets, stall and resume thresholds;
+//! - [`steering`]: HLS and DASH content steering and per-pathway health;
+//! - [`session`]: the event-in, action-out state machine tying it all together;
+//! - [`qoe`]: the event log and the QoE report.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod abr;
+pub mod buffer;
+pub mod ladder;
+pub mod manifest;
+pub mod qoe;
+pub mod session;
+pub mod steering;
+pub mod time;
+
+pub use ladder::{Ladder, LadderError};

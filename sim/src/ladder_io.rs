@@ -1,0 +1,205 @@
+//! Loading encoding ladders: Sabre movie JSON, Pensieve `video_size_N` folders, and
+//! HLS/DASH manifests.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use streamsteer::{Ladder, LadderError};
+use thiserror::Error;
+
+/// Errors loading a ladder.
+#[derive(Debug, Error)]
+pub enum LadderLoadError {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// Path that failed.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// A Sabre movie or Pensieve `ladder.json` is malformed.
+    #[error("{path}: {source}")]
+    Json {
+        /// Path that failed.
+        path: PathBuf,
+        /// Underlying error.
+        source: serde_json::Error,
+    },
+    /// A `video_size_N` file has a bad line.
+    #[error("{path}: line {line}: expected a segment size in bytes, got {text:?}")]
+    SizeLine {
+        /// File.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// Offending text.
+        text: String,
+    },
+    /// The folder has no `video_size_0`.
+    #[error("{0}: no video_size_0 … video_size_N files (Pensieve ladder folder)")]
+    NoSizeFiles(PathBuf),
+    /// A manifest could not be turned into a ladder.
+    #[error("{path}: {message}")]
+    Manifest {
+        /// Manifest path.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The numbers do not form a valid ladder.
+    #[error("{path}: {source}")]
+    Invalid {
+        /// Path.
+        path: PathBuf,
+        /// Why.
+        source: LadderError,
+    },
+}
+
+/// A ladder and what it was loaded from.
+#[derive(Debug, Clone)]
+pub struct LoadedLadder {
+    /// Display name (file or folder name).
+    pub name: String,
+    /// The ladder.
+    pub ladder: Ladder,
+}
+
+#[derive(Deserialize)]
+struct SabreMovie {
+    segment_duration_ms: f64,
+    bitrates_kbps: Vec<f64>,
+    segment_sizes_bits: Vec<Vec<f64>>,
+}
+
+#[derive(Deserialize)]
+struct PensieveLadderJson {
+    #[serde(default)]
+    segment_duration_s_nominal: Option<f64>,
+    levels: Vec<PensieveLevel>,
+}
+
+#[derive(Deserialize)]
+struct PensieveLevel {
+    bitrate_kbps: f64,
+}
+
+/// Pensieve's nominal chunk duration when a folder has no `ladder.json`.
+pub const PENSIEVE_CHUNK_S: f64 = 4.0;
+
+fn read(path: &Path) -> Result<String, LadderLoadError> {
+    std::fs::read_to_string(path).map_err(|source| LadderLoadError::Io { path: path.into(), source })
+}
+
+fn name_of(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+/// Parses a Sabre movie JSON document.
+pub fn parse_sabre_movie(path: &Path, text: &str) -> Result<Ladder, LadderLoadError> {
+    let movie: SabreMovie =
+        serde_json::from_str(text).map_err(|source| LadderLoadError::Json { path: path.into(), source })?;
+    Ladder::new(movie.bitrates_kbps, movie.segment_duration_ms / 1000.0, movie.segment_sizes_bits)
+        .map_err(|source| LadderLoadError::Invalid { path: path.into(), source })
+}
+
+/// Loads a Sabre movie JSON file.
+pub fn load_sabre_movie(path: &Path) -> Result<Ladder, LadderLoadError> {
+    parse_sabre_movie(path, &read(path)?)
+}
+
+/// Loads a Pensieve ladder folder: `video_size_0` … `video_size_N` (bytes per segment,
+/// one per line, rung 0 the lowest), with bitrates from `ladder.json` when present and
+/// otherwise the mean encoded rate rounded to 50 kbit/s, and 4 s segments.
+pub fn load_pensieve_folder(dir: &Path) -> Result<Ladder, LadderLoadError> {
+    let mut columns: Vec<Vec<f64>> = Vec::new();
+    for level in 0.. {
+        let path = dir.join(format!("video_size_{level}"));
+        if !path.exists() {
+            break;
+        }
+        let text = read(&path)?;
+        let mut sizes = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let t = line.trim();
+            if t.is_empty() {
+                continue;
+            }
+            let bytes: f64 = t.parse().ok().filter(|b: &f64| b.is_finite() && *b >= 0.0).ok_or_else(|| {
+                LadderLoadError::SizeLine { path: path.clone(), line: i + 1, text: t.to_string() }
+            })?;
+            sizes.push(bytes * 8.0);
+        }
+        columns.push(sizes);
+    }
+    if columns.is_empty() {
+        return Err(LadderLoadError::NoSizeFiles(dir.into()));
+    }
+    let segments = columns.iter().map(Vec::len).min().unwrap_or(0);
+    let meta_path = dir.join("ladder.json");
+    let (bitrates, duration) = if meta_path.exists() {
+        let meta: PensieveLadderJson = serde_json::from_str(&read(&meta_path)?)
+            .map_err(|source| LadderLoadError::Json { path: meta_path.clone(), source })?;
+        (
+            meta.levels.iter().map(|l| l.bitrate_kbps).collect::<Vec<_>>(),
+            meta.segment_duration_s_nominal.unwrap_or(PENSIEVE_CHUNK_S),
+        )
+    } else {
+        let rates = columns
+            .iter()
+            .map(|c| {
+                let mean = c.iter().take(segments).sum::<f64>() / segments.max(1) as f64;
+                (mean / PENSIEVE_CHUNK_S / 1000.0 / 50.0).round().max(1.0) * 50.0
+            })
+            .collect();
+        (rates, PENSIEVE_CHUNK_S)
+    };
+    if bitrates.len() != columns.len() {
+        return Err(LadderLoadError::Manifest {
+            path: meta_path,
+            message: format!("{} levels in ladder.json but {} video_size files", bitrates.len(), columns.len()),
+        });
+    }
+    let sizes = (0..segments).map(|s| columns.iter().map(|c| c[s]).collect()).collect();
+    Ladder::new(bitrates, duration, sizes).map_err(|source| LadderLoadError::Invalid { path: dir.into(), source })
+}
+
+/// Loads a ladder from a Sabre movie JSON file, a Pensieve folder, or an HLS/DASH
+/// manifest (detected from the content).
+pub fn load_ladder(path: &Path) -> Result<LoadedLadder, LadderLoadError> {
+    let name = name_of(path);
+    if path.is_dir() {
+        return Ok(LoadedLadder { name, ladder: load_pensieve_folder(path)? });
+    }
+    let text = read(path)?;
+    let ladder = if text.trim_start().starts_with('{') {
+        parse_sabre_movie(path, &text)?
+    } else {
+        manifest_ladder(path, &text)?
+    };
+    Ok(LoadedLadder { name, ladder })
+}
+
+/// A ladder from a manifest's main video track: segment sizes from byte ranges where the
+/// manifest gives them, otherwise each rendition's bandwidth times segment duration.
+fn manifest_ladder(path: &Path, text: &str) -> Result<Ladder, LadderLoadError> {
+    let presentation = streamsteer::manifest::parse_any(text, &path.display().to_string())
+        .map_err(|e| LadderLoadError::Manifest { path: path.into(), message: e.to_string() })?;
+    presentation
+        .to_ladder()
+        .map_err(|e| LadderLoadError::Manifest { path: path.into(), message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sabre_movie_errors_name_the_problem() {
+        let p = Path::new("m.json");
+        let e = parse_sabre_movie(p, r#"{"segment_duration_ms": 3000, "bitrates_kbps": [2, 1], "segment_sizes_bits": []}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("not positive and ascending"), "{e}");
+        assert!(parse_sabre_movie(p, "{").is_err());
+    }
+}
