@@ -1,1 +1,49 @@
-fn main() {}
+//! The `streamsteer` command: simulate ABR rules on recorded networks, inspect manifests.
+
+mod inspect;
+mod simulate;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// streamsteer: an adaptive-streaming engine, its simulator and tools.
+#[derive(Debug, Parser)]
+#[command(name = "streamsteer", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run ABR rules against recorded network traces on a virtual clock.
+    ///
+    /// With no arguments, plays the built-in Pensieve ladder over the built-in 80
+    /// HSDPA traces with every rule and prints the comparison table.
+    Simulate(simulate::Args),
+    /// Parse one HLS or DASH manifest and describe the presentation.
+    Inspect {
+        /// Manifest path.
+        target: String,
+        /// Print the presentation as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Simulate(args) => simulate::run(args),
+        Command::Inspect { target, json } => {
+            inspect::run(&target, json).map(|text| print!("{text}")).map_err(|e| e.to_string())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

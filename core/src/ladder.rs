@@ -45,6 +45,10 @@ pub enum LadderError {
         /// The offending size.
         bits: f64,
     },
+    /// A manifest does not say what a ladder needs (e.g. an HLS multivariant playlist
+    /// whose media playlists are not loaded yet).
+    #[error("manifest cannot give a ladder: {0}")]
+    Manifest(String),
 }
 
 /// An encoding ladder with per-segment sizes.

@@ -1,10 +1,107 @@
-//! PLACEHOLDER model, replaced by the real one.
+//! Our own model: the real [`Session`] on a virtual clock, with a link per pathway.
+//!
+//! Each pathway is a link whose bandwidth follows a trace (looping when the session
+//! outlives it), with a fixed round-trip time charged as time to first byte on
+//! every request, and optional outage windows during which requests fail. Concurrent
+//! transfers on one pathway share its bandwidth equally; pathways are independent
+//! (separate CDNs). The session's actions are carried out as the caller of a real
+//! player would: fetches become transfers, `WakeAt` becomes a timer, steering
+//! requests are answered from a script.
+//!
+//! The presentation is synthesised from the ladder
+//! ([`presentation_from_ladder`]): a VOD presentation whose segment sizes are the
+//! ladder's. Deterministic: the same inputs give the same outcome, bit for bit.
+
 use crate::model::{Model, ModelKind, SessionOutcome, SimConfig, SimError};
 use crate::trace::Trace;
+use std::collections::BTreeMap;
 use streamsteer::Ladder;
-use streamsteer::abr::AbrRule;
+use streamsteer::abr::estimator::DualEwma;
+use streamsteer::abr::{AbrContext, AbrRule, Decision, DownloadReport, FetchProgress};
+use streamsteer::session::{
+    Action, Event, FetchKind, PlayerState, RequestId, Session, SessionConfig, SyntheticOptions, presentation_from_ladder,
+};
+use streamsteer::time::{Duration, Instant};
 
-/// Placeholder.
+/// Forward buffer of the streamsteer model when `SimConfig::buffer_max_s` is unset.
+pub const DEFAULT_BUFFER_S: f64 = 30.0;
+
+/// One pathway's link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathwayLink {
+    /// Pathway ID.
+    pub id: String,
+    /// Host name used in the synthesised URLs.
+    pub host: String,
+    /// Bandwidth over time; `None` uses the session's trace.
+    pub trace: Option<Trace>,
+    /// Round-trip time charged as time to first byte per request, seconds.
+    pub rtt_s: f64,
+    /// Share of the trace's bandwidth that carries payload (TCP/IP overhead).
+    pub payload_fraction: f64,
+    /// `(start_s, end_s)` windows during which the pathway is unreachable.
+    pub outages: Vec<(f64, f64)>,
+}
+
+impl PathwayLink {
+    /// A pathway fed by the session's trace, 80 ms RTT (Pensieve's), 95 % payload.
+    pub fn new(id: &str) -> Self {
+        Self {
+            id: id.into(),
+            host: format!("{id}.example"),
+            trace: None,
+            rtt_s: 0.08,
+            payload_fraction: 0.95,
+            outages: Vec::new(),
+        }
+    }
+}
+
+/// How the simulated steering server answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SteeringReply {
+    /// 200 with this manifest body.
+    Body(String),
+    /// An HTTP error, with an optional `Retry-After` in seconds.
+    Status(u16, Option<f64>),
+}
+
+/// Settings of the streamsteer model beyond [`SimConfig`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// Pathways, first = preferred (default: one, `cdn-a`, fed by the trace).
+    pub pathways: Vec<PathwayLink>,
+    /// Steering server script: the reply in force from each time on (sorted by
+    /// time); `None` = the presentation has no steering server.
+    pub steering: Option<Vec<(f64, SteeringReply)>>,
+    /// A separate audio track at this bitrate, kbit/s.
+    pub audio_kbps: Option<f64>,
+    /// Init segment size in bytes (0: none).
+    pub init_bytes: u64,
+    /// How often a running media fetch reports progress (for abandonment), seconds.
+    pub progress_interval_s: f64,
+    /// A request to an unreachable pathway fails after this long, seconds.
+    pub connect_timeout_s: f64,
+    /// Session settings (buffer, steering, audio); `SimConfig` overrides its ABR
+    /// parameters, QoE weights and, when set, the forward buffer.
+    pub session: SessionConfig,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            pathways: vec![PathwayLink::new("cdn-a")],
+            steering: None,
+            audio_kbps: None,
+            init_bytes: 0,
+            progress_interval_s: 0.5,
+            connect_timeout_s: 1.0,
+            session: SessionConfig::default(),
+        }
+    }
+}
+
+/// The `streamsteer` model with its defaults (one pathway fed by the trace).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EngineModel;
 
@@ -12,7 +109,330 @@ impl Model for EngineModel {
     fn kind(&self) -> ModelKind {
         ModelKind::Streamsteer
     }
-    fn run(&self, _l: &Ladder, _t: &Trace, _r: &mut dyn AbrRule, _c: &SimConfig) -> Result<SessionOutcome, SimError> {
-        Err(SimError::Unsupported("not yet".into()))
+
+    fn run(
+        &self,
+        ladder: &Ladder,
+        trace: &Trace,
+        rule: &mut dyn AbrRule,
+        config: &SimConfig,
+    ) -> Result<SessionOutcome, SimError> {
+        run_engine(ladder, trace, rule, config, &EngineConfig::default())
     }
+}
+
+/// Lends the caller's rule to the session for one run.
+struct Lent<'a>(&'a mut dyn AbrRule);
+
+impl AbrRule for Lent<'_> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn choose(&mut self, ctx: &AbrContext<'_>) -> Decision {
+        self.0.choose(ctx)
+    }
+    fn on_download(&mut self, ctx: &AbrContext<'_>, report: &DownloadReport) {
+        self.0.on_download(ctx, report)
+    }
+    fn on_delay(&mut self, delay_s: f64) {
+        self.0.on_delay(delay_s)
+    }
+    fn on_seek(&mut self, segment_index: usize) {
+        self.0.on_seek(segment_index)
+    }
+    fn check_abandon(&mut self, ctx: &AbrContext<'_>, progress: &FetchProgress) -> Option<usize> {
+        self.0.check_abandon(ctx, progress)
+    }
+}
+
+/// Piecewise-constant bandwidth, looping.
+#[derive(Debug, Clone)]
+struct Link {
+    /// `(end_s, kbps)` cumulative.
+    steps: Vec<(f64, f64)>,
+    total_s: f64,
+    rtt_s: f64,
+    outages: Vec<(f64, f64)>,
+}
+
+impl Link {
+    fn new(trace: &Trace, spec: &PathwayLink) -> Result<Self, SimError> {
+        let mut t = 0.0;
+        let frac = if spec.payload_fraction.is_finite() && spec.payload_fraction > 0.0 { spec.payload_fraction } else { 1.0 };
+        let mut steps = Vec::new();
+        for p in trace.to_periods(1.0, 0.0) {
+            if p.duration_ms > 0.0 && p.duration_ms.is_finite() {
+                t += p.duration_ms / 1000.0;
+                let kbps = if p.bandwidth_kbps.is_finite() { p.bandwidth_kbps.max(0.0) * frac } else { 0.0 };
+                steps.push((t, kbps));
+            }
+        }
+        if steps.is_empty() || steps.iter().all(|s| s.1 <= 0.0) {
+            return Err(SimError::DeadTrace(trace.name.clone()));
+        }
+        let rtt_s = if spec.rtt_s.is_finite() { spec.rtt_s.max(0.0) } else { 0.0 };
+        Ok(Self { steps, total_s: t, rtt_s, outages: spec.outages.clone() })
+    }
+
+    /// Bandwidth at `t` and how long it stays so.
+    fn rate_at(&self, t: f64) -> (f64, f64) {
+        let cycle = (t / self.total_s).floor();
+        let local = t - cycle * self.total_s;
+        let i = self.steps.partition_point(|s| s.0 <= local).min(self.steps.len() - 1);
+        let (end, kbps) = self.steps[i];
+        (kbps, (end - local).max(1e-6))
+    }
+
+    fn down_at(&self, t: f64) -> Option<f64> {
+        self.outages.iter().find(|(s, e)| *s <= t && t < *e).map(|(_, e)| *e)
+    }
+
+    fn next_outage_after(&self, t: f64) -> Option<f64> {
+        self.outages.iter().map(|(s, _)| *s).filter(|s| *s > t).fold(None, |m, s| Some(m.map_or(s, |x: f64| x.min(s))))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Transfer {
+    id: RequestId,
+    pathway: usize,
+    issued_s: f64,
+    first_byte_s: f64,
+    total_bits: f64,
+    done_bits: f64,
+    media: bool,
+    fail_at: Option<f64>,
+    next_progress_s: f64,
+}
+
+/// Runs one session with explicit engine settings (two pathways, steering scripts,
+/// outages…).
+pub fn run_engine(
+    ladder: &Ladder,
+    trace: &Trace,
+    rule: &mut dyn AbrRule,
+    config: &SimConfig,
+    engine: &EngineConfig,
+) -> Result<SessionOutcome, SimError> {
+    let ladder = match config.segments {
+        Some(n) => ladder.with_segment_count(n),
+        None => ladder.clone(),
+    };
+    if ladder.segment_count() == 0 {
+        return Err(SimError::NoSegments);
+    }
+    if engine.pathways.is_empty() {
+        return Err(SimError::Unsupported("the streamsteer model needs at least one pathway".into()));
+    }
+    let links: Vec<Link> =
+        engine.pathways.iter().map(|p| Link::new(p.trace.as_ref().unwrap_or(trace), p)).collect::<Result<_, _>>()?;
+    let opts = SyntheticOptions {
+        pathways: engine.pathways.iter().map(|p| (p.id.clone(), p.host.clone())).collect(),
+        audio_kbps: engine.audio_kbps,
+        init_bytes: engine.init_bytes,
+        steering_url: engine.steering.as_ref().map(|_| "https://steering.example/steer.json".to_string()),
+    };
+    let presentation = presentation_from_ladder(&ladder, &opts);
+    let mut session_config = engine.session.clone();
+    session_config.abr = config.abr.clone();
+    session_config.qoe = config.qoe;
+    session_config.buffer.forward_target_s = config.buffer_max_s.unwrap_or(session_config.buffer.forward_target_s);
+    let rule_name = rule.name().to_string();
+    let mut session = Session::with_parts(
+        presentation,
+        session_config.clone(),
+        Box::new(Lent(rule)),
+        Box::new(DualEwma::new(session_config.estimator)),
+    )
+    .map_err(|e| SimError::Unsupported(e.to_string()))?;
+
+    let content_s = ladder.segment_count() as f64 * ladder.segment_duration_s();
+    let limit_s = 20.0 * content_s + 3600.0;
+    let pathway_index: BTreeMap<&str, usize> =
+        engine.pathways.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
+    let progress_dt = engine.progress_interval_s.max(0.01);
+
+    let mut now = 0.0f64;
+    let mut wake: Option<f64> = None;
+    let mut transfers: Vec<Transfer> = Vec::new();
+    let mut steering_replies: Vec<(f64, RequestId, SteeringReply)> = Vec::new();
+    let mut timeline: Vec<(f64, f64)> = Vec::new();
+    let mut pending_events: Vec<Event> = vec![Event::Tick];
+
+    for _ in 0..50_000_000u64 {
+        for ev in pending_events.drain(..) {
+            session.handle(Instant::from_secs_f64(now), ev);
+        }
+        while let Some(action) = session.poll_action() {
+            match action {
+                Action::Fetch(req) => {
+                    if req.kind == FetchKind::Steering {
+                        let reply = engine
+                            .steering
+                            .as_ref()
+                            .and_then(|s| s.iter().rev().find(|(t, _)| *t <= now).or(s.first()))
+                            .map_or(SteeringReply::Status(404, None), |(_, r)| r.clone());
+                        steering_replies.push((now + links[0].rtt_s, req.id, reply));
+                        continue;
+                    }
+                    let p = req.pathway.as_deref().and_then(|p| pathway_index.get(p)).copied().unwrap_or(0);
+                    let link = &links[p];
+                    let bytes = req.expected_bytes.or(req.byte_range.map(|b| b.length)).unwrap_or(0);
+                    let fail_at = match link.down_at(now) {
+                        Some(_) => Some(now + engine.connect_timeout_s.max(0.0)),
+                        None => link.next_outage_after(now),
+                    };
+                    transfers.push(Transfer {
+                        id: req.id,
+                        pathway: p,
+                        issued_s: now,
+                        first_byte_s: now + link.rtt_s,
+                        total_bits: bytes as f64 * 8.0,
+                        done_bits: 0.0,
+                        media: req.kind == FetchKind::Media,
+                        fail_at,
+                        next_progress_s: now + link.rtt_s + progress_dt,
+                    });
+                }
+                Action::Cancel { id } => transfers.retain(|t| t.id != id),
+                Action::WakeAt(t) => wake = Some(t.as_secs_f64()),
+                _ => {}
+            }
+        }
+        match session.state() {
+            PlayerState::Ended | PlayerState::Failed => break,
+            _ => {}
+        }
+        if timeline.last().is_none_or(|(t, _)| *t < now) {
+            timeline.push((now, session.buffer_level_s()));
+        }
+        if now > limit_s {
+            return Err(SimError::Timeout { trace: trace.name.clone(), limit_s });
+        }
+
+        // The next thing that happens.
+        let mut next = f64::INFINITY;
+        if let Some(w) = wake.filter(|w| *w > now) {
+            next = next.min(w);
+        }
+        for (t, _, _) in &steering_replies {
+            next = next.min(*t);
+        }
+        let mut active: Vec<usize> = vec![0; links.len()];
+        for t in &transfers {
+            if t.first_byte_s <= now && t.fail_at.is_none_or(|f| f > now) {
+                active[t.pathway] += 1;
+            }
+        }
+        for tr in &transfers {
+            if let Some(f) = tr.fail_at {
+                next = next.min(f);
+            }
+            if tr.first_byte_s > now {
+                next = next.min(tr.first_byte_s);
+                continue;
+            }
+            if tr.media {
+                next = next.min(tr.next_progress_s);
+            }
+            let (kbps, stays) = links[tr.pathway].rate_at(now);
+            next = next.min(now + stays);
+            let share = kbps * 1000.0 / active[tr.pathway].max(1) as f64;
+            if share > 0.0 {
+                next = next.min(now + (tr.total_bits - tr.done_bits).max(0.0) / share);
+            }
+        }
+        if !next.is_finite() {
+            // Nothing in flight and no timer: the session would wait forever.
+            return Err(SimError::Timeout { trace: trace.name.clone(), limit_s: now });
+        }
+        let next = next.max(now);
+        let dt = next - now;
+        for tr in transfers.iter_mut() {
+            if tr.first_byte_s <= now && tr.fail_at.is_none_or(|f| f > now) {
+                let (kbps, _) = links[tr.pathway].rate_at(now);
+                let share = kbps * 1000.0 / active[tr.pathway].max(1) as f64;
+                tr.done_bits = (tr.done_bits + share * dt).min(tr.total_bits);
+            }
+        }
+        now = next;
+        let at = Instant::from_secs_f64(now);
+
+        // Deliver what is due, in a fixed order: failures, completions, progress,
+        // steering replies, then the timer.
+        let mut keep = Vec::with_capacity(transfers.len());
+        for tr in transfers.drain(..) {
+            if tr.fail_at.is_some_and(|f| f <= now + 1e-9) {
+                let bytes = (tr.done_bits / 8.0).floor() as u64;
+                pending_events.push(Event::FetchFailed { id: tr.id, status: None, bytes });
+            } else if tr.first_byte_s <= now && tr.done_bits >= tr.total_bits - 1e-6 {
+                pending_events.push(Event::FetchCompleted {
+                    id: tr.id,
+                    bytes: (tr.total_bits / 8.0).round() as u64,
+                    ttfb: Duration::from_secs_f64(tr.first_byte_s - tr.issued_s),
+                    duration: Duration::from_secs_f64(now - tr.issued_s),
+                });
+            } else {
+                keep.push(tr);
+            }
+        }
+        for tr in keep.iter_mut() {
+            if tr.media && tr.first_byte_s <= now && tr.next_progress_s <= now + 1e-9 {
+                tr.next_progress_s = now + progress_dt;
+                pending_events.push(Event::FetchProgress {
+                    id: tr.id,
+                    bytes: (tr.done_bits / 8.0).floor() as u64,
+                    ttfb: Some(Duration::from_secs_f64(tr.first_byte_s - tr.issued_s)),
+                });
+            }
+        }
+        transfers = keep;
+        let (due, later): (Vec<_>, Vec<_>) = steering_replies.drain(..).partition(|(t, _, _)| *t <= now + 1e-9);
+        steering_replies = later;
+        for (_, id, reply) in due {
+            pending_events.push(match reply {
+                SteeringReply::Body(body) => Event::SteeringLoaded { id, body },
+                SteeringReply::Status(status, retry) => Event::SteeringFailed {
+                    id,
+                    status: Some(status),
+                    retry_after: retry.map(Duration::from_secs_f64),
+                },
+            });
+        }
+        if wake.is_some_and(|w| w <= now + 1e-9) {
+            wake = None;
+            pending_events.push(Event::Tick);
+        }
+        if pending_events.is_empty() {
+            // A bandwidth step or a transfer still waiting: nothing to tell the session.
+            pending_events.push(Event::Tick);
+        }
+        let _ = at;
+    }
+
+    if session.state() != PlayerState::Ended {
+        let why = session
+            .event_log()
+            .iter()
+            .rev()
+            .find_map(|e| match &e.event {
+                streamsteer::session::PlayerEvent::Error { message, .. } => Some(message.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| format!("session stopped in state {:?}", session.state()));
+        return Err(SimError::Unsupported(format!("trace {}: {why}", trace.name)));
+    }
+    timeline.push((now, session.buffer_level_s()));
+    let report = session.qoe_report();
+    let mut metrics = BTreeMap::new();
+    metrics.insert("session_s".to_string(), now);
+    Ok(SessionOutcome {
+        trace: trace.name.clone(),
+        rule: rule_name,
+        model: ModelKind::Streamsteer,
+        report,
+        segments: session.segment_records().to_vec(),
+        buffer_timeline: timeline,
+        metrics,
+    })
 }

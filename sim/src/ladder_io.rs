@@ -88,17 +88,20 @@ struct PensieveLevel {
 pub const PENSIEVE_CHUNK_S: f64 = 4.0;
 
 fn read(path: &Path) -> Result<String, LadderLoadError> {
-    std::fs::read_to_string(path).map_err(|source| LadderLoadError::Io { path: path.into(), source })
+    std::fs::read_to_string(path)
+        .map_err(|source| LadderLoadError::Io { path: path.into(), source })
 }
 
 fn name_of(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// Parses a Sabre movie JSON document.
 pub fn parse_sabre_movie(path: &Path, text: &str) -> Result<Ladder, LadderLoadError> {
-    let movie: SabreMovie =
-        serde_json::from_str(text).map_err(|source| LadderLoadError::Json { path: path.into(), source })?;
+    let movie: SabreMovie = serde_json::from_str(text)
+        .map_err(|source| LadderLoadError::Json { path: path.into(), source })?;
     Ladder::new(movie.bitrates_kbps, movie.segment_duration_ms / 1000.0, movie.segment_sizes_bits)
         .map_err(|source| LadderLoadError::Invalid { path: path.into(), source })
 }
@@ -125,9 +128,14 @@ pub fn load_pensieve_folder(dir: &Path) -> Result<Ladder, LadderLoadError> {
             if t.is_empty() {
                 continue;
             }
-            let bytes: f64 = t.parse().ok().filter(|b: &f64| b.is_finite() && *b >= 0.0).ok_or_else(|| {
-                LadderLoadError::SizeLine { path: path.clone(), line: i + 1, text: t.to_string() }
-            })?;
+            let bytes: f64 =
+                t.parse().ok().filter(|b: &f64| b.is_finite() && *b >= 0.0).ok_or_else(|| {
+                    LadderLoadError::SizeLine {
+                        path: path.clone(),
+                        line: i + 1,
+                        text: t.to_string(),
+                    }
+                })?;
             sizes.push(bytes * 8.0);
         }
         columns.push(sizes);
@@ -157,11 +165,16 @@ pub fn load_pensieve_folder(dir: &Path) -> Result<Ladder, LadderLoadError> {
     if bitrates.len() != columns.len() {
         return Err(LadderLoadError::Manifest {
             path: meta_path,
-            message: format!("{} levels in ladder.json but {} video_size files", bitrates.len(), columns.len()),
+            message: format!(
+                "{} levels in ladder.json but {} video_size files",
+                bitrates.len(),
+                columns.len()
+            ),
         });
     }
     let sizes = (0..segments).map(|s| columns.iter().map(|c| c[s]).collect()).collect();
-    Ladder::new(bitrates, duration, sizes).map_err(|source| LadderLoadError::Invalid { path: dir.into(), source })
+    Ladder::new(bitrates, duration, sizes)
+        .map_err(|source| LadderLoadError::Invalid { path: dir.into(), source })
 }
 
 /// Loads a ladder from a Sabre movie JSON file, a Pensieve folder, or an HLS/DASH
@@ -197,8 +210,11 @@ mod tests {
     #[test]
     fn sabre_movie_errors_name_the_problem() {
         let p = Path::new("m.json");
-        let e = parse_sabre_movie(p, r#"{"segment_duration_ms": 3000, "bitrates_kbps": [2, 1], "segment_sizes_bits": []}"#)
-            .unwrap_err();
+        let e = parse_sabre_movie(
+            p,
+            r#"{"segment_duration_ms": 3000, "bitrates_kbps": [2, 1], "segment_sizes_bits": []}"#,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("not positive and ascending"), "{e}");
         assert!(parse_sabre_movie(p, "{").is_err());
     }

@@ -18,10 +18,12 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod defaults;
 pub mod engine;
 pub mod ladder_io;
 pub mod model;
 pub mod pensieve;
+pub mod plot;
 pub mod sabre;
 pub mod summary;
 pub mod trace;

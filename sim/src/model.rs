@@ -57,6 +57,16 @@ impl ModelKind {
         }
     }
 
+    /// The forward buffer capacity the model uses when none is configured, seconds
+    /// (Pensieve's 60 s cap, Sabre's `-b 25` default, our player's 30 s).
+    pub fn default_buffer_s(self) -> f64 {
+        match self {
+            ModelKind::Pensieve => 60.0,
+            ModelKind::Sabre => 25.0,
+            ModelKind::Streamsteer => 30.0,
+        }
+    }
+
     /// The model's implementation.
     pub fn model(self) -> &'static dyn Model {
         match self {
@@ -84,7 +94,7 @@ impl FromStr for ModelKind {
 }
 
 /// Settings shared by all models.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SimConfig {
     /// Forward buffer capacity in seconds; `None` uses the model's own default
@@ -98,9 +108,20 @@ pub struct SimConfig {
     pub qoe: QoeWeights,
 }
 
-impl Default for SimConfig {
-    fn default() -> Self {
-        Self { buffer_max_s: None, segments: None, abr: AbrConfig::default(), qoe: QoeWeights::default() }
+impl SimConfig {
+    /// The buffer capacity in force under `model`, seconds.
+    pub fn buffer_s(&self, model: ModelKind) -> f64 {
+        self.buffer_max_s.unwrap_or_else(|| model.default_buffer_s())
+    }
+
+    /// This configuration with the buffer resolved for `model` and mirrored into the
+    /// rule parameters, so that rules sized by the buffer (BOLA) see the model's.
+    pub fn resolved_for(&self, model: ModelKind) -> SimConfig {
+        let buffer = self.buffer_s(model);
+        let mut c = self.clone();
+        c.buffer_max_s = Some(buffer);
+        c.abr.buffer_max_s = buffer;
+        c
     }
 }
 

@@ -138,7 +138,10 @@ impl Trace {
             match *columns.get_or_insert(fields.len()) {
                 1 if fields.len() == 1 => {
                     let ms: u64 = fields[0].parse().map_err(|_| {
-                        err(i + 1, format!("expected a Mahimahi timestamp (ms), got {:?}", fields[0]))
+                        err(
+                            i + 1,
+                            format!("expected a Mahimahi timestamp (ms), got {:?}", fields[0]),
+                        )
                     })?;
                     if opportunities_ms.last().is_some_and(|&last| ms < last) {
                         return Err(err(i + 1, "Mahimahi timestamps go backwards".into()));
@@ -153,7 +156,10 @@ impl Trace {
                         .parse()
                         .map_err(|_| err(i + 1, format!("bad throughput {:?}", fields[1])))?;
                     if !t.is_finite() || !b.is_finite() || b < 0.0 {
-                        return Err(err(i + 1, "time and throughput must be finite, throughput ≥ 0".into()));
+                        return Err(err(
+                            i + 1,
+                            "time and throughput must be finite, throughput ≥ 0".into(),
+                        ));
                     }
                     if time_s.last().is_some_and(|&last| t < last) {
                         return Err(err(i + 1, "cooked trace times go backwards".into()));

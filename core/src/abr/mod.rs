@@ -167,10 +167,15 @@ pub trait AbrRule: Send {
     /// Chooses the rung for the segment described by `ctx`.
     fn choose(&mut self, ctx: &AbrContext<'_>) -> Decision;
 
-    /// Learns from a finished (or abandoned) fetch.
+    /// Learns from a finished (or abandoned) fetch. The context's buffer level is the
+    /// level after the segment was appended.
     fn on_download(&mut self, _ctx: &AbrContext<'_>, _report: &DownloadReport) {}
 
-    /// Learns that the driver slept `delay_s` seconds (buffer full or a decision delay).
+    /// Learns that the driver slept `delay_s` seconds because the buffer was full.
+    ///
+    /// Only waits the rule did not ask for: the delay a rule returns in its
+    /// [`Decision`] is already known to it, and reporting it again would count it
+    /// twice (BOLA-E's placeholder buffer would grow by it twice).
     fn on_delay(&mut self, _delay_s: f64) {}
 
     /// Learns that the user sought to `segment_index`.

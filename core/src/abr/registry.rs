@@ -9,16 +9,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Every rule name [`build_rule`] accepts, in the order the CLI lists them.
-pub const RULE_NAMES: &[&str] = &[
-    "default",
-    "throughput",
-    "bola",
-    "bolae",
-    "dynamic",
-    "dynamicdash",
-    "bba",
-    "robustmpc",
-];
+pub const RULE_NAMES: &[&str] =
+    &["default", "throughput", "bola", "bolae", "dynamic", "dynamicdash", "bba", "robustmpc"];
 
 /// Errors building a rule.
 #[derive(Debug, Error, PartialEq)]

@@ -103,11 +103,8 @@ impl QoeReport {
         startup_delay_s: f64,
         weights: QoeWeights,
     ) -> Self {
-        let mut report = QoeReport {
-            segments: records.len(),
-            startup_delay_s,
-            ..Default::default()
-        };
+        let mut report =
+            QoeReport { segments: records.len(), startup_delay_s, ..Default::default() };
         let min_rate = records
             .iter()
             .map(|r| r.bitrate_kbps)

@@ -1,1 +1,164 @@
-//! Session state machine (placeholder).
+//! The session: the sans-IO state machine that plays one presentation.
+//!
+//! The caller feeds [`Event`]s with its clock's "now" into [`Session::handle`] and
+//! drains [`Action`]s with [`Session::poll_action`] (the quinn-proto pattern): fetch
+//! this, cancel that, append these bytes, play, stall, wake me at *t*. The session
+//! reads no clock and does no I/O, so the same code runs in the native player, the
+//! browser, the mobile bindings and the simulator, and a recorded event log replays
+//! bit for bit.
+//!
+//! What it does per track (video, plus audio when the presentation has a separate
+//! audio track): keep the forward buffer at the [`BufferPolicy`](crate::buffer::BufferPolicy)
+//! target; pick the video rung with the configured [`AbrRule`] (the audio rung by a
+//! fixed policy); pick the pathway with [`Steering`] (priority, penalties, cost
+//! preference); abandon a slow fetch when the rule says so; on a failed fetch
+//! penalise the pathway and fetch the same segment from the next one. It models the
+//! playhead itself (one second of media per second while playing), so a simulator
+//! needs no player, and a real driver may correct it with
+//! [`Event::PlaybackPosition`].
+//!
+//! Every decision goes into the QoE event log ([`Session::event_log`]) and the final
+//! [`QoeReport`] ([`Session::qoe_report`]).
+
+mod action;
+mod config;
+mod event;
+mod plan;
+mod state;
+mod synthetic;
+
+pub use action::{Action, DecisionReason, FetchKind, FetchRequest, PlayerEvent, PlayerState};
+pub use config::SessionConfig;
+pub use event::{Event, RequestId, TrackKind};
+pub use state::LogEntry;
+pub use synthetic::{SyntheticOptions, presentation_from_ladder};
+
+use crate::abr::estimator::{DualEwma, Estimator};
+use crate::abr::{AbrError, AbrRule};
+use crate::buffer::BufferPolicyError;
+use crate::manifest::{ManifestKind, Presentation};
+use crate::qoe::QoeReport;
+use crate::steering::{Protocol, Steering};
+use state::Core;
+use thiserror::Error;
+
+/// Why a session could not be created.
+#[derive(Debug, Error)]
+pub enum SessionError {
+    /// The ABR rule name is unknown.
+    #[error(transparent)]
+    Abr(#[from] AbrError),
+    /// The buffer policy is unusable.
+    #[error(transparent)]
+    Buffer(#[from] BufferPolicyError),
+    /// The presentation cannot be played (no playable track, unsupported index…).
+    #[error("cannot play this presentation: {0}")]
+    Presentation(String),
+}
+
+/// One playback session (see the module docs).
+pub struct Session<'r> {
+    core: Core<'r>,
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("state", &self.core.state()).finish_non_exhaustive()
+    }
+}
+
+impl Session<'static> {
+    /// A session over `presentation` with the ABR rule named in `config`.
+    pub fn new(presentation: Presentation, config: SessionConfig) -> Result<Self, SessionError> {
+        Self::build(presentation, config, None, None)
+    }
+}
+
+impl<'r> Session<'r> {
+    /// A session with a caller-provided rule and estimator (the simulator lends its
+    /// rule; tests plug in stubs).
+    pub fn with_parts(
+        presentation: Presentation,
+        config: SessionConfig,
+        rule: Box<dyn AbrRule + 'r>,
+        estimator: Box<dyn Estimator>,
+    ) -> Result<Self, SessionError> {
+        Self::build(presentation, config, Some(rule), Some(estimator))
+    }
+
+    fn build(
+        presentation: Presentation,
+        mut config: SessionConfig,
+        rule: Option<Box<dyn AbrRule + 'r>>,
+        estimator: Option<Box<dyn Estimator>>,
+    ) -> Result<Self, SessionError> {
+        config.buffer.validate()?;
+        config.abr.buffer_max_s = config.buffer.forward_target_s;
+        let protocol = match presentation.kind {
+            ManifestKind::Hls => Protocol::Hls,
+            ManifestKind::Dash => Protocol::Dash,
+        };
+        let pathways: Vec<String> = presentation.pathways.iter().map(|p| p.id.clone()).collect();
+        let steering_info = presentation.steering.clone();
+        let initial = steering_info.as_ref().and_then(|s| s.default_pathways.first().cloned());
+        let steering = Steering::new(
+            protocol,
+            config.steering.clone(),
+            &pathways,
+            initial.as_deref(),
+            steering_info.as_ref().map(|s| s.server_url.clone()),
+        );
+        let query_before_start =
+            protocol == Protocol::Hls || steering_info.as_ref().is_some_and(|s| s.query_before_start);
+        let estimator = estimator.unwrap_or_else(|| Box::new(DualEwma::new(config.estimator)));
+        let core = Core::new(presentation, config, rule, estimator, steering, query_before_start)?;
+        Ok(Self { core })
+    }
+
+    /// Feeds one event that happened at `now` (times earlier than the latest seen
+    /// are treated as the latest: the session's clock never goes back).
+    pub fn handle(&mut self, now: crate::time::Instant, event: Event) {
+        self.core.handle(now, event);
+    }
+
+    /// The next action to carry out, in order; `None` when there is nothing to do
+    /// until the next event.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.core.poll_action()
+    }
+
+    /// The player state.
+    pub fn state(&self) -> PlayerState {
+        self.core.state()
+    }
+
+    /// Seconds of playable media ahead of the playhead (all tracks).
+    pub fn buffer_level_s(&self) -> f64 {
+        self.core.buffer_level_s()
+    }
+
+    /// The playhead, seconds of media.
+    pub fn position_s(&self) -> f64 {
+        self.core.position_s()
+    }
+
+    /// The QoE event log: every decision, pathway change, stall and error.
+    pub fn event_log(&self) -> &[LogEntry] {
+        self.core.log()
+    }
+
+    /// The per-segment log of the video track.
+    pub fn segment_records(&self) -> &[crate::qoe::SegmentRecord] {
+        self.core.records()
+    }
+
+    /// The QoE report so far (final once the state is `Ended`).
+    pub fn qoe_report(&self) -> QoeReport {
+        self.core.qoe_report()
+    }
+
+    /// The steering state (priority, pathway health).
+    pub fn steering(&self) -> &Steering {
+        self.core.steering()
+    }
+}

@@ -1,0 +1,250 @@
+//! `streamsteer inspect`: parse one manifest and describe the presentation.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use streamsteer::manifest::{self, ManifestError, Presentation, Rendition, SegmentIndex, Track};
+use thiserror::Error;
+
+/// Why a manifest could not be inspected.
+#[derive(Debug, Error)]
+pub enum InspectError {
+    /// Remote manifests need the native driver's HTTP client.
+    #[error(
+        "{0}: fetching URLs arrives with the native driver; download the manifest and pass its path"
+    )]
+    Url(String),
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The manifest is malformed.
+    #[error("{path}: {source}")]
+    Manifest {
+        /// The path.
+        path: String,
+        /// What is wrong with it.
+        source: ManifestError,
+    },
+    /// JSON serialization failed (not expected for a parsed presentation).
+    #[error("cannot serialize the presentation: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Parses `target` (a local path) and returns a human-readable description, or the
+/// presentation as pretty JSON when `json` is set.
+pub fn run(target: &str, json: bool) -> Result<String, InspectError> {
+    if target.contains("://") {
+        return Err(InspectError::Url(target.to_string()));
+    }
+    let bytes = std::fs::read(Path::new(target))
+        .map_err(|source| InspectError::Read { path: target.to_string(), source })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let presentation = manifest::parse_any(&text, target)
+        .map_err(|source| InspectError::Manifest { path: target.to_string(), source })?;
+    if json {
+        let mut out = serde_json::to_string_pretty(&presentation)?;
+        out.push('\n');
+        return Ok(out);
+    }
+    Ok(describe(&presentation))
+}
+
+fn kbps(bps: u64) -> String {
+    format!("{:.0} kbit/s", bps as f64 / 1000.0)
+}
+
+fn describe_index(r: &Rendition) -> String {
+    match &r.index {
+        SegmentIndex::Unresolved => match &r.playlist_url {
+            Some(u) => format!("media playlist not loaded ({u})"),
+            None => "no segments of its own".to_string(),
+        },
+        SegmentIndex::Segments(list) => {
+            let total: f64 = list.segments.iter().map(|s| s.duration_s).sum();
+            let ranges = list.segments.iter().filter(|s| s.byte_range.is_some()).count();
+            let mut s = format!("{} segments, {total:.3} s", list.segments.len());
+            if ranges > 0 {
+                let _ = write!(s, ", {ranges} byte ranges");
+            }
+            if !list.ended {
+                s.push_str(", live");
+            }
+            s
+        }
+        SegmentIndex::Base(b) => {
+            let index = b.index_range.map(|r| format!("sidx at bytes {}+{}", r.offset, r.length));
+            format!("SegmentBase {} ({})", b.url, index.unwrap_or_else(|| "no index range".into()))
+        }
+        SegmentIndex::LiveTemplate(t) => format!(
+            "live template {} ({:.3} s segments from #{}; segments depend on the wall clock)",
+            t.media,
+            t.segment_duration_s(),
+            t.start_number
+        ),
+    }
+}
+
+fn describe_track(out: &mut String, t: &Track) {
+    let _ = write!(out, "  track {} ({:?}", t.id, t.media_type);
+    if let Some(l) = &t.language {
+        let _ = write!(out, ", language {l}");
+    }
+    if let Some(n) = &t.name {
+        let _ = write!(out, ", \"{n}\"");
+    }
+    if t.default {
+        out.push_str(", default");
+    }
+    if t.trick_play {
+        out.push_str(", trick play");
+    }
+    let _ = writeln!(out, "): {} rendition(s)", t.renditions.len());
+    for r in &t.renditions {
+        let _ = write!(out, "    {}:", r.id);
+        if let Some(b) = r.bandwidth {
+            let _ = write!(out, " {}", kbps(b));
+        }
+        if let Some(b) = r.average_bandwidth {
+            let _ = write!(out, " (avg {})", kbps(b));
+        }
+        if let Some(res) = r.resolution {
+            let _ = write!(out, " {}x{}", res.width, res.height);
+        }
+        if let Some(f) = r.frame_rate {
+            let _ = write!(out, " {f:.3} fps");
+        }
+        if let Some(c) = &r.codecs {
+            let _ = write!(out, " codecs={c}");
+        }
+        if let Some(g) = r.group_id.as_ref().or(r.audio_group.as_ref()) {
+            let _ = write!(out, " group={g}");
+        }
+        if let Some(p) = &r.pathway_id {
+            let _ = write!(out, " pathway={p}");
+        }
+        let _ = writeln!(out, " — {}", describe_index(r));
+    }
+}
+
+/// The human-readable description.
+pub fn describe(p: &Presentation) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{} presentation: {}", format!("{:?}", p.kind).to_uppercase(), p.url);
+    let _ = write!(out, "type: {:?}", p.presentation_type);
+    match p.duration_s {
+        Some(d) => {
+            let _ = writeln!(out, ", duration {d:.3} s");
+        }
+        None => out.push('\n'),
+    }
+    if let Some(live) = &p.live {
+        let mut parts = Vec::new();
+        if let Some(s) = live.media_sequence {
+            parts.push(format!("media sequence {s}"));
+        }
+        if let Some(t) = live.target_duration_s {
+            parts.push(format!("target duration {t} s"));
+        }
+        if let Some(a) = &live.availability_start_time {
+            parts.push(format!("availabilityStartTime {a}"));
+        }
+        if let Some(d) = live.time_shift_buffer_depth_s {
+            parts.push(format!("timeShiftBufferDepth {d} s"));
+        }
+        if let Some(m) = live.minimum_update_period_s {
+            parts.push(format!("minimumUpdatePeriod {m} s"));
+        }
+        let _ = writeln!(
+            out,
+            "live window: {}",
+            if parts.is_empty() { "-".into() } else { parts.join(", ") }
+        );
+    }
+    if !p.pathways.is_empty() {
+        let ids: Vec<&str> = p.pathways.iter().map(|x| x.id.as_str()).collect();
+        let _ = writeln!(out, "pathways: {}", ids.join(", "));
+    }
+    if let Some(s) = &p.steering {
+        let _ = write!(out, "content steering: {}", s.server_url);
+        if !s.default_pathways.is_empty() {
+            let _ = write!(out, " (initial pathway {})", s.default_pathways.join(" "));
+        }
+        if s.query_before_start {
+            out.push_str(", query before start");
+        }
+        if let Some(proxy) = &s.proxy_server_url {
+            let _ = write!(out, ", proxy {proxy}");
+        }
+        out.push('\n');
+    }
+    for (i, period) in p.periods.iter().enumerate() {
+        let _ = write!(out, "period {i}");
+        if let Some(id) = &period.id {
+            let _ = write!(out, " (id {id})");
+        }
+        let _ = write!(out, ": start {:.3} s", period.start_s);
+        if let Some(d) = period.duration_s {
+            let _ = write!(out, ", duration {d:.3} s");
+        }
+        let _ = writeln!(out, ", {} track(s)", period.tracks.len());
+        for t in &period.tracks {
+            describe_track(&mut out, t);
+        }
+    }
+    if !p.warnings.is_empty() {
+        let _ = writeln!(out, "warnings:");
+        for w in &p.warnings {
+            let _ = writeln!(out, "  - {w}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(rel: &str) -> String {
+        format!("{}/../tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    #[test]
+    fn describes_a_dash_ladder() {
+        let text = run(&fixture("ffmpeg/dash/manifest.mpd"), false).unwrap();
+        assert!(text.starts_with("DASH presentation"), "{text}");
+        assert!(
+            text.contains(
+                "0: 2500 kbit/s 1280x720 30.000 fps codecs=avc1.64001f — 4 segments, 8.000 s"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("track 1 (Audio)"), "{text}");
+    }
+
+    #[test]
+    fn describes_steering_and_json() {
+        let text = run(&fixture("steering/multivariant.m3u8"), false).unwrap();
+        assert!(text.contains("pathways: oca, cloudfront"), "{text}");
+        assert!(text.contains("(initial pathway oca)"), "{text}");
+        let json = run(&fixture("steering/manifest.mpd"), true).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["kind"], "dash");
+        assert_eq!(v["steering"]["default_pathways"][0], "oca");
+    }
+
+    #[test]
+    fn errors_are_clear() {
+        assert!(run("https://x/y.m3u8", false).unwrap_err().to_string().contains("native driver"));
+        assert!(matches!(run("/nonexistent/x.m3u8", false), Err(InspectError::Read { .. })));
+        let bad = format!(
+            "{}/../../shared/manifests/videojs-m3u8-parser/versionInvalid.m3u8",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let e = run(&bad, false).unwrap_err().to_string();
+        assert!(e.contains("HLS line 3: EXT-X-VERSION"), "{e}");
+    }
+}

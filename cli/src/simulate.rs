@@ -1,0 +1,189 @@
+//! `streamsteer simulate`.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fs;
+use std::io::Write as _;
+use std::path::PathBuf;
+use streamsteer::abr::RULE_NAMES;
+use streamsteer_sim::batch::Batch;
+use streamsteer_sim::defaults;
+use streamsteer_sim::ladder_io::{LoadedLadder, load_ladder};
+use streamsteer_sim::model::{ModelKind, SimConfig};
+use streamsteer_sim::plot;
+use streamsteer_sim::summary::Summary;
+use streamsteer_sim::trace::Trace;
+
+/// Arguments of `streamsteer simulate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Ladder: a Sabre movie JSON, a folder of Pensieve `video_size_N` files, or an
+    /// HLS/DASH manifest. Default: the built-in Pensieve (EnvivioDash3) ladder.
+    #[arg(long)]
+    ladder: Option<PathBuf>,
+    /// Trace files or folders (Pensieve cooked, Mahimahi, Sabre JSON; detected).
+    /// Default: the built-in 80 Norway HSDPA traces.
+    #[arg(long, num_args = 1..)]
+    traces: Vec<PathBuf>,
+    /// ABR rules to compare, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    abr: Vec<String>,
+    /// Network/player model: pensieve, sabre or streamsteer.
+    #[arg(long, default_value = "streamsteer")]
+    model: ModelKind,
+    /// Forward buffer capacity in seconds (default: the model's own).
+    #[arg(long)]
+    buffer: Option<f64>,
+    /// Segments per session (default: the whole ladder; Pensieve model: 48).
+    #[arg(long)]
+    segments: Option<usize>,
+    /// Write sessions.jsonl, summary.json and SVG plots into this folder.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print the summary as JSON on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Print one JSON line per session on stdout (before the summary).
+    #[arg(long)]
+    jsonl: bool,
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let LoadedLadder { name: ladder_name, ladder } = match &args.ladder {
+        Some(p) => load_ladder(p).map_err(|e| e.to_string())?,
+        None => defaults::ladder(),
+    };
+    let mut traces = Vec::new();
+    for p in &args.traces {
+        traces.extend(Trace::load_path(p).map_err(|e| e.to_string())?);
+    }
+    let trace_set = if args.traces.is_empty() {
+        traces = defaults::traces().map_err(|e| e.to_string())?;
+        "hsdpa (built-in)".to_string()
+    } else {
+        args.traces.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    };
+    let rules: Vec<String> = if args.abr.is_empty() {
+        RULE_NAMES.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.abr.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    };
+    if let Some(b) = args.buffer
+        && !(b.is_finite() && b > 0.0)
+    {
+        return Err(format!("--buffer must be a positive number of seconds, got {b}"));
+    }
+    let config =
+        SimConfig { buffer_max_s: args.buffer, segments: args.segments, ..SimConfig::default() };
+    let batch = Batch {
+        ladder: &ladder,
+        traces: &traces,
+        rules: &rules,
+        model: args.model,
+        config: &config,
+    };
+    batch.validate().map_err(|e| e.to_string())?;
+
+    let total = (rules.len() * traces.len()) as u64;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} simulating [{bar:30}] {pos}/{len} sessions ({eta})",
+        )
+        .map_err(|e| e.to_string())?
+        .progress_chars("=> "),
+    );
+    if total < 200 {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let started = std::time::Instant::now();
+    let result = batch.run(&|| bar.inc(1)).map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+
+    for f in &result.failures {
+        eprintln!("warning: {} / {}: {}", f.rule, f.trace, f.error);
+    }
+    let summary = Summary::from_outcomes(args.model, &result.outcomes);
+    let mut stdout = std::io::stdout().lock();
+    if args.jsonl {
+        for o in &result.outcomes {
+            let line = serde_json::to_string(o).map_err(|e| e.to_string())?;
+            writeln!(stdout, "{line}").map_err(|e| e.to_string())?;
+        }
+    }
+    if args.json {
+        let s = serde_json::to_string(&summary).map_err(|e| e.to_string())?;
+        writeln!(stdout, "{s}").map_err(|e| e.to_string())?;
+    } else {
+        writeln!(
+            stdout,
+            "model {} · ladder {} ({} rungs, {} segments) · traces {} ({}) · buffer {} s\n",
+            args.model,
+            ladder_name,
+            ladder.len(),
+            args.segments.unwrap_or(ladder.segment_count()),
+            trace_set,
+            traces.len(),
+            config.buffer_s(args.model)
+        )
+        .map_err(|e| e.to_string())?;
+        write!(stdout, "{}", summary.table(&rules)).map_err(|e| e.to_string())?;
+        writeln!(
+            stdout,
+            "\n{} sessions in {:.2} s ({:.0} sessions/s){}",
+            result.outcomes.len(),
+            elapsed,
+            result.outcomes.len() as f64 / elapsed.max(1e-9),
+            if result.failures.is_empty() {
+                String::new()
+            } else {
+                format!(", {} failed", result.failures.len())
+            }
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    if let Some(dir) = &args.out {
+        write_outputs(dir, &rules, &summary, &result.outcomes)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        if !args.json {
+            writeln!(stdout, "wrote {}", dir.display()).map_err(|e| e.to_string())?;
+        }
+    }
+    if result.outcomes.is_empty() {
+        return Err("no session completed".into());
+    }
+    Ok(())
+}
+
+fn write_outputs(
+    dir: &std::path::Path,
+    rules: &[String],
+    summary: &Summary,
+    outcomes: &[streamsteer_sim::SessionOutcome],
+) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let mut lines = String::new();
+    for o in outcomes {
+        lines.push_str(&serde_json::to_string(o).map_err(std::io::Error::other)?);
+        lines.push('\n');
+    }
+    fs::write(dir.join("sessions.jsonl"), lines)?;
+    fs::write(
+        dir.join("summary.json"),
+        serde_json::to_string_pretty(summary).map_err(std::io::Error::other)?,
+    )?;
+    fs::write(dir.join("qoe_cdf.svg"), plot::qoe_cdf_svg("QoE_lin CDF per rule", rules, outcomes))?;
+    // One timeline per trace would flood the folder; plot the first few traces with
+    // every rule on the same axes, which is what a comparison needs.
+    let mut traces: Vec<&str> = Vec::new();
+    for o in outcomes {
+        if !traces.contains(&o.trace.as_str()) {
+            traces.push(&o.trace);
+        }
+    }
+    for (i, trace) in traces.iter().take(3).enumerate() {
+        let sessions: Vec<_> = outcomes.iter().filter(|o| o.trace == *trace).collect();
+        fs::write(dir.join(format!("timeline_{i}.svg")), plot::timeline_svg(trace, &sessions))?;
+    }
+    Ok(())
+}

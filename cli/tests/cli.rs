@@ -1,0 +1,151 @@
+//! The `streamsteer` binary end to end, on real data.
+
+use serde_json::Value;
+use std::process::{Command, Output};
+use streamsteer_tests::shared_dir;
+
+fn streamsteer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_streamsteer")).args(args).output().expect("run streamsteer")
+}
+
+fn stdout_json(out: &Output) -> Value {
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON summary on stdout")
+}
+
+#[test]
+fn simulate_defaults_print_the_summary_schema() {
+    let out = streamsteer(&["simulate", "--abr", "bba,robustmpc", "--model", "pensieve", "--json"]);
+    let v = stdout_json(&out);
+    for rule in ["bba", "robustmpc"] {
+        let r = &v["rules"][rule];
+        assert_eq!(r["sessions"], 80, "{rule}: the built-in set has 80 HSDPA traces");
+        for k in ["mean", "median", "p10"] {
+            assert!(r["qoe_lin"][k].is_f64(), "{rule}.qoe_lin.{k}");
+        }
+        let kbps = r["avg_bitrate_kbps"].as_f64().unwrap();
+        assert!((300.0..=4300.0).contains(&kbps), "{rule}: bitrate {kbps} within the ladder");
+        assert!(r["rebuffer_s"].as_f64().unwrap() >= 0.0);
+        assert!(r["switches"].as_f64().unwrap() >= 0.0);
+        assert!(r["qoe_lin"]["p10"].as_f64() <= r["qoe_lin"]["median"].as_f64());
+    }
+}
+
+#[test]
+fn simulate_table_is_the_default_output() {
+    let out = streamsteer(&["simulate", "--abr", "throughput", "--segments", "10"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("QoE mean") && text.contains("throughput"), "{text}");
+    assert!(text.contains("80 sessions"), "{text}");
+}
+
+#[test]
+fn simulate_reads_every_trace_and_ladder_format() {
+    let shared = shared_dir();
+    let pensieve_ladder = shared.join("ladders/pensieve-envivio-dash3");
+    let sabre_movie = shared.join("ladders/sabre/movie.json");
+    let cases = [
+        (
+            pensieve_ladder.clone(),
+            shared.join("traces/mahimahi/Verizon-LTE-short.down"),
+            "pensieve",
+        ),
+        (sabre_movie.clone(), shared.join("traces/sabre-example/network.json"), "sabre"),
+        (pensieve_ladder, shared.join("traces/hsdpa/norway_bus_1"), "streamsteer"),
+    ];
+    for (ladder, trace, model) in cases {
+        let out = streamsteer(&[
+            "simulate",
+            "--ladder",
+            ladder.to_str().unwrap(),
+            "--traces",
+            trace.to_str().unwrap(),
+            "--abr",
+            "default,bola",
+            "--model",
+            model,
+            "--json",
+        ]);
+        let v = stdout_json(&out);
+        assert_eq!(v["rules"]["default"]["sessions"], 1, "{model} {}", trace.display());
+        assert_eq!(v["rules"]["bola"]["sessions"], 1);
+    }
+}
+
+#[test]
+fn simulate_writes_plots_and_session_lines() {
+    let dir = std::env::temp_dir().join(format!("streamsteer-cli-{}", std::process::id()));
+    let trace = shared_dir().join("traces/hsdpa/norway_tram_1");
+    let out = streamsteer(&[
+        "simulate",
+        "--traces",
+        trace.to_str().unwrap(),
+        "--abr",
+        "default,bba",
+        "--model",
+        "pensieve",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = std::fs::read_to_string(dir.join("sessions.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 2);
+    for line in lines.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["trace"], "norway_tram_1");
+        assert_eq!(v["segments"].as_array().unwrap().len(), 48);
+    }
+    for svg in ["qoe_cdf.svg", "timeline_0.svg"] {
+        let s = std::fs::read_to_string(dir.join(svg)).unwrap();
+        assert!(s.starts_with("<svg") && s.contains("<path"), "{svg}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_inputs_fail_with_clear_errors() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["simulate", "--traces", "/nonexistent/trace"], "/nonexistent/trace"),
+        (&["simulate", "--abr", "nosuchrule"], "unknown ABR rule"),
+        (&["simulate", "--buffer", "-3"], "--buffer"),
+        (&["simulate", "--ladder", "/nonexistent/ladder.json"], "/nonexistent/ladder.json"),
+    ];
+    for (args, needle) in cases {
+        let out = streamsteer(args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn malformed_trace_names_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("streamsteer-badtrace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad_trace");
+    std::fs::write(&bad, "0.0 1.0\n1.0 abc\n").unwrap();
+    let out = streamsteer(&["simulate", "--traces", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad_trace") && err.contains("line 2"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn inspect_describes_and_refuses() {
+    let shared = shared_dir();
+    let good = shared.join("manifests/m3u8-rs/master.m3u8");
+    let out = streamsteer(&["inspect", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!out.stdout.is_empty());
+    let json = streamsteer(&["inspect", good.to_str().unwrap(), "--json"]);
+    assert!(json.status.success());
+    let _: Value = serde_json::from_slice(&json.stdout).expect("inspect --json is JSON");
+    let bad = shared.join("manifests/dash-mpd-rs/incomplete.mpd");
+    let out = streamsteer(&["inspect", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error:") && !err.contains("panicked"), "{err}");
+}

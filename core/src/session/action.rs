@@ -1,0 +1,213 @@
+//! What the session asks the caller to do.
+
+use super::event::{RequestId, TrackKind};
+use crate::abr::Reason;
+use crate::manifest::ByteRange;
+use crate::qoe::QoeReport;
+use crate::steering::SelectionReason;
+use crate::time::Instant;
+use serde::{Deserialize, Serialize};
+
+/// What a request fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FetchKind {
+    /// A manifest (HLS media playlist).
+    Manifest,
+    /// An initialization segment.
+    Init,
+    /// A media segment.
+    Media,
+    /// A steering manifest.
+    Steering,
+}
+
+/// A request to issue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FetchRequest {
+    /// Identifies the request in later events.
+    pub id: RequestId,
+    /// Absolute URL.
+    pub url: String,
+    /// Byte range, when only part of the resource is wanted.
+    pub byte_range: Option<ByteRange>,
+    /// Pathway (CDN) the URL belongs to; `None` for steering requests.
+    pub pathway: Option<String>,
+    /// What is fetched.
+    pub kind: FetchKind,
+    /// Track, for init and media segments.
+    pub track: Option<TrackKind>,
+    /// Segment index, for media segments.
+    pub segment: Option<usize>,
+    /// Rung index, for init and media segments.
+    pub rendition: Option<usize>,
+    /// Expected size in bytes when the manifest says (byte range, or bitrate × duration).
+    pub expected_bytes: Option<u64>,
+    /// When the media must have arrived to avoid a stall (playing only).
+    pub deadline: Option<Instant>,
+}
+
+/// Player state, as reported in [`PlayerEvent::StateChanged`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlayerState {
+    /// Loading media playlists.
+    Loading,
+    /// Buffering before the first frame (or after a seek).
+    Buffering,
+    /// Playing.
+    Playing,
+    /// Paused by the user.
+    Paused,
+    /// Stalled: the buffer ran dry mid-stream.
+    Stalled,
+    /// Played to the end.
+    Ended,
+    /// Gave up (see the preceding [`PlayerEvent::Error`]).
+    Failed,
+}
+
+/// Why a rendition was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum DecisionReason {
+    /// The ABR rule's decision.
+    Abr {
+        /// The rule's reason.
+        reason: Reason,
+    },
+    /// The audio policy (fixed rendition).
+    AudioPolicy,
+    /// Pinned by the user.
+    User,
+}
+
+/// Something that happened, for the application and the QoE event log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "event")]
+pub enum PlayerEvent {
+    /// The player state changed.
+    StateChanged {
+        /// Old state.
+        from: PlayerState,
+        /// New state.
+        to: PlayerState,
+    },
+    /// A rendition was chosen for a segment.
+    Decision {
+        /// Track.
+        track: TrackKind,
+        /// Segment index.
+        segment: usize,
+        /// Rung index.
+        rendition: usize,
+        /// Its bitrate, kbit/s.
+        bitrate_kbps: f64,
+        /// Why.
+        reason: DecisionReason,
+    },
+    /// The rendition of a track changed from one segment to the next.
+    RenditionChanged {
+        /// Track.
+        track: TrackKind,
+        /// Previous rung.
+        from: usize,
+        /// New rung.
+        to: usize,
+    },
+    /// A fetch was abandoned for a lower rung.
+    Abandoned {
+        /// Segment index.
+        segment: usize,
+        /// Rung given up.
+        from: usize,
+        /// Rung fetched instead.
+        to: usize,
+    },
+    /// Requests moved to another pathway.
+    PathwayChanged {
+        /// Previous pathway, if any.
+        from: Option<String>,
+        /// New pathway.
+        to: String,
+        /// Why.
+        reason: SelectionReason,
+    },
+    /// A media fetch failed on a pathway.
+    FetchFailed {
+        /// Pathway.
+        pathway: String,
+        /// HTTP status, if any.
+        status: Option<u16>,
+        /// Whether the pathway is now penalised.
+        penalized: bool,
+    },
+    /// A steering manifest was applied.
+    SteeringUpdated {
+        /// Priority now in force.
+        priority: Vec<String>,
+    },
+    /// A steering manifest or request failed (playback is not affected).
+    SteeringError {
+        /// What went wrong.
+        message: String,
+    },
+    /// Playback stalled.
+    Stalled {
+        /// Playhead, seconds of media.
+        position_s: f64,
+    },
+    /// Playback resumed after a stall.
+    Resumed {
+        /// Stall length, seconds.
+        stall_s: f64,
+    },
+    /// An error: fatal ones are followed by the `Failed` state.
+    Error {
+        /// What went wrong.
+        message: String,
+        /// True if the session gave up.
+        fatal: bool,
+    },
+    /// The final QoE report (on `Ended` or `Failed`).
+    QoeReport {
+        /// The report.
+        report: Box<QoeReport>,
+    },
+}
+
+/// An output of the session, drained with [`Session::poll_action`](super::Session::poll_action).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Issue a request.
+    Fetch(FetchRequest),
+    /// Abort a request; no more events are expected for it (late ones are ignored).
+    Cancel {
+        /// Request.
+        id: RequestId,
+    },
+    /// Append the body of a completed request to a track's buffer.
+    Append {
+        /// Track.
+        track: TrackKind,
+        /// True for an initialization segment.
+        init: bool,
+        /// The completed request whose bytes to append.
+        request: RequestId,
+        /// Segment index (media only).
+        segment: Option<usize>,
+        /// Rung.
+        rendition: usize,
+    },
+    /// Start or resume playback.
+    Play,
+    /// Pause playback (user pause).
+    Pause,
+    /// Playback stalled (the sink ran dry).
+    Stall,
+    /// Tell the application something.
+    Emit(PlayerEvent),
+    /// Call back with [`Event::Tick`](super::Event::Tick) at this time (replaces any
+    /// earlier request).
+    WakeAt(Instant),
+}

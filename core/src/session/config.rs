@@ -1,0 +1,59 @@
+//! Session settings.
+
+use crate::abr::AbrConfig;
+use crate::abr::estimator::DualEwmaConfig;
+use crate::buffer::BufferPolicy;
+use crate::qoe::QoeWeights;
+use crate::steering::SteeringConfig;
+use serde::{Deserialize, Serialize};
+
+/// Everything a session can be tuned by (serde; every field defaults).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionConfig {
+    /// ABR rule name, as accepted by [`build_rule`](crate::abr::build_rule) (default `"default"`).
+    pub abr_rule: String,
+    /// Rule parameters. `buffer_max_s` is overridden by `buffer.forward_target_s`
+    /// so that the rule and the session agree on the buffer size.
+    pub abr: AbrConfig,
+    /// The session-wide throughput/latency estimator's settings.
+    pub estimator: DualEwmaConfig,
+    /// Buffer thresholds.
+    pub buffer: BufferPolicy,
+    /// Content steering, pathway health and cost preference.
+    pub steering: SteeringConfig,
+    /// Audio: play the highest rendition at or below this bitrate (kbit/s), else the
+    /// lowest; `None` (default) plays the lowest. Audio is a small share of the
+    /// bytes, so a fixed rendition avoids audible switches for little cost.
+    pub audio_max_kbps: Option<f64>,
+    /// Start playing as soon as the startup threshold is reached (default true);
+    /// false waits for [`Event::Play`](super::Event::Play).
+    pub autoplay: bool,
+    /// Attempts per segment (over all pathways) before the session fails (default 8).
+    pub max_attempts_per_segment: u32,
+    /// First retry delay when no other pathway is available, seconds; doubles per
+    /// attempt (default 1).
+    pub retry_base_s: f64,
+    /// Cap on the retry delay, seconds (default 8).
+    pub retry_max_s: f64,
+    /// QoE weights for the report.
+    pub qoe: QoeWeights,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            abr_rule: "default".into(),
+            abr: AbrConfig::default(),
+            estimator: DualEwmaConfig::default(),
+            buffer: BufferPolicy::default(),
+            steering: SteeringConfig::default(),
+            audio_max_kbps: None,
+            autoplay: true,
+            max_attempts_per_segment: 8,
+            retry_base_s: 1.0,
+            retry_max_s: 8.0,
+            qoe: QoeWeights::default(),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! What the caller tells the session.
+
+use crate::time::Duration;
+use serde::{Deserialize, Serialize};
+
+/// Identifies one request the session asked for (unique within a session).
+pub type RequestId = u64;
+
+/// Which media track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackKind {
+    /// The main (video) track, adapted by the ABR rule.
+    Video,
+    /// The audio track fetched alongside it.
+    Audio,
+}
+
+/// An input to [`Session::handle`](super::Session::handle). The time of the event is
+/// passed beside it, so that every event carries the caller's "now".
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Time has passed (typically at a requested [`WakeAt`](super::Action::WakeAt)).
+    Tick,
+    /// The first byte of a response arrived.
+    FetchStarted {
+        /// Request.
+        id: RequestId,
+    },
+    /// A response is arriving.
+    FetchProgress {
+        /// Request.
+        id: RequestId,
+        /// Bytes received so far.
+        bytes: u64,
+        /// Time to first byte, if it has arrived.
+        ttfb: Option<Duration>,
+    },
+    /// An init or media segment arrived whole.
+    FetchCompleted {
+        /// Request.
+        id: RequestId,
+        /// Bytes received.
+        bytes: u64,
+        /// Time to first byte.
+        ttfb: Duration,
+        /// Whole fetch time, TTFB included.
+        duration: Duration,
+    },
+    /// A request failed (network error, HTTP error, timeout, truncation).
+    FetchFailed {
+        /// Request.
+        id: RequestId,
+        /// HTTP status, if a response came.
+        status: Option<u16>,
+        /// Bytes received before the failure (counted as delivered by the pathway).
+        bytes: u64,
+    },
+    /// A manifest (an HLS media playlist) requested by the session arrived.
+    ManifestLoaded {
+        /// Request.
+        id: RequestId,
+        /// The body.
+        text: String,
+        /// The URL after redirects (relative references resolve against it).
+        url: String,
+    },
+    /// A steering manifest arrived.
+    SteeringLoaded {
+        /// Request.
+        id: RequestId,
+        /// The body.
+        body: String,
+    },
+    /// A steering request failed.
+    SteeringFailed {
+        /// Request.
+        id: RequestId,
+        /// HTTP status, if a response came (410 stops steering, 429 backs off).
+        status: Option<u16>,
+        /// `Retry-After` in seconds, if given.
+        retry_after: Option<Duration>,
+    },
+    /// The media element's playhead, for drivers whose sink plays on its own clock:
+    /// overrides the session's own playhead model.
+    PlaybackPosition {
+        /// Playhead, seconds of media.
+        position_s: f64,
+    },
+    /// The user sought to a position.
+    UserSeek {
+        /// Target, seconds of media.
+        position_s: f64,
+    },
+    /// The user pinned a rendition of a track (`None`: back to automatic).
+    UserSelectTrack {
+        /// Track.
+        track: TrackKind,
+        /// Rung index (ascending bitrate) or `None`.
+        rendition: Option<usize>,
+    },
+    /// The user pressed play.
+    Play,
+    /// The user pressed pause.
+    Pause,
+}

@@ -1,0 +1,148 @@
+//! A presentation synthesised from a [`Ladder`], for simulators and tests: what the
+//! session would see from a real on-demand DASH manifest whose segment sizes are the
+//! ladder's.
+
+use crate::Ladder;
+use crate::manifest::{
+    BaseLocation, ByteRange, ContentSteering, InitSegment, ManifestKind, MediaType, Pathway, Period, Presentation,
+    PresentationType, Rendition, Segment, SegmentIndex, SegmentList, Track,
+};
+
+/// How to dress the ladder up as a presentation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntheticOptions {
+    /// Pathways `(id, host)`, first = default; every rendition exists on each.
+    pub pathways: Vec<(String, String)>,
+    /// A separate audio track at this bitrate (kbit/s), if any.
+    pub audio_kbps: Option<f64>,
+    /// Size of each rendition's init segment in bytes (0 = no init segments).
+    pub init_bytes: u64,
+    /// Steering server URL (with `PATHWAY-ID` = the first pathway), if any.
+    pub steering_url: Option<String>,
+}
+
+impl Default for SyntheticOptions {
+    fn default() -> Self {
+        Self {
+            pathways: vec![("cdn-a".into(), "cdn-a.example".into())],
+            audio_kbps: None,
+            init_bytes: 0,
+            steering_url: None,
+        }
+    }
+}
+
+fn rendition(
+    id: &str,
+    kbps: f64,
+    sizes_bits: impl Iterator<Item = f64>,
+    seg_s: f64,
+    opts: &SyntheticOptions,
+    kind: &str,
+) -> Rendition {
+    let bases: Vec<BaseLocation> = opts
+        .pathways
+        .iter()
+        .map(|(p, host)| BaseLocation { pathway_id: Some(p.clone()), url: format!("https://{host}/{kind}/{id}/") })
+        .collect();
+    let base0 = bases.first().map_or_else(|| format!("https://origin.example/{kind}/{id}/"), |b| b.url.clone());
+    let init = (opts.init_bytes > 0).then(|| InitSegment {
+        uri: "init.mp4".into(),
+        url: format!("{base0}init.mp4"),
+        byte_range: None,
+    });
+    let mut offset = 0u64;
+    let segments = sizes_bits
+        .enumerate()
+        .map(|(n, bits)| {
+            let length = (bits / 8.0).round().max(0.0) as u64;
+            let range = ByteRange { offset, length };
+            offset += length;
+            Segment {
+                uri: "media.mp4".into(),
+                url: format!("{base0}media.mp4"),
+                start_s: n as f64 * seg_s,
+                duration_s: seg_s,
+                number: n as u64 + 1,
+                time: None,
+                byte_range: Some(range),
+                init: init.clone(),
+                discontinuity: false,
+            }
+        })
+        .collect();
+    Rendition {
+        id: id.into(),
+        bandwidth: Some((kbps * 1000.0).round() as u64),
+        average_bandwidth: None,
+        resolution: None,
+        codecs: None,
+        frame_rate: None,
+        mime_type: Some(format!("{kind}/mp4")),
+        pathway_id: None,
+        stable_id: None,
+        audio_group: None,
+        subtitles_group: None,
+        group_id: None,
+        playlist_url: None,
+        bases,
+        index: SegmentIndex::Segments(SegmentList { segments, target_duration_s: Some(seg_s), ended: true }),
+    }
+}
+
+/// A VOD presentation (DASH-shaped: one rendition per rung, a base URL per pathway)
+/// whose video segments have exactly the ladder's sizes, as byte ranges of one file
+/// per rendition.
+pub fn presentation_from_ladder(ladder: &Ladder, opts: &SyntheticOptions) -> Presentation {
+    let seg_s = ladder.segment_duration_s();
+    let n = ladder.segment_count();
+    let video: Vec<Rendition> = ladder
+        .bitrates_kbps()
+        .iter()
+        .enumerate()
+        .map(|(r, &kbps)| {
+            rendition(&format!("v{r}"), kbps, (0..n).map(|i| ladder.segment_size_bits(i, r)), seg_s, opts, "video")
+        })
+        .collect();
+    let mut tracks = vec![Track {
+        id: "video".into(),
+        media_type: MediaType::Video,
+        language: None,
+        name: None,
+        default: true,
+        autoselect: true,
+        trick_play: false,
+        renditions: video,
+    }];
+    if let Some(kbps) = opts.audio_kbps {
+        let bits = kbps * 1000.0 * seg_s;
+        tracks.push(Track {
+            id: "audio".into(),
+            media_type: MediaType::Audio,
+            language: Some("en".into()),
+            name: None,
+            default: true,
+            autoselect: true,
+            trick_play: false,
+            renditions: vec![rendition("a0", kbps, (0..n).map(|_| bits), seg_s, opts, "audio")],
+        });
+    }
+    let duration = n as f64 * seg_s;
+    Presentation {
+        kind: ManifestKind::Dash,
+        url: "https://origin.example/synthetic.mpd".into(),
+        presentation_type: PresentationType::Vod,
+        live: None,
+        duration_s: Some(duration),
+        periods: vec![Period { id: None, start_s: 0.0, duration_s: Some(duration), tracks }],
+        pathways: opts.pathways.iter().map(|(id, _)| Pathway { id: id.clone() }).collect(),
+        steering: opts.steering_url.as_ref().map(|u| ContentSteering {
+            server_url: u.clone(),
+            default_pathways: opts.pathways.first().map(|p| vec![p.0.clone()]).unwrap_or_default(),
+            query_before_start: true,
+            client_requirement: true,
+            proxy_server_url: None,
+        }),
+        warnings: Vec::new(),
+    }
+}

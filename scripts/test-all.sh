@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what it needs, then runs
+# formatting, lints, the wasm32 build of the engine, and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  rustup target add wasm32-unknown-unknown
+fi
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+
+if [ ! -d ../shared ] && [ -z "${STREAMSTEER_SHARED:-}" ]; then
+  echo "error: the shared data folder (../shared) is missing; set STREAMSTEER_SHARED" >&2
+  exit 1
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "engine for wasm32-unknown-unknown (default features, and no front ends)"
+cargo build -p streamsteer --target wasm32-unknown-unknown --locked
+cargo build -p streamsteer --target wasm32-unknown-unknown --no-default-features --locked
+
+step "tests"
+cargo test --workspace --locked
+
+step "demo smoke run (built-in defaults)"
+cargo run -q -p streamsteer-cli --locked -- simulate --abr default,robustmpc --json > /dev/null
+echo "demo ok"

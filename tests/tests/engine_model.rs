@@ -1,0 +1,123 @@
+//! The `streamsteer` simulator model: the real session on real traces and ladders.
+
+use streamsteer::abr::build_rule;
+use streamsteer::steering::{CostPreference, SteeringConfig};
+use streamsteer_sim::engine::{EngineConfig, EngineModel, PathwayLink, SteeringReply, run_engine};
+use streamsteer_sim::ladder_io::load_ladder;
+use streamsteer_sim::model::{Model, SimConfig, SimError};
+use streamsteer_sim::trace::Trace;
+use streamsteer_tests::shared_dir;
+
+fn pensieve_ladder() -> streamsteer::Ladder {
+    load_ladder(&shared_dir().join("ladders/pensieve-envivio-dash3")).unwrap().ladder
+}
+
+fn traces(folder: &str, n: usize) -> Vec<Trace> {
+    let mut t = Trace::load_path(&shared_dir().join("traces").join(folder)).unwrap();
+    t.truncate(n);
+    t
+}
+
+#[test]
+fn plays_every_segment_of_real_sessions_with_every_rule() {
+    let ladder = pensieve_ladder();
+    let config = SimConfig::default();
+    for trace in traces("hsdpa", 4).iter().chain(traces("fcc", 4).iter()) {
+        for name in ["throughput", "bola", "bba", "robustmpc", "default"] {
+            let mut rule = build_rule(name, &config.abr, &ladder).unwrap();
+            let out = EngineModel.run(&ladder, trace, rule.as_mut(), &config).unwrap();
+            assert_eq!(out.segments.len(), ladder.segment_count(), "{name} on {}", trace.name);
+            let idx: Vec<usize> = out.segments.iter().map(|s| s.index).collect();
+            assert_eq!(idx, (0..ladder.segment_count()).collect::<Vec<_>>());
+            assert!(out.report.rebuffer_s >= 0.0 && out.report.startup_delay_s > 0.0);
+            assert!(out.buffer_timeline.windows(2).all(|w| w[0].0 <= w[1].0), "time monotonic");
+            assert!(out.buffer_timeline.iter().all(|(_, b)| *b >= 0.0), "buffer never negative");
+            assert!(out.buffer_timeline.iter().all(|(_, b)| *b <= 30.0 + 1e-6), "never above the target");
+            let bytes: u64 = out.report.pathways.values().map(|u| u.bytes).sum();
+            let seg_bytes: f64 = out.segments.iter().map(|s| s.size_bits / 8.0).sum();
+            assert!((bytes as f64 - seg_bytes).abs() <= out.segments.len() as f64, "{bytes} vs {seg_bytes}");
+        }
+    }
+}
+
+#[test]
+fn is_deterministic() {
+    let ladder = pensieve_ladder();
+    let trace = &traces("hsdpa", 1)[0];
+    let config = SimConfig::default();
+    let run = || {
+        let mut rule = build_rule("bola", &config.abr, &ladder).unwrap();
+        EngineModel.run(&ladder, trace, rule.as_mut(), &config).unwrap()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn dead_trace_is_an_error_not_a_hang() {
+    let ladder = pensieve_ladder();
+    let dead = Trace::parse("dead", "0 0\n1 0\n2 0\n").unwrap();
+    let mut rule = build_rule("bola", &SimConfig::default().abr, &ladder).unwrap();
+    let e = EngineModel.run(&ladder, &dead, rule.as_mut(), &SimConfig::default());
+    assert!(matches!(e, Err(SimError::DeadTrace(_))), "{e:?}");
+}
+
+#[test]
+fn outage_on_the_edge_fails_over_to_the_overflow_cdn_and_comes_back() {
+    let ladder = pensieve_ladder();
+    let trace = &traces("fcc", 1)[0];
+    let mut edge = PathwayLink::new("oca");
+    edge.outages = vec![(60.0, 90.0)];
+    let engine = EngineConfig {
+        pathways: vec![edge, PathwayLink::new("cloudfront")],
+        audio_kbps: Some(128.0),
+        init_bytes: 900,
+        session: streamsteer::session::SessionConfig {
+            // Strict priority, so that only the outage moves traffic.
+            steering: SteeringConfig {
+                penalty_s: 40.0,
+                cost: CostPreference { enabled: false, ..Default::default() },
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let config = SimConfig::default();
+    let mut rule = build_rule("bola", &config.abr, &ladder).unwrap();
+    let out = run_engine(&ladder, trace, rule.as_mut(), &config, &engine).unwrap();
+    assert_eq!(out.segments.len(), ladder.segment_count());
+    let used: Vec<&str> = out.segments.iter().map(|s| s.pathway.as_str()).collect();
+    let first_cf = used.iter().position(|p| *p == "cloudfront").expect("failed over");
+    let back = used[first_cf..].iter().position(|p| *p == "oca").expect("came back to the edge");
+    assert!(back > 0);
+    // The first segment on the overflow CDN is the one in flight when the edge went
+    // down (failed over mid-segment), or a later one.
+    let s = &out.segments[first_cf];
+    assert!(s.request_s + s.download_s >= 60.0, "{s:?}");
+    assert!(out.segments[..first_cf].iter().all(|s| s.request_s + s.download_s <= 60.0 + 1e-6));
+    assert_eq!(out.report.rebuffer_count, 0, "a buffered failover does not stall: {:?}", out.report);
+    assert!(out.report.pathways["cloudfront"].bytes > 0 && out.report.pathways["oca"].bytes > 0);
+}
+
+#[test]
+fn steering_script_moves_traffic_and_410_stops_polling() {
+    let ladder = pensieve_ladder();
+    let trace = &traces("fcc", 1)[0];
+    let engine = EngineConfig {
+        pathways: vec![PathwayLink::new("oca"), PathwayLink::new("cloudfront")],
+        steering: Some(vec![
+            (0.0, SteeringReply::Body(r#"{"VERSION":1,"TTL":10,"PATHWAY-PRIORITY":["oca","cloudfront"]}"#.into())),
+            (50.0, SteeringReply::Body(r#"{"VERSION":1,"TTL":10,"PATHWAY-PRIORITY":["cloudfront","oca"]}"#.into())),
+            (100.0, SteeringReply::Status(410, None)),
+        ]),
+        ..Default::default()
+    };
+    let config = SimConfig::default();
+    let mut rule = build_rule("throughput", &config.abr, &ladder).unwrap();
+    let out = run_engine(&ladder, trace, rule.as_mut(), &config, &engine).unwrap();
+    let before: Vec<&str> =
+        out.segments.iter().filter(|s| s.request_s < 50.0).map(|s| s.pathway.as_str()).collect();
+    let after: Vec<&str> = out.segments.iter().filter(|s| s.request_s > 62.0).map(|s| s.pathway.as_str()).collect();
+    assert!(before.iter().all(|p| *p == "oca"), "{before:?}");
+    assert!(!after.is_empty() && after.iter().all(|p| *p == "cloudfront"), "{after:?}");
+}
