@@ -4,6 +4,8 @@ use serde_json::Value;
 use std::process::{Command, Output};
 use streamsteer_tests::shared_dir;
 
+const FCC: &str = "trace_10022_http---www.yahoo.com";
+
 fn streamsteer(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_streamsteer")).args(args).output().expect("run streamsteer")
 }
@@ -45,6 +47,7 @@ fn simulate_reads_every_trace_and_ladder_format() {
     let shared = shared_dir();
     let pensieve_ladder = shared.join("ladders/pensieve-envivio-dash3");
     let sabre_movie = shared.join("ladders/sabre/movie.json");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
     let cases = [
         (
             pensieve_ladder.clone(),
@@ -53,6 +56,12 @@ fn simulate_reads_every_trace_and_ladder_format() {
         ),
         (sabre_movie.clone(), shared.join("traces/sabre-example/network.json"), "sabre"),
         (pensieve_ladder, shared.join("traces/hsdpa/norway_bus_1"), "streamsteer"),
+        (fixtures.join("ffmpeg/hls/master.m3u8"), shared.join("traces/fcc").join(FCC), "pensieve"),
+        (
+            fixtures.join("ffmpeg/dash/manifest.mpd"),
+            shared.join("traces/hsdpa/norway_car_2"),
+            "sabre",
+        ),
     ];
     for (ladder, trace, model) in cases {
         let out = streamsteer(&[
@@ -76,7 +85,7 @@ fn simulate_reads_every_trace_and_ladder_format() {
 #[test]
 fn simulate_writes_plots_and_session_lines() {
     let dir = std::env::temp_dir().join(format!("streamsteer-cli-{}", std::process::id()));
-    let trace = shared_dir().join("traces/hsdpa/norway_tram_1");
+    let trace = shared_dir().join("traces/hsdpa/norway_tram_10");
     let out = streamsteer(&[
         "simulate",
         "--traces",
@@ -93,7 +102,7 @@ fn simulate_writes_plots_and_session_lines() {
     assert_eq!(lines.lines().count(), 2);
     for line in lines.lines() {
         let v: Value = serde_json::from_str(line).unwrap();
-        assert_eq!(v["trace"], "norway_tram_1");
+        assert_eq!(v["trace"], "norway_tram_10");
         assert_eq!(v["segments"].as_array().unwrap().len(), 48);
     }
     for svg in ["qoe_cdf.svg", "timeline_0.svg"] {
@@ -108,7 +117,7 @@ fn bad_inputs_fail_with_clear_errors() {
     let cases: [(&[&str], &str); 4] = [
         (&["simulate", "--traces", "/nonexistent/trace"], "/nonexistent/trace"),
         (&["simulate", "--abr", "nosuchrule"], "unknown ABR rule"),
-        (&["simulate", "--buffer", "-3"], "--buffer"),
+        (&["simulate", "--buffer=-3"], "--buffer"),
         (&["simulate", "--ladder", "/nonexistent/ladder.json"], "/nonexistent/ladder.json"),
     ];
     for (args, needle) in cases {

@@ -195,12 +195,25 @@ pub fn load_ladder(path: &Path) -> Result<LoadedLadder, LadderLoadError> {
 
 /// A ladder from a manifest's main video track: segment sizes from byte ranges where the
 /// manifest gives them, otherwise each rendition's bandwidth times segment duration.
+///
+/// An HLS multivariant playlist names media playlists; local ones (relative to the
+/// manifest, or `file://`) are read and applied first, as a player would fetch them.
 fn manifest_ladder(path: &Path, text: &str) -> Result<Ladder, LadderLoadError> {
-    let presentation = streamsteer::manifest::parse_any(text, &path.display().to_string())
-        .map_err(|e| LadderLoadError::Manifest { path: path.into(), message: e.to_string() })?;
-    presentation
-        .to_ladder()
-        .map_err(|e| LadderLoadError::Manifest { path: path.into(), message: e.to_string() })
+    let manifest_err = |message: String| LadderLoadError::Manifest { path: path.into(), message };
+    let mut presentation = streamsteer::manifest::parse_any(text, &path.display().to_string())
+        .map_err(|e| manifest_err(e.to_string()))?;
+    for (rendition, url) in presentation.pending_playlists() {
+        let local = PathBuf::from(url.strip_prefix("file://").unwrap_or(&url));
+        let Ok(playlist) = std::fs::read_to_string(&local) else {
+            return Err(manifest_err(format!(
+                "media playlist {url} of rendition {rendition} is not a readable local file"
+            )));
+        };
+        presentation
+            .apply_media_playlist(&rendition, &playlist, &url)
+            .map_err(|e| manifest_err(format!("{url}: {e}")))?;
+    }
+    presentation.to_ladder().map_err(|e| manifest_err(e.to_string()))
 }
 
 #[cfg(test)]
@@ -217,5 +230,24 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("not positive and ascending"), "{e}");
         assert!(parse_sabre_movie(p, "{").is_err());
+    }
+
+    fn fixture(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(rel)
+    }
+
+    #[test]
+    fn hls_multivariant_loads_its_media_playlists() {
+        let loaded = load_ladder(&fixture("ffmpeg/hls/master.m3u8")).unwrap();
+        assert!(loaded.ladder.len() >= 3, "{:?}", loaded.ladder.bitrates_kbps());
+        assert!(loaded.ladder.segment_count() >= 4);
+        assert!((loaded.ladder.segment_duration_s() - 2.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn dash_manifest_gives_a_ladder() {
+        let loaded = load_ladder(&fixture("ffmpeg/dash/manifest.mpd")).unwrap();
+        assert!(loaded.ladder.len() >= 3);
+        assert!(loaded.ladder.bitrates_kbps().windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -324,11 +324,11 @@ fn ffmpeg_hls_ladder_and_media_playlists() {
     assert_eq!(bandwidths(&p, 0), vec![Some(2_890_800), Some(1_460_800), Some(800_800)]);
     assert_eq!(p.tracks().filter(|t| t.media_type == manifest::MediaType::Audio).count(), 1);
     assert!(p.to_ladder().is_err(), "no segment durations before the media playlists load");
-    let ids: Vec<String> = p.renditions().map(|r| r.id.clone()).collect();
-    for id in &ids {
-        let playlist = p.rendition(id).unwrap().playlist_url.clone().unwrap();
-        let body = std::fs::read_to_string(&playlist).unwrap();
-        let upd = p.apply_media_playlist(id, &body, &playlist).unwrap();
+    let pending = p.pending_playlists();
+    assert_eq!(pending.len(), 4);
+    for (id, playlist) in &pending {
+        let body = std::fs::read_to_string(playlist).unwrap();
+        let upd = p.apply_media_playlist(id, &body, playlist).unwrap();
         assert_eq!(upd.added, body.matches("#EXTINF:").count());
         assert!(upd.added >= 4);
         assert!(upd.ended);
@@ -337,6 +337,7 @@ fn ffmpeg_hls_ladder_and_media_playlists() {
     assert_eq!(v0.len(), 4);
     assert!(v0[0].url.ends_with("ffmpeg/hls/720p/seg_000.m4s"));
     assert!(v0[3].init.as_ref().unwrap().url.ends_with("ffmpeg/hls/720p/init_0.mp4"));
+    assert!(p.pending_playlists().is_empty());
     assert_eq!(p.presentation_type, manifest::PresentationType::Vod);
     assert!((p.duration_s.unwrap() - 8.0).abs() < 0.05);
     let ladder = p.to_ladder().unwrap();

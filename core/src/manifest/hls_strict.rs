@@ -6,7 +6,7 @@
 //! line number, records tolerable deviations as warnings, and keeps what the
 //! conversion needs that m3u8-rs loses (exact EXTINF durations, line numbers).
 
-use super::attr::{Attrs, parse_attributes};
+use super::attr::{AttrValue, Attrs, parse_attributes};
 use super::error::ManifestError;
 
 /// The two kinds of HLS playlist.
@@ -352,11 +352,14 @@ impl Validator {
                     return Err(ManifestError::hls(n, "EXT-X-MAP needs a quoted URI attribute"));
                 }
                 if let Some(r) = a.get("BYTERANGE")
-                    && !byte_range_ok(r.as_str())
+                    && (r.quoted().is_none() || !byte_range_ok(r.as_str()))
                 {
                     return Err(ManifestError::hls(
                         n,
-                        format!("EXT-X-MAP BYTERANGE {:?} is not <length>[@<offset>]", r.as_str()),
+                        format!(
+                            "EXT-X-MAP BYTERANGE {:?} is not a quoted <length>[@<offset>]",
+                            r.as_str()
+                        ),
                     ));
                 }
             }
@@ -397,7 +400,16 @@ impl Validator {
             }
             "#EXT-X-MEDIA" => {
                 let a = Self::attrs(n, "EXT-X-MEDIA", value)?;
-                let ty = a.get("TYPE").map(|v| v.as_str()).unwrap_or("");
+                let ty = match a.get("TYPE") {
+                    Some(AttrValue::Unquoted(t)) => t.as_str(),
+                    Some(AttrValue::Quoted(t)) => {
+                        return Err(ManifestError::hls(
+                            n,
+                            format!("EXT-X-MEDIA TYPE must not be quoted, found \"{t}\""),
+                        ));
+                    }
+                    None => "",
+                };
                 if !matches!(ty, "AUDIO" | "VIDEO" | "SUBTITLES" | "CLOSED-CAPTIONS") {
                     return Err(ManifestError::hls(
                         n,

@@ -77,11 +77,16 @@ impl Presentation {
     /// the `sidx` box).
     pub fn to_ladder(&self) -> Result<Ladder, LadderError> {
         let track = self.main_track().ok_or(LadderError::Empty)?;
+        // The initial pathway: the steering default when this track has it, else the
+        // first pathway the track uses.
+        let in_track =
+            |id: &String| track.renditions.iter().any(|r| r.pathway_id.as_ref() == Some(id));
         let pathway = self
             .steering
             .as_ref()
             .and_then(|s| s.default_pathways.first())
-            .or_else(|| self.pathways.first().map(|p| &p.id));
+            .filter(|p| in_track(p))
+            .or_else(|| self.pathways.iter().map(|p| &p.id).find(|p| in_track(p)));
         let mut rungs: Vec<(f64, &Rendition)> = track
             .renditions
             .iter()

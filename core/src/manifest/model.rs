@@ -148,7 +148,8 @@ pub struct Resolution {
 pub struct Rendition {
     /// Identifier: DASH `Representation@id`; for HLS a generated id unique in the
     /// presentation (`v0`, `v1`… for variants, `i0`… for I-frame variants, `a0`,
-    /// `s0`, `c0`… for audio, subtitle and closed-caption renditions), the handle for
+    /// `s0`, `c0`, `x0`… for audio, subtitle, closed-caption and alternate video
+    /// renditions), the handle for
     /// [`Presentation::apply_media_playlist`](crate::manifest::Presentation::apply_media_playlist).
     pub id: String,
     /// Peak bandwidth in bits/s (HLS `BANDWIDTH`, DASH `@bandwidth`); `None` for HLS
@@ -401,6 +402,16 @@ impl Presentation {
     /// True for a live presentation.
     pub fn is_live(&self) -> bool {
         self.presentation_type == PresentationType::Live
+    }
+
+    /// `(rendition id, media playlist URL)` of every HLS rendition whose playlist is
+    /// not loaded yet, in document order: what a driver fetches and hands to
+    /// [`Presentation::apply_media_playlist`](crate::manifest::Presentation::apply_media_playlist).
+    pub fn pending_playlists(&self) -> Vec<(String, String)> {
+        self.renditions()
+            .filter(|r| r.index == SegmentIndex::Unresolved)
+            .filter_map(|r| r.playlist_url.clone().map(|u| (r.id.clone(), u)))
+            .collect()
     }
 }
 

@@ -812,7 +812,10 @@ impl<'r> Core<'r> {
         let bits = bytes as f64 * 8.0;
         let secs = duration.as_secs_f64();
         let kind = self.tracks[i].plan.kind;
-        self.steering.on_media_success(self.now, &job.pathway, bits, secs);
+        // Init segments are too small to measure a pathway by (TTFB dominates): they
+        // only count as a sign of life.
+        let sample_bits = if job.init { 0.0 } else { bits };
+        self.steering.on_media_success(self.now, &job.pathway, sample_bits, secs);
         self.account(&job.pathway, bytes, secs, !job.init && kind == TrackKind::Video);
         self.tracks[i].seg_bits += bits;
         if job.init {
