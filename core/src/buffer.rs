@@ -204,11 +204,17 @@ mod tests {
     #[test]
     fn rejects_unusable_policies() {
         let bad = BufferPolicy { startup_s: f64::NAN, ..Default::default() };
-        assert!(matches!(bad.validate(), Err(BufferPolicyError::NotFinite { name: "startup_s", .. })));
+        assert!(matches!(
+            bad.validate(),
+            Err(BufferPolicyError::NotFinite { name: "startup_s", .. })
+        ));
         let bad = BufferPolicy { forward_target_s: 0.0, ..Default::default() };
         assert_eq!(bad.validate(), Err(BufferPolicyError::ZeroTarget));
         let bad = BufferPolicy { resume_s: 40.0, ..Default::default() };
-        assert!(matches!(bad.validate(), Err(BufferPolicyError::AboveTarget { name: "resume_s", .. })));
+        assert!(matches!(
+            bad.validate(),
+            Err(BufferPolicyError::AboveTarget { name: "resume_s", .. })
+        ));
         let bad = BufferPolicy { stall_threshold_s: 3.0, ..Default::default() };
         assert!(matches!(bad.validate(), Err(BufferPolicyError::StallAboveResume { .. })));
     }
@@ -231,7 +237,11 @@ mod tests {
         use PlaybackPhase::*;
         assert_eq!(p.next_phase(Startup, 1.9, false), Startup);
         assert_eq!(p.next_phase(Startup, 2.0, false), Playing);
-        assert_eq!(p.next_phase(Startup, 0.5, true), Playing, "a short stream starts when complete");
+        assert_eq!(
+            p.next_phase(Startup, 0.5, true),
+            Playing,
+            "a short stream starts when complete"
+        );
         assert_eq!(p.next_phase(Playing, 0.1, false), Playing);
         assert_eq!(p.next_phase(Playing, 0.0, false), Stalled);
         assert_eq!(p.next_phase(Playing, 0.0, true), Playing, "running dry at the end is no stall");

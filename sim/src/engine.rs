@@ -19,7 +19,8 @@ use streamsteer::Ladder;
 use streamsteer::abr::estimator::DualEwma;
 use streamsteer::abr::{AbrContext, AbrRule, Decision, DownloadReport, FetchProgress};
 use streamsteer::session::{
-    Action, Event, FetchKind, PlayerState, RequestId, Session, SessionConfig, SyntheticOptions, presentation_from_ladder,
+    Action, Event, FetchKind, PlayerState, RequestId, Session, SessionConfig, SyntheticOptions,
+    presentation_from_ladder,
 };
 use streamsteer::time::{Duration, Instant};
 
@@ -158,12 +159,20 @@ struct Link {
 impl Link {
     fn new(trace: &Trace, spec: &PathwayLink) -> Result<Self, SimError> {
         let mut t = 0.0;
-        let frac = if spec.payload_fraction.is_finite() && spec.payload_fraction > 0.0 { spec.payload_fraction } else { 1.0 };
+        let frac = if spec.payload_fraction.is_finite() && spec.payload_fraction > 0.0 {
+            spec.payload_fraction
+        } else {
+            1.0
+        };
         let mut steps = Vec::new();
         for p in trace.to_periods(1.0, 0.0) {
             if p.duration_ms > 0.0 && p.duration_ms.is_finite() {
                 t += p.duration_ms / 1000.0;
-                let kbps = if p.bandwidth_kbps.is_finite() { p.bandwidth_kbps.max(0.0) * frac } else { 0.0 };
+                let kbps = if p.bandwidth_kbps.is_finite() {
+                    p.bandwidth_kbps.max(0.0) * frac
+                } else {
+                    0.0
+                };
                 steps.push((t, kbps));
             }
         }
@@ -188,7 +197,11 @@ impl Link {
     }
 
     fn next_outage_after(&self, t: f64) -> Option<f64> {
-        self.outages.iter().map(|(s, _)| *s).filter(|s| *s > t).fold(None, |m, s| Some(m.map_or(s, |x: f64| x.min(s))))
+        self.outages
+            .iter()
+            .map(|(s, _)| *s)
+            .filter(|s| *s > t)
+            .fold(None, |m, s| Some(m.map_or(s, |x: f64| x.min(s))))
     }
 }
 
@@ -222,21 +235,30 @@ pub fn run_engine(
         return Err(SimError::NoSegments);
     }
     if engine.pathways.is_empty() {
-        return Err(SimError::Unsupported("the streamsteer model needs at least one pathway".into()));
+        return Err(SimError::Unsupported(
+            "the streamsteer model needs at least one pathway".into(),
+        ));
     }
-    let links: Vec<Link> =
-        engine.pathways.iter().map(|p| Link::new(p.trace.as_ref().unwrap_or(trace), p)).collect::<Result<_, _>>()?;
+    let links: Vec<Link> = engine
+        .pathways
+        .iter()
+        .map(|p| Link::new(p.trace.as_ref().unwrap_or(trace), p))
+        .collect::<Result<_, _>>()?;
     let opts = SyntheticOptions {
         pathways: engine.pathways.iter().map(|p| (p.id.clone(), p.host.clone())).collect(),
         audio_kbps: engine.audio_kbps,
         init_bytes: engine.init_bytes,
-        steering_url: engine.steering.as_ref().map(|_| "https://steering.example/steer.json".to_string()),
+        steering_url: engine
+            .steering
+            .as_ref()
+            .map(|_| "https://steering.example/steer.json".to_string()),
     };
     let presentation = presentation_from_ladder(&ladder, &opts);
     let mut session_config = engine.session.clone();
     session_config.abr = config.abr.clone();
     session_config.qoe = config.qoe;
-    session_config.buffer.forward_target_s = config.buffer_max_s.unwrap_or(session_config.buffer.forward_target_s);
+    session_config.buffer.forward_target_s =
+        config.buffer_max_s.unwrap_or(session_config.buffer.forward_target_s);
     let rule_name = rule.name().to_string();
     let mut session = Session::with_parts(
         presentation,
@@ -275,9 +297,15 @@ pub fn run_engine(
                         steering_replies.push((now + links[0].rtt_s, req.id, reply));
                         continue;
                     }
-                    let p = req.pathway.as_deref().and_then(|p| pathway_index.get(p)).copied().unwrap_or(0);
+                    let p = req
+                        .pathway
+                        .as_deref()
+                        .and_then(|p| pathway_index.get(p))
+                        .copied()
+                        .unwrap_or(0);
                     let link = &links[p];
-                    let bytes = req.expected_bytes.or(req.byte_range.map(|b| b.length)).unwrap_or(0);
+                    let bytes =
+                        req.expected_bytes.or(req.byte_range.map(|b| b.length)).unwrap_or(0);
                     let fail_at = match link.down_at(now) {
                         Some(_) => Some(now + engine.connect_timeout_s.max(0.0)),
                         None => link.next_outage_after(now),
@@ -356,7 +384,6 @@ pub fn run_engine(
             }
         }
         now = next;
-        let at = Instant::from_secs_f64(now);
 
         // Deliver what is due, in a fixed order: failures, completions, progress,
         // steering replies, then the timer.
@@ -387,7 +414,8 @@ pub fn run_engine(
             }
         }
         transfers = keep;
-        let (due, later): (Vec<_>, Vec<_>) = steering_replies.drain(..).partition(|(t, _, _)| *t <= now + 1e-9);
+        let (due, later): (Vec<_>, Vec<_>) =
+            steering_replies.drain(..).partition(|(t, _, _)| *t <= now + 1e-9);
         steering_replies = later;
         for (_, id, reply) in due {
             pending_events.push(match reply {
@@ -407,7 +435,6 @@ pub fn run_engine(
             // A bandwidth step or a transfer still waiting: nothing to tell the session.
             pending_events.push(Event::Tick);
         }
-        let _ = at;
     }
 
     if session.state() != PlayerState::Ended {

@@ -55,6 +55,11 @@ fn chart(
     if !x0.is_finite() {
         (x0, x1, y1) = (0.0, 1.0, 1.0);
     }
+    // Round the axes to readable ticks: time and most metrics start at zero.
+    if x0 > 0.0 {
+        x0 = 0.0;
+    }
+    x1 = if x1 > 0.0 { nice_max(x1) } else { x1 };
     if x1 <= x0 {
         x1 = x0 + 1.0;
     }

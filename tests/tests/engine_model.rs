@@ -32,10 +32,16 @@ fn plays_every_segment_of_real_sessions_with_every_rule() {
             assert!(out.report.rebuffer_s >= 0.0 && out.report.startup_delay_s > 0.0);
             assert!(out.buffer_timeline.windows(2).all(|w| w[0].0 <= w[1].0), "time monotonic");
             assert!(out.buffer_timeline.iter().all(|(_, b)| *b >= 0.0), "buffer never negative");
-            assert!(out.buffer_timeline.iter().all(|(_, b)| *b <= 30.0 + 1e-6), "never above the target");
+            assert!(
+                out.buffer_timeline.iter().all(|(_, b)| *b <= 30.0 + 1e-6),
+                "never above the target"
+            );
             let bytes: u64 = out.report.pathways.values().map(|u| u.bytes).sum();
             let seg_bytes: f64 = out.segments.iter().map(|s| s.size_bits / 8.0).sum();
-            assert!((bytes as f64 - seg_bytes).abs() <= out.segments.len() as f64, "{bytes} vs {seg_bytes}");
+            assert!(
+                (bytes as f64 - seg_bytes).abs() <= out.segments.len() as f64,
+                "{bytes} vs {seg_bytes}"
+            );
         }
     }
 }
@@ -95,7 +101,11 @@ fn outage_on_the_edge_fails_over_to_the_overflow_cdn_and_comes_back() {
     let s = &out.segments[first_cf];
     assert!(s.request_s + s.download_s >= 60.0, "{s:?}");
     assert!(out.segments[..first_cf].iter().all(|s| s.request_s + s.download_s <= 60.0 + 1e-6));
-    assert_eq!(out.report.rebuffer_count, 0, "a buffered failover does not stall: {:?}", out.report);
+    assert_eq!(
+        out.report.rebuffer_count, 0,
+        "a buffered failover does not stall: {:?}",
+        out.report
+    );
     assert!(out.report.pathways["cloudfront"].bytes > 0 && out.report.pathways["oca"].bytes > 0);
 }
 
@@ -106,8 +116,18 @@ fn steering_script_moves_traffic_and_410_stops_polling() {
     let engine = EngineConfig {
         pathways: vec![PathwayLink::new("oca"), PathwayLink::new("cloudfront")],
         steering: Some(vec![
-            (0.0, SteeringReply::Body(r#"{"VERSION":1,"TTL":10,"PATHWAY-PRIORITY":["oca","cloudfront"]}"#.into())),
-            (50.0, SteeringReply::Body(r#"{"VERSION":1,"TTL":10,"PATHWAY-PRIORITY":["cloudfront","oca"]}"#.into())),
+            (
+                0.0,
+                SteeringReply::Body(
+                    r#"{"VERSION":1,"TTL":10,"PATHWAY-PRIORITY":["oca","cloudfront"]}"#.into(),
+                ),
+            ),
+            (
+                50.0,
+                SteeringReply::Body(
+                    r#"{"VERSION":1,"TTL":10,"PATHWAY-PRIORITY":["cloudfront","oca"]}"#.into(),
+                ),
+            ),
             (100.0, SteeringReply::Status(410, None)),
         ]),
         ..Default::default()
@@ -117,7 +137,8 @@ fn steering_script_moves_traffic_and_410_stops_polling() {
     let out = run_engine(&ladder, trace, rule.as_mut(), &config, &engine).unwrap();
     let before: Vec<&str> =
         out.segments.iter().filter(|s| s.request_s < 50.0).map(|s| s.pathway.as_str()).collect();
-    let after: Vec<&str> = out.segments.iter().filter(|s| s.request_s > 62.0).map(|s| s.pathway.as_str()).collect();
+    let after: Vec<&str> =
+        out.segments.iter().filter(|s| s.request_s > 62.0).map(|s| s.pathway.as_str()).collect();
     assert!(before.iter().all(|p| *p == "oca"), "{before:?}");
     assert!(!after.is_empty() && after.iter().all(|p| *p == "cloudfront"), "{after:?}");
 }

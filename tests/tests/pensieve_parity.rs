@@ -10,9 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use streamsteer::Ladder;
 use streamsteer::abr::mpc::RobustMpc;
 use streamsteer::abr::{AbrConfig, AbrRule, build_rule};
-use streamsteer::Ladder;
 use streamsteer_sim::ladder_io::load_pensieve_folder;
 use streamsteer_sim::pensieve::PensieveModel;
 use streamsteer_sim::trace::Trace;
@@ -50,7 +50,12 @@ fn golden(scheme: &str) -> Golden {
         let values = header[3..]
             .iter()
             .zip(&f[3..])
-            .map(|(h, v)| (h.to_string(), v.parse::<f64>().unwrap_or_else(|_| panic!("bad number {v} in {l}"))))
+            .map(|(h, v)| {
+                (
+                    h.to_string(),
+                    v.parse::<f64>().unwrap_or_else(|_| panic!("bad number {v} in {l}")),
+                )
+            })
             .collect();
         out.entry(f[0].to_string()).or_default().insert(f[1].to_string(), values);
     }
@@ -72,7 +77,12 @@ fn close(got: f64, want: f64) -> bool {
 }
 
 /// Compares one session with its golden row, describing every differing cell.
-fn compare(label: &str, out: &SessionOutcome, want: &BTreeMap<String, f64>, mismatches: &mut Vec<String>) {
+fn compare(
+    label: &str,
+    out: &SessionOutcome,
+    want: &BTreeMap<String, f64>,
+    mismatches: &mut Vec<String>,
+) {
     assert_eq!(out.segments.len(), 48, "{label}: 48 chunks");
     // The metrics and the QoE report must agree on the headline number.
     assert!((out.report.qoe_lin - out.metrics["qoe_lin_mean_chunks_2_48"]).abs() < 1e-12);
@@ -99,13 +109,19 @@ fn assert_none(mismatches: &[String], cells: usize) {
 fn bb_matches_pensieve_on_every_row() {
     let ladder = ladder();
     let golden = golden("BB");
-    assert_eq!(golden.values().map(BTreeMap::len).sum::<usize>(), 580, "BB rows for 80 + 500 traces");
+    assert_eq!(
+        golden.values().map(BTreeMap::len).sum::<usize>(),
+        580,
+        "BB rows for 80 + 500 traces"
+    );
     let mut mismatches = Vec::new();
     let mut cells = 0;
     for (set, rows) in &golden {
         for (name, want) in rows {
             let mut rule = build_rule("bba", &AbrConfig::default(), &ladder).unwrap();
-            let out = PensieveModel.run(&ladder, &trace(set, name), rule.as_mut(), &SimConfig::default()).unwrap();
+            let out = PensieveModel
+                .run(&ladder, &trace(set, name), rule.as_mut(), &SimConfig::default())
+                .unwrap();
             compare(&format!("{set}/{name} BB"), &out, want, &mut mismatches);
             cells += COLUMNS.len();
         }
@@ -114,14 +130,19 @@ fn bb_matches_pensieve_on_every_row() {
 }
 
 fn order_file(set: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/pensieve_mpc_order_{set}.txt"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/data/pensieve_mpc_order_{set}.txt"))
 }
 
 #[test]
 fn robustmpc_matches_pensieve_on_every_row() {
     let ladder = ladder();
     let golden = golden("RobustMPC");
-    assert_eq!(golden.values().map(BTreeMap::len).sum::<usize>(), 580, "RobustMPC rows for 80 + 500 traces");
+    assert_eq!(
+        golden.values().map(BTreeMap::len).sum::<usize>(),
+        580,
+        "RobustMPC rows for 80 + 500 traces"
+    );
     let config = SimConfig::default();
     let mut mismatches = Vec::new();
     let mut cells = 0;
@@ -147,7 +168,12 @@ fn robustmpc_matches_pensieve_on_every_row() {
             }
             let out = PensieveModel.run(&ladder, &t, &mut rule, &config).unwrap();
             assert_eq!(rule.name(), "robustmpc");
-            compare(&format!("{set}/{name} RobustMPC (#{i} in harness order)"), &out, &rows[*name], &mut mismatches);
+            compare(
+                &format!("{set}/{name} RobustMPC (#{i} in harness order)"),
+                &out,
+                &rows[*name],
+                &mut mismatches,
+            );
             cells += COLUMNS.len();
         }
     }
@@ -166,7 +192,9 @@ fn carried_error_history_is_what_separates_fresh_sessions_from_the_golden() {
     for (set, traces) in &golden {
         for (name, want) in traces {
             let mut rule = build_rule("robustmpc", &AbrConfig::default(), &ladder).unwrap();
-            let out = PensieveModel.run(&ladder, &trace(set, name), rule.as_mut(), &SimConfig::default()).unwrap();
+            let out = PensieveModel
+                .run(&ladder, &trace(set, name), rule.as_mut(), &SimConfig::default())
+                .unwrap();
             let first = out.metrics["first_chunk_rebuffer_s"];
             assert!(close(first, want["first_chunk_rebuffer_s"]), "{set}/{name}: start-up {first}");
             let mut m = Vec::new();

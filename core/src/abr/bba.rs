@@ -34,8 +34,8 @@ impl Bba {
     /// The rung the map gives for `buffer_s` on a ladder of `rungs` rungs.
     pub fn rung_for_buffer(&self, buffer_s: f64, rungs: usize) -> usize {
         let top = rungs.saturating_sub(1);
-        if !(buffer_s >= self.reservoir_s) {
-            // Also catches NaN: an unknown buffer is treated as an empty one.
+        if buffer_s.is_nan() || buffer_s < self.reservoir_s {
+            // An unknown buffer is treated as an empty one.
             0
         } else if buffer_s >= self.reservoir_s + self.cushion_s {
             top
@@ -116,8 +116,7 @@ mod tests {
     #[test]
     fn degenerate_inputs() {
         let l = ladder();
-        let mut cfg = AbrConfig::default();
-        cfg.bba_cushion_s = 0.0;
+        let cfg = AbrConfig { bba_cushion_s: 0.0, ..AbrConfig::default() };
         let mut b = Bba::new(&cfg, &l);
         assert_eq!(b.choose(&ctx(&l, 5.0)).rendition, 5);
         assert_eq!(b.choose(&ctx(&l, f64::NAN)).rendition, 0);

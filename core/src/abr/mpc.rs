@@ -539,6 +539,8 @@ mod tests {
         // rung scores 0.3 up to rounding (gain = switching cost), so a high one wins.
         let d = slow.choose(&ctx(&ladder, 47, 50.0, 0));
         assert!(d.rendition >= 4, "{d:?}");
-        assert!(matches!(d.reason, Reason::Predictive { objective, .. } if (objective - 0.3).abs() < 1e-9));
+        assert!(
+            matches!(d.reason, Reason::Predictive { objective, .. } if (objective - 0.3).abs() < 1e-9)
+        );
     }
 }

@@ -108,8 +108,8 @@ impl<'r> Session<'r> {
             initial.as_deref(),
             steering_info.as_ref().map(|s| s.server_url.clone()),
         );
-        let query_before_start =
-            protocol == Protocol::Hls || steering_info.as_ref().is_some_and(|s| s.query_before_start);
+        let query_before_start = protocol == Protocol::Hls
+            || steering_info.as_ref().is_some_and(|s| s.query_before_start);
         let estimator = estimator.unwrap_or_else(|| Box::new(DualEwma::new(config.estimator)));
         let core = Core::new(presentation, config, rule, estimator, steering, query_before_start)?;
         Ok(Self { core })

@@ -45,7 +45,7 @@ pub(crate) struct Target {
     pub byte_range: Option<ByteRange>,
 }
 
-pub(crate) fn rendition<'p>(p: &'p Presentation, r: RendRef) -> Option<&'p Rendition> {
+pub(crate) fn rendition(p: &Presentation, r: RendRef) -> Option<&Rendition> {
     p.periods.get(r.period)?.tracks.get(r.track)?.renditions.get(r.rendition)
 }
 
@@ -58,15 +58,12 @@ fn main_period(p: &Presentation) -> Option<usize> {
 /// loaded first: `(rendition id, playlist URL)`.
 pub(crate) fn unresolved(p: &Presentation, audio: bool) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for (kind, track) in chosen_tracks(p, audio) {
-        let _ = kind;
+    for (_, track) in chosen_tracks(p, audio) {
         for r in &track.renditions {
-            if matches!(r.index, SegmentIndex::Unresolved) {
-                if let Some(u) = &r.playlist_url {
-                    if !out.iter().any(|(id, _): &(String, String)| *id == r.id) {
-                        out.push((r.id.clone(), u.clone()));
-                    }
-                }
+            if let (SegmentIndex::Unresolved, Some(u)) = (&r.index, &r.playlist_url)
+                && !out.iter().any(|(id, _): &(String, String)| *id == r.id)
+            {
+                out.push((r.id.clone(), u.clone()));
             }
         }
     }
@@ -77,18 +74,26 @@ fn chosen_tracks(p: &Presentation, audio: bool) -> Vec<(TrackKind, &crate::manif
     let mut out = Vec::new();
     let Some(main) = p.main_track() else { return out };
     out.push((TrackKind::Video, main));
-    if audio && main.media_type == MediaType::Video {
-        if let Some(pi) = main_period(p) {
-            let groups: Vec<&str> = main.renditions.iter().filter_map(|r| r.audio_group.as_deref()).collect();
+    if audio
+        && main.media_type == MediaType::Video
+        && let Some(pi) = main_period(p)
+    {
+        {
+            let groups: Vec<&str> =
+                main.renditions.iter().filter_map(|r| r.audio_group.as_deref()).collect();
             let candidates: Vec<&crate::manifest::Track> = p.periods[pi]
                 .tracks
                 .iter()
                 .filter(|t| t.media_type == MediaType::Audio && !t.renditions.is_empty())
                 // HLS: only renditions with a URI of their own (others are muxed in).
-                .filter(|t| t.renditions.iter().any(|r| r.playlist_url.is_some() || r.segments().is_some()))
+                .filter(|t| {
+                    t.renditions.iter().any(|r| r.playlist_url.is_some() || r.segments().is_some())
+                })
                 .filter(|t| {
                     groups.is_empty()
-                        || t.renditions.iter().any(|r| r.group_id.as_deref().is_none_or(|g| groups.contains(&g)))
+                        || t.renditions
+                            .iter()
+                            .any(|r| r.group_id.as_deref().is_none_or(|g| groups.contains(&g)))
                 })
                 .collect();
             if let Some(t) = candidates.iter().find(|t| t.default).or(candidates.first()) {
@@ -104,7 +109,8 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Str
     if p.is_live() {
         return Err("live presentations are not supported by the session yet".into());
     }
-    let pi = main_period(p).ok_or("the presentation has no video or audio track with renditions")?;
+    let pi =
+        main_period(p).ok_or("the presentation has no video or audio track with renditions")?;
     let initial = p
         .steering
         .as_ref()
@@ -122,10 +128,16 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Str
             match &r.index {
                 SegmentIndex::Segments(list) if !list.segments.is_empty() => {}
                 SegmentIndex::Base(_) => {
-                    return Err(format!("rendition {}: DASH SegmentBase (sidx) is not supported yet", r.id));
+                    return Err(format!(
+                        "rendition {}: DASH SegmentBase (sidx) is not supported yet",
+                        r.id
+                    ));
                 }
                 SegmentIndex::LiveTemplate(_) => {
-                    return Err(format!("rendition {}: live SegmentTemplate is not supported yet", r.id));
+                    return Err(format!(
+                        "rendition {}: live SegmentTemplate is not supported yet",
+                        r.id
+                    ));
                 }
                 _ => continue,
             }
@@ -142,7 +154,9 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Str
                 default: rr,
                 per_pathway: BTreeMap::new(),
             });
-            if on_initial && rendition(p, rung.default).is_some_and(|d| d.pathway_id != r.pathway_id) {
+            if on_initial
+                && rendition(p, rung.default).is_some_and(|d| d.pathway_id != r.pathway_id)
+            {
                 // Prefer the initial pathway's copy as the default.
                 let old = rung.default;
                 rung.default = rr;
@@ -173,7 +187,8 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Str
 impl TrackPlan {
     /// The ladder the ABR rule decides over.
     pub fn ladder(&self, p: &Presentation) -> Result<Ladder, crate::LadderError> {
-        let mut durations: Vec<f64> = self.timeline.iter().map(|(_, d)| *d).filter(|d| *d > 0.0).collect();
+        let mut durations: Vec<f64> =
+            self.timeline.iter().map(|(_, d)| *d).filter(|d| *d > 0.0).collect();
         durations.sort_by(f64::total_cmp);
         let seg = durations.get(durations.len() / 2).copied().unwrap_or(0.0);
         let sizes = (0..self.timeline.len())
@@ -197,7 +212,14 @@ impl TrackPlan {
 
     /// Where segment `i` (or its init segment) of `rung` is on presentation pathway
     /// `root`, before any clone rewriting.
-    pub fn target(&self, p: &Presentation, rung: usize, i: usize, root: &str, init: bool) -> Option<Target> {
+    pub fn target(
+        &self,
+        p: &Presentation,
+        rung: usize,
+        i: usize,
+        root: &str,
+        init: bool,
+    ) -> Option<Target> {
         let rung = self.rungs.get(rung)?;
         let default = rendition(p, rung.default)?;
         let seg = default.segments()?.get(i)?;
@@ -210,11 +232,16 @@ impl TrackPlan {
         };
         let url = match own {
             // HLS: the same rung on that pathway, with its own playlist.
-            Some(r) if r.pathway_id.is_some() && !std::ptr::eq(r, default) => match r.segments().and_then(|s| s.get(i)) {
+            Some(r) if r.pathway_id.is_some() && !std::ptr::eq(r, default) => match r
+                .segments()
+                .and_then(|s| s.get(i))
+            {
                 Some(s) if init => s.init.as_ref().map_or_else(|| abs.clone(), |x| x.url.clone()),
                 Some(s) => s.url.clone(),
                 // Not loaded: mirrored paths are assumed (the rfc8216bis norm).
-                None => r.playlist_url.as_deref().map_or_else(|| abs.clone(), |b| url::resolve(b, uri)),
+                None => {
+                    r.playlist_url.as_deref().map_or_else(|| abs.clone(), |b| url::resolve(b, uri))
+                }
             },
             // DASH: one rendition, a base URL per service location.
             _ => match default.bases.iter().find(|b| b.pathway_id.as_deref() == Some(root)) {

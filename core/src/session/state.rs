@@ -1,15 +1,15 @@
 //! The session's internals: playback model, per-track fetch scheduling, failover,
 //! abandonment and QoE accounting.
 
+use super::SessionError;
 use super::action::{Action, DecisionReason, FetchKind, FetchRequest, PlayerEvent, PlayerState};
 use super::config::SessionConfig;
 use super::event::{Event, RequestId, TrackKind};
 use super::plan::{self, TrackPlan};
-use super::SessionError;
 use crate::Ladder;
 use crate::abr::estimator::{Estimator, Sample};
 use crate::abr::{AbrContext, AbrRule, DownloadReport, FetchProgress, Reason, build_rule};
-use crate::buffer::{BufferPolicy, PlaybackPhase};
+use crate::buffer::PlaybackPhase;
 use crate::manifest::Presentation;
 use crate::qoe::{PathwayUsage, QoeReport, SegmentRecord};
 use crate::steering::{StableId, Steering};
@@ -124,26 +124,28 @@ pub(crate) struct Core<'r> {
     current_pathway: Option<String>,
 }
 
-fn abr_ctx<'a>(
-    ladder: &'a Ladder,
-    t: &TrackState,
+/// What every ABR context is built from besides the ladder and the track.
+#[derive(Debug, Clone, Copy)]
+struct View {
     position_s: f64,
-    policy: &BufferPolicy,
+    buffer_max_s: f64,
     throughput_kbps: Option<f64>,
     latency_s: Option<f64>,
     now: Instant,
     playing: bool,
-) -> AbrContext<'a> {
+}
+
+fn abr_ctx<'a>(ladder: &'a Ladder, t: &TrackState, v: View) -> AbrContext<'a> {
     AbrContext {
         ladder,
         segment_index: t.next_segment,
-        buffer_level_s: (t.buffered_end_s - position_s).max(0.0),
-        buffer_max_s: policy.forward_target_s,
+        buffer_level_s: (t.buffered_end_s - v.position_s).max(0.0),
+        buffer_max_s: v.buffer_max_s,
         last_rendition: t.last_rung,
-        throughput_kbps,
-        latency_s,
-        now_s: now.as_secs_f64(),
-        playing,
+        throughput_kbps: v.throughput_kbps,
+        latency_s: v.latency_s,
+        now_s: v.now.as_secs_f64(),
+        playing: v.playing,
     }
 }
 
@@ -164,7 +166,9 @@ impl<'r> Core<'r> {
             build_rule(&config.abr_rule, &config.abr, &probe)?;
         }
         if presentation.main_track().is_none() {
-            return Err(SessionError::Presentation("no video or audio track with renditions".into()));
+            return Err(SessionError::Presentation(
+                "no video or audio track with renditions".into(),
+            ));
         }
         Ok(Self {
             config,
@@ -233,7 +237,12 @@ impl<'r> Core<'r> {
     /// End of the media playable on every track: a finished track does not hold the
     /// others back.
     fn playable_end_s(&self) -> f64 {
-        let open = self.tracks.iter().filter(|t| !t.done()).map(|t| t.buffered_end_s).fold(f64::INFINITY, f64::min);
+        let open = self
+            .tracks
+            .iter()
+            .filter(|t| !t.done())
+            .map(|t| t.buffered_end_s)
+            .fold(f64::INFINITY, f64::min);
         if open.is_finite() {
             open
         } else {
@@ -249,9 +258,12 @@ impl<'r> Core<'r> {
     }
 
     pub(crate) fn qoe_report(&self) -> QoeReport {
-        let startup = self.startup_delay_s.unwrap_or_else(|| self.now.saturating_since(self.started_at).as_secs_f64());
+        let startup = self
+            .startup_delay_s
+            .unwrap_or_else(|| self.now.saturating_since(self.started_at).as_secs_f64());
         let mut report = QoeReport::from_segments(&self.records, startup, self.config.qoe);
-        let ongoing = self.stall_started.map_or(0.0, |s| self.now.saturating_since(s).as_secs_f64());
+        let ongoing =
+            self.stall_started.map_or(0.0, |s| self.now.saturating_since(s).as_secs_f64());
         report.rebuffer_count = self.rebuffer_count + usize::from(self.stall_started.is_some());
         report.rebuffer_s = self.rebuffer_s + ongoing;
         report.pathways = self.usage.clone();
@@ -317,7 +329,9 @@ impl<'r> Core<'r> {
         match event {
             Event::Tick | Event::FetchStarted { .. } => {}
             Event::FetchProgress { id, bytes, ttfb } => self.on_progress(id, bytes, ttfb),
-            Event::FetchCompleted { id, bytes, ttfb, duration } => self.on_completed(id, bytes, ttfb, duration),
+            Event::FetchCompleted { id, bytes, ttfb, duration } => {
+                self.on_completed(id, bytes, ttfb, duration)
+            }
             Event::FetchFailed { id, status, bytes } => self.on_failed(id, status, bytes),
             Event::ManifestLoaded { id, text, url } => self.on_manifest(id, &text, &url),
             Event::SteeringLoaded { id, body } => {
@@ -394,7 +408,11 @@ impl<'r> Core<'r> {
     fn on_manifest(&mut self, id: RequestId, text: &str, url: &str) {
         let Some((rid, _, _)) = self.pending_playlists.remove(&id) else { return };
         #[cfg(feature = "hls")]
-        let applied = self.presentation.apply_media_playlist(&rid, text, url).map(|_| ()).map_err(|e| e.to_string());
+        let applied = self
+            .presentation
+            .apply_media_playlist(&rid, text, url)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
         #[cfg(not(feature = "hls"))]
         let applied: Result<(), String> = {
             let _ = (text, url);
@@ -473,7 +491,8 @@ impl<'r> Core<'r> {
     fn close_stall(&mut self) -> f64 {
         let Some(s) = self.stall_started.take() else { return 0.0 };
         let stall = self.now.saturating_since(s).as_secs_f64();
-        self.pending_rebuffer_s += self.now.saturating_since(s.max(self.rebuffer_mark)).as_secs_f64();
+        self.pending_rebuffer_s +=
+            self.now.saturating_since(s.max(self.rebuffer_mark)).as_secs_f64();
         self.rebuffer_mark = self.now;
         self.rebuffer_count += 1;
         self.rebuffer_s += stall;
@@ -488,26 +507,29 @@ impl<'r> Core<'r> {
         let complete = self.complete();
         let policy = self.config.buffer;
         match self.state {
-            PlayerState::Buffering => {
-                if policy.next_phase(PlaybackPhase::Startup, ahead, complete) == PlaybackPhase::Playing {
-                    if self.user_paused {
-                        self.set_state(PlayerState::Paused);
-                    } else {
-                        if self.startup_delay_s.is_none() {
-                            self.startup_delay_s = Some(self.now.saturating_since(self.started_at).as_secs_f64());
-                        }
-                        self.actions.push_back(Action::Play);
-                        self.set_state(PlayerState::Playing);
+            PlayerState::Buffering
+                if policy.next_phase(PlaybackPhase::Startup, ahead, complete)
+                    == PlaybackPhase::Playing =>
+            {
+                if self.user_paused {
+                    self.set_state(PlayerState::Paused);
+                } else {
+                    if self.startup_delay_s.is_none() {
+                        self.startup_delay_s =
+                            Some(self.now.saturating_since(self.started_at).as_secs_f64());
                     }
-                }
-            }
-            PlayerState::Stalled => {
-                if policy.next_phase(PlaybackPhase::Stalled, ahead, complete) == PlaybackPhase::Playing {
-                    let stall_s = self.close_stall();
                     self.actions.push_back(Action::Play);
                     self.set_state(PlayerState::Playing);
-                    self.emit(PlayerEvent::Resumed { stall_s });
                 }
+            }
+            PlayerState::Stalled
+                if policy.next_phase(PlaybackPhase::Stalled, ahead, complete)
+                    == PlaybackPhase::Playing =>
+            {
+                let stall_s = self.close_stall();
+                self.actions.push_back(Action::Play);
+                self.set_state(PlayerState::Playing);
+                self.emit(PlayerEvent::Resumed { stall_s });
             }
             PlayerState::Playing if complete && self.position_s >= self.playable_end_s() - EPS => {
                 self.finish(self.now);
@@ -522,7 +544,8 @@ impl<'r> Core<'r> {
             let ahead = self.buffer_level_s();
             if self.complete() || ahead >= self.config.buffer.resume_s {
                 if self.startup_delay_s.is_none() {
-                    self.startup_delay_s = Some(self.now.saturating_since(self.started_at).as_secs_f64());
+                    self.startup_delay_s =
+                        Some(self.now.saturating_since(self.started_at).as_secs_f64());
                 }
                 self.actions.push_back(Action::Play);
                 self.set_state(PlayerState::Playing);
@@ -542,7 +565,10 @@ impl<'r> Core<'r> {
     }
 
     fn seek(&mut self, position_s: f64) {
-        if self.tracks.is_empty() || !position_s.is_finite() || matches!(self.state, PlayerState::Failed) {
+        if self.tracks.is_empty()
+            || !position_s.is_finite()
+            || matches!(self.state, PlayerState::Failed)
+        {
             return;
         }
         let end = self.tracks.iter().map(TrackState::end_s).fold(0.0, f64::max);
@@ -590,7 +616,9 @@ impl<'r> Core<'r> {
                 break;
             }
         }
-        if self.state == PlayerState::Playing && self.steering.poll_state() == crate::steering::PollState::Idle {
+        if self.state == PlayerState::Playing
+            && self.steering.poll_state() == crate::steering::PollState::Idle
+        {
             // DASH without @queryBeforeStart: steering starts once playback has.
             self.steering.start(self.now);
             self.poll_steering();
@@ -600,11 +628,11 @@ impl<'r> Core<'r> {
         } else {
             self.next_due().filter(|t| *t > self.now)
         };
-        if let Some(t) = wake {
-            if self.last_wake != Some(t) {
-                self.last_wake = Some(t);
-                self.actions.push_back(Action::WakeAt(t));
-            }
+        if let Some(t) = wake
+            && self.last_wake != Some(t)
+        {
+            self.last_wake = Some(t);
+            self.actions.push_back(Action::WakeAt(t));
         }
     }
 
@@ -612,7 +640,8 @@ impl<'r> Core<'r> {
         let mut due: Vec<Instant> = Vec::new();
         if self.state == PlayerState::Playing && !self.tracks.is_empty() {
             let ahead = self.buffer_level_s();
-            let run = if self.complete() { ahead } else { ahead - self.config.buffer.stall_threshold_s };
+            let run =
+                if self.complete() { ahead } else { ahead - self.config.buffer.stall_threshold_s };
             due.push(self.now + Duration::from_secs_f64(run.max(0.0)).max(Duration(1)));
         }
         for t in &self.tracks {
@@ -648,8 +677,21 @@ impl<'r> Core<'r> {
         }
     }
 
+    fn view(&self) -> View {
+        View {
+            position_s: self.position_s,
+            buffer_max_s: self.config.buffer.forward_target_s,
+            throughput_kbps: self.throughput_kbps(),
+            latency_s: self.estimator.latency_s(),
+            now: self.now,
+            playing: self.state == PlayerState::Playing,
+        }
+    }
+
     fn throughput_kbps(&self) -> Option<f64> {
-        self.estimator.throughput_kbps().or_else(|| self.steering.throughput_kbps(self.steering.current(), self.now))
+        self.estimator
+            .throughput_kbps()
+            .or_else(|| self.steering.throughput_kbps(self.steering.current(), self.now))
     }
 
     fn schedule(&mut self, i: usize) {
@@ -672,11 +714,13 @@ impl<'r> Core<'r> {
         if delay >= 1e-6 {
             if self.state == PlayerState::Playing {
                 let first = t.wait_until.is_none();
-                self.tracks[i].wait_until = Some(self.now + Duration::from_secs_f64(delay).max(Duration(1)));
-                if first && i == 0 {
-                    if let Some(rule) = self.rule.as_mut() {
-                        rule.on_delay(delay);
-                    }
+                self.tracks[i].wait_until =
+                    Some(self.now + Duration::from_secs_f64(delay).max(Duration(1)));
+                if first
+                    && i == 0
+                    && let Some(rule) = self.rule.as_mut()
+                {
+                    rule.on_delay(delay);
                 }
             } else {
                 // The buffer does not drain while not playing: nothing to wait for.
@@ -689,7 +733,13 @@ impl<'r> Core<'r> {
         let seg = self.tracks[i].next_segment;
         let kind = self.tracks[i].plan.kind;
         let bitrate_kbps = self.tracks[i].plan.rungs.get(rung).map_or(0.0, |r| r.bitrate_kbps);
-        self.emit(PlayerEvent::Decision { track: kind, segment: seg, rendition: rung, bitrate_kbps, reason });
+        self.emit(PlayerEvent::Decision {
+            track: kind,
+            segment: seg,
+            rendition: rung,
+            bitrate_kbps,
+            reason,
+        });
         if let Some(from) = self.tracks[i].last_rung.filter(|r| *r != rung) {
             self.emit(PlayerEvent::RenditionChanged { track: kind, from, to: rung });
         }
@@ -717,20 +767,12 @@ impl<'r> Core<'r> {
             };
             return (rung, DecisionReason::AudioPolicy, 0.0);
         }
+        let view = self.view();
+        let t = &self.tracks[i];
         let (Some(ladder), Some(rule)) = (self.ladder.as_ref(), self.rule.as_mut()) else {
             return (0, DecisionReason::Abr { reason: Reason::Startup }, 0.0);
         };
-        let tput = self.estimator.throughput_kbps().or_else(|| self.steering.throughput_kbps(self.steering.current(), self.now));
-        let ctx = abr_ctx(
-            ladder,
-            t,
-            self.position_s,
-            &self.config.buffer,
-            tput,
-            self.estimator.latency_s(),
-            self.now,
-            self.state == PlayerState::Playing,
-        );
+        let ctx = abr_ctx(ladder, t, view);
         let d = rule.choose(&ctx);
         let delay = if d.delay_s.is_finite() { d.delay_s.max(0.0) } else { 0.0 };
         (d.rendition.min(top), DecisionReason::Abr { reason: d.reason }, delay)
@@ -741,11 +783,16 @@ impl<'r> Core<'r> {
     fn issue(&mut self, i: usize, rung: usize, reason: DecisionReason, media_only: bool) {
         let seg = self.tracks[i].next_segment;
         let need = self.tracks[0].last_rung.max(if i == 0 { Some(rung) } else { None });
-        let need_kbps = need.and_then(|r| self.tracks[0].plan.rungs.get(r)).map_or(0.0, |r| r.bitrate_kbps);
+        let need_kbps =
+            need.and_then(|r| self.tracks[0].plan.rungs.get(r)).map_or(0.0, |r| r.bitrate_kbps);
         let sel = self.steering.select(self.now, need_kbps);
         if self.current_pathway.as_deref() != Some(sel.pathway.as_str()) {
             let from = self.current_pathway.replace(sel.pathway.clone());
-            self.emit(PlayerEvent::PathwayChanged { from, to: sel.pathway.clone(), reason: sel.reason });
+            self.emit(PlayerEvent::PathwayChanged {
+                from,
+                to: sel.pathway.clone(),
+                reason: sel.reason,
+            });
         }
         let pathway = sel.pathway;
         let t = &self.tracks[i];
@@ -763,11 +810,15 @@ impl<'r> Core<'r> {
             target.byte_range.map(|b| b.length)
         } else {
             target.byte_range.map(|b| b.length).or_else(|| {
-                t.plan.rungs.get(rung).map(|r| (t.plan.size_bits(&self.presentation, r, seg) / 8.0).round() as u64)
+                t.plan
+                    .rungs
+                    .get(rung)
+                    .map(|r| (t.plan.size_bits(&self.presentation, r, seg) / 8.0).round() as u64)
             })
         };
-        let deadline = (self.state == PlayerState::Playing)
-            .then(|| self.now + Duration::from_secs_f64((t.buffered_end_s - self.position_s).max(0.0)));
+        let deadline = (self.state == PlayerState::Playing).then(|| {
+            self.now + Duration::from_secs_f64((t.buffered_end_s - self.position_s).max(0.0))
+        });
         let kind = t.plan.kind;
         let id = self.alloc_id();
         self.actions.push_back(Action::Fetch(FetchRequest {
@@ -821,12 +872,23 @@ impl<'r> Core<'r> {
         if job.init {
             let key = self.tracks[i].plan.init_key(&self.presentation, job.rung, job.segment);
             self.tracks[i].loaded_init = key;
-            self.actions.push_back(Action::Append { track: kind, init: true, request: id, segment: None, rendition: job.rung });
+            self.actions.push_back(Action::Append {
+                track: kind,
+                init: true,
+                request: id,
+                segment: None,
+                rendition: job.rung,
+            });
             self.issue(i, job.rung, job.reason, true);
             return;
         }
         let seg_s = self.tracks[i].plan.timeline.get(job.segment).map_or(0.0, |s| s.1);
-        self.estimator.add_sample(&Sample { bits, ttfb_s: ttfb.as_secs_f64(), duration_s: secs, media_s: seg_s });
+        self.estimator.add_sample(&Sample {
+            bits,
+            ttfb_s: ttfb.as_secs_f64(),
+            duration_s: secs,
+            media_s: seg_s,
+        });
         let before = (self.tracks[i].buffered_end_s - self.position_s).max(0.0);
         self.actions.push_back(Action::Append {
             track: kind,
@@ -836,7 +898,8 @@ impl<'r> Core<'r> {
             rendition: job.rung,
         });
         let t = &mut self.tracks[i];
-        let (start, dur) = t.plan.timeline.get(job.segment).copied().unwrap_or((t.buffered_end_s, 0.0));
+        let (start, dur) =
+            t.plan.timeline.get(job.segment).copied().unwrap_or((t.buffered_end_s, 0.0));
         t.buffered_end_s = start + dur;
         t.next_segment = job.segment + 1;
         t.attempts = 0;
@@ -855,18 +918,9 @@ impl<'r> Core<'r> {
             buffer_level_s: before,
             abandoned: false,
         };
-        let tput = self.throughput_kbps();
+        let view = self.view();
         if let (Some(ladder), Some(rule)) = (self.ladder.as_ref(), self.rule.as_mut()) {
-            let ctx = abr_ctx(
-                ladder,
-                &self.tracks[i],
-                self.position_s,
-                &self.config.buffer,
-                tput,
-                self.estimator.latency_s(),
-                self.now,
-                self.state == PlayerState::Playing,
-            );
+            let ctx = abr_ctx(ladder, &self.tracks[i], view);
             rule.on_download(&ctx, &report);
         }
         self.tracks[i].last_rung = Some(job.rung);
@@ -899,12 +953,16 @@ impl<'r> Core<'r> {
         if self.steering_request == Some(id) {
             self.steering_request = None;
             self.steering.on_failed(self.now, status, None);
-            self.emit(PlayerEvent::SteeringError { message: format!("steering request failed (status {status:?})") });
+            self.emit(PlayerEvent::SteeringError {
+                message: format!("steering request failed (status {status:?})"),
+            });
             return;
         }
         if let Some((rid, url, attempt)) = self.pending_playlists.remove(&id) {
             if attempt >= self.config.max_attempts_per_segment {
-                return self.fail(format!("media playlist of {rid} failed {attempt} times (last status {status:?})"));
+                return self.fail(format!(
+                    "media playlist of {rid} failed {attempt} times (last status {status:?})"
+                ));
             }
             return self.request_playlist(rid, url, attempt + 1);
         }
@@ -924,17 +982,16 @@ impl<'r> Core<'r> {
             ));
         }
         // Fail over at once if another pathway is usable; otherwise back off.
-        let usable = self
-            .steering
-            .priority()
-            .iter()
-            .any(|p| *p != job.pathway && !self.steering.health(p).is_some_and(|h| h.is_penalized(self.now)));
+        let usable = self.steering.priority().iter().any(|p| {
+            *p != job.pathway && !self.steering.health(p).is_some_and(|h| h.is_penalized(self.now))
+        });
         if usable {
             self.issue(i, job.rung, job.reason, false);
         } else {
-            let backoff = (self.config.retry_base_s * 2f64.powi(attempts.saturating_sub(1).min(30) as i32))
-                .min(self.config.retry_max_s)
-                .max(0.0);
+            let backoff = (self.config.retry_base_s
+                * 2f64.powi(attempts.saturating_sub(1).min(30) as i32))
+            .min(self.config.retry_max_s)
+            .max(0.0);
             let at = self.now + Duration::from_secs_f64(backoff).max(Duration(1));
             self.tracks[i].pending = Some(Pending { rung: job.rung, reason: job.reason, at });
         }
@@ -949,7 +1006,8 @@ impl<'r> Core<'r> {
         if job.init {
             return;
         }
-        let tput = self.throughput_kbps();
+        let view = self.view();
+        let tput = view.throughput_kbps;
         let (Some(ladder), Some(rule)) = (self.ladder.as_ref(), self.rule.as_mut()) else { return };
         let t = &self.tracks[0];
         let Some(r) = t.plan.rungs.get(job.rung) else { return };
@@ -962,17 +1020,10 @@ impl<'r> Core<'r> {
             elapsed_s: elapsed,
             ttfb_s: ttfb.map(Duration::as_secs_f64),
         };
-        let ctx = abr_ctx(
-            ladder,
-            t,
-            self.position_s,
-            &self.config.buffer,
-            tput,
-            self.estimator.latency_s(),
-            self.now,
-            self.state == PlayerState::Playing,
-        );
-        let Some(to) = rule.check_abandon(&ctx, &progress).filter(|to| *to < job.rung) else { return };
+        let ctx = abr_ctx(ladder, t, view);
+        let Some(to) = rule.check_abandon(&ctx, &progress).filter(|to| *to < job.rung) else {
+            return;
+        };
         let report = DownloadReport {
             segment_index: job.segment,
             rendition: job.rung,
@@ -991,7 +1042,13 @@ impl<'r> Core<'r> {
         let estimate_kbps = tput.unwrap_or(0.0);
         let reason = DecisionReason::Abr { reason: Reason::Abandon { estimate_kbps } };
         let bitrate_kbps = self.tracks[0].plan.rungs.get(to).map_or(0.0, |r| r.bitrate_kbps);
-        self.emit(PlayerEvent::Decision { track: TrackKind::Video, segment: job.segment, rendition: to, bitrate_kbps, reason });
+        self.emit(PlayerEvent::Decision {
+            track: TrackKind::Video,
+            segment: job.segment,
+            rendition: to,
+            bitrate_kbps,
+            reason,
+        });
         self.issue(0, to, reason, false);
     }
 }

@@ -4,8 +4,8 @@
 
 use crate::Ladder;
 use crate::manifest::{
-    BaseLocation, ByteRange, ContentSteering, InitSegment, ManifestKind, MediaType, Pathway, Period, Presentation,
-    PresentationType, Rendition, Segment, SegmentIndex, SegmentList, Track,
+    BaseLocation, ByteRange, ContentSteering, InitSegment, ManifestKind, MediaType, Pathway,
+    Period, Presentation, PresentationType, Rendition, Segment, SegmentIndex, SegmentList, Track,
 };
 
 /// How to dress the ladder up as a presentation.
@@ -43,9 +43,14 @@ fn rendition(
     let bases: Vec<BaseLocation> = opts
         .pathways
         .iter()
-        .map(|(p, host)| BaseLocation { pathway_id: Some(p.clone()), url: format!("https://{host}/{kind}/{id}/") })
+        .map(|(p, host)| BaseLocation {
+            pathway_id: Some(p.clone()),
+            url: format!("https://{host}/{kind}/{id}/"),
+        })
         .collect();
-    let base0 = bases.first().map_or_else(|| format!("https://origin.example/{kind}/{id}/"), |b| b.url.clone());
+    let base0 = bases
+        .first()
+        .map_or_else(|| format!("https://origin.example/{kind}/{id}/"), |b| b.url.clone());
     let init = (opts.init_bytes > 0).then(|| InitSegment {
         uri: "init.mp4".into(),
         url: format!("{base0}init.mp4"),
@@ -86,7 +91,11 @@ fn rendition(
         group_id: None,
         playlist_url: None,
         bases,
-        index: SegmentIndex::Segments(SegmentList { segments, target_duration_s: Some(seg_s), ended: true }),
+        index: SegmentIndex::Segments(SegmentList {
+            segments,
+            target_duration_s: Some(seg_s),
+            ended: true,
+        }),
     }
 }
 
@@ -101,7 +110,14 @@ pub fn presentation_from_ladder(ladder: &Ladder, opts: &SyntheticOptions) -> Pre
         .iter()
         .enumerate()
         .map(|(r, &kbps)| {
-            rendition(&format!("v{r}"), kbps, (0..n).map(|i| ladder.segment_size_bits(i, r)), seg_s, opts, "video")
+            rendition(
+                &format!("v{r}"),
+                kbps,
+                (0..n).map(|i| ladder.segment_size_bits(i, r)),
+                seg_s,
+                opts,
+                "video",
+            )
         })
         .collect();
     let mut tracks = vec![Track {

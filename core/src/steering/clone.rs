@@ -43,7 +43,12 @@ pub enum StableId<'a> {
 impl UriReplacement {
     /// Rewrites `uri` (absolute, of the base Pathway). `per_id` enables the HLS-only
     /// per-variant/per-rendition maps; DASH clients must ignore them.
-    pub fn apply(&self, uri: &str, id: StableId<'_>, per_id: bool) -> Result<String, SteeringError> {
+    pub fn apply(
+        &self,
+        uri: &str,
+        id: StableId<'_>,
+        per_id: bool,
+    ) -> Result<String, SteeringError> {
         if per_id {
             let hit = match id {
                 StableId::Variant(v) => self.per_variant_uris.get(v),

@@ -153,7 +153,8 @@ impl Steering {
             // A presentation without pathway ids plays from the default pathway ".".
             known.push(".".to_string());
         }
-        let current = initial.filter(|i| known.iter().any(|k| k == i)).unwrap_or(&known[0]).to_string();
+        let current =
+            initial.filter(|i| known.iter().any(|k| k == i)).unwrap_or(&known[0]).to_string();
         let mut priority = vec![current.clone()];
         priority.extend(known.iter().filter(|k| **k != current).cloned());
         let health = known.iter().map(|k| (k.clone(), PathwayHealth::default())).collect();
@@ -250,11 +251,15 @@ impl Steering {
             base
         } else {
             let any_age = Duration(u64::MAX);
-            let bps = |p: &str| self.health.get(p).and_then(|h| h.throughput_kbps(now, any_age)).map(|k| k * 1000.0);
+            let bps = |p: &str| {
+                self.health.get(p).and_then(|h| h.throughput_kbps(now, any_age)).map(|k| k * 1000.0)
+            };
             let params = match self.protocol {
                 Protocol::Hls => {
                     let mut v = vec![("_HLS_pathway".to_string(), self.current.clone())];
-                    if let Some(t) = bps(&self.current).or(fallback_bps).filter(|t| t.is_finite() && *t >= 0.0) {
+                    if let Some(t) =
+                        bps(&self.current).or(fallback_bps).filter(|t| t.is_finite() && *t >= 0.0)
+                    {
                         v.push(("_HLS_throughput".to_string(), format!("{}", t.floor() as u64)));
                     }
                     v
@@ -266,7 +271,11 @@ impl Steering {
                     let tputs: Vec<String> = self
                         .used_since_poll
                         .iter()
-                        .map(|p| bps(p).filter(|t| t.is_finite()).map_or(String::new(), |t| format!("{}", t.floor() as u64)))
+                        .map(|p| {
+                            bps(p)
+                                .filter(|t| t.is_finite())
+                                .map_or(String::new(), |t| format!("{}", t.floor() as u64))
+                        })
                         .collect();
                     vec![
                         ("_DASH_pathway".to_string(), format!("%22{ids}%22")),
@@ -281,7 +290,9 @@ impl Steering {
     }
 
     fn retry_after(&mut self, now: Instant, delay: Option<Duration>) {
-        let d = delay.or(self.last_ttl).unwrap_or_else(|| Duration::from_secs_f64(self.config.default_ttl_s));
+        let d = delay
+            .or(self.last_ttl)
+            .unwrap_or_else(|| Duration::from_secs_f64(self.config.default_ttl_s));
         self.poll = PollState::Waiting { at: now + d };
     }
 
@@ -295,7 +306,10 @@ impl Steering {
         for c in &m.pathway_clones {
             for host in c.replacement.hosts() {
                 if !self.config.allowed_hosts.allows(&host) {
-                    return Err(SteeringError::HostNotAllowed { field: format!("clone {} HOST", c.id), host });
+                    return Err(SteeringError::HostNotAllowed {
+                        field: format!("clone {} HOST", c.id),
+                        host,
+                    });
                 }
             }
         }
@@ -310,7 +324,8 @@ impl Steering {
             return Err(SteeringError::Missing("server (steering stopped after 410 Gone)"));
         }
         let base = self.server_uri.clone().unwrap_or_default();
-        let parsed = SteeringManifest::parse(body, &base).and_then(|m| self.check_hosts(&m).map(|()| m));
+        let parsed =
+            SteeringManifest::parse(body, &base).and_then(|m| self.check_hosts(&m).map(|()| m));
         let m = match parsed {
             Ok(m) => m,
             Err(e) => {
@@ -364,7 +379,10 @@ impl Steering {
     /// Records a successful media fetch of `bits` in `seconds` on `pathway`.
     pub fn on_media_success(&mut self, now: Instant, pathway: &str, bits: f64, seconds: f64) {
         let window = self.config.throughput_window;
-        self.health.entry(pathway.to_string()).or_default().record_success(now, bits, seconds, window);
+        self.health
+            .entry(pathway.to_string())
+            .or_default()
+            .record_success(now, bits, seconds, window);
         if !self.used_since_poll.iter().any(|p| p == pathway) {
             self.used_since_poll.push(pathway.to_string());
         }
@@ -373,8 +391,11 @@ impl Steering {
     /// Selects the pathway for a request at `now` for a rung of `need_kbps`, and
     /// makes it current.
     pub fn select(&mut self, now: Instant, need_kbps: f64) -> PathwaySelection {
-        let candidates: Vec<&String> =
-            self.priority.iter().filter(|p| !self.health.get(*p).is_some_and(|h| h.is_penalized(now))).collect();
+        let candidates: Vec<&String> = self
+            .priority
+            .iter()
+            .filter(|p| !self.health.get(*p).is_some_and(|h| h.is_penalized(now)))
+            .collect();
         let selection = if candidates.is_empty() {
             let pathway = self
                 .priority
@@ -384,9 +405,17 @@ impl Steering {
                 .unwrap_or_else(|| self.current.clone());
             PathwaySelection { pathway, reason: SelectionReason::AllPenalized }
         } else {
-            let estimates: Vec<Option<f64>> = candidates.iter().map(|p| self.throughput_kbps(p, now)).collect();
-            let (i, rule) = self.config.cost.choose(&estimates, need_kbps).unwrap_or((0, CostReason::Preferred));
-            PathwaySelection { pathway: candidates[i].clone(), reason: SelectionReason::Cost { rule } }
+            let estimates: Vec<Option<f64>> =
+                candidates.iter().map(|p| self.throughput_kbps(p, now)).collect();
+            let (i, rule) = self
+                .config
+                .cost
+                .choose(&estimates, need_kbps)
+                .unwrap_or((0, CostReason::Preferred));
+            PathwaySelection {
+                pathway: candidates[i].clone(),
+                reason: SelectionReason::Cost { rule },
+            }
         };
         self.current = selection.pathway.clone();
         selection
@@ -407,7 +436,12 @@ impl Steering {
     /// Rewrites `root_uri` (a URI of [`root_pathway`](Self::root_pathway)`(pathway)`)
     /// into the URI to request on `pathway`, applying its clones' replacements from
     /// the root outwards. Non-clone pathways return the URI unchanged.
-    pub fn rewrite_uri(&self, pathway: &str, root_uri: &str, id: StableId<'_>) -> Result<String, SteeringError> {
+    pub fn rewrite_uri(
+        &self,
+        pathway: &str,
+        root_uri: &str,
+        id: StableId<'_>,
+    ) -> Result<String, SteeringError> {
         let mut chain = Vec::new();
         let mut p = pathway;
         while let Some(c) = self.clones.get(p) {
@@ -444,7 +478,8 @@ mod tests {
         )
     }
 
-    const BODY: &str = r#"{"VERSION":1,"TTL":20,"RELOAD-URI":"/s2.json","PATHWAY-PRIORITY":["cf","oca"]}"#;
+    const BODY: &str =
+        r#"{"VERSION":1,"TTL":20,"RELOAD-URI":"/s2.json","PATHWAY-PRIORITY":["cf","oca"]}"#;
 
     #[test]
     fn polls_with_hls_params_and_schedules_by_ttl() {
@@ -453,7 +488,10 @@ mod tests {
         s.start(t(1.0));
         assert_eq!(s.next_wake(), Some(t(1.0)));
         let req = s.poll(t(1.0), Some(2_500_000.4)).unwrap();
-        assert_eq!(req.url, "https://steer.example/s.json?v=1&_HLS_pathway=oca&_HLS_throughput=2500000");
+        assert_eq!(
+            req.url,
+            "https://steer.example/s.json?v=1&_HLS_pathway=oca&_HLS_throughput=2500000"
+        );
         assert_eq!(s.poll(t(1.0), None), None, "one request in flight");
         let up = s.on_loaded(t(2.0), BODY).unwrap();
         assert_eq!(up.priority, vec!["cf", "oca"]);
@@ -463,13 +501,19 @@ mod tests {
         s.on_media_success(t(5.0), "cf", 8e6, 2.0);
         assert_eq!(s.select(t(5.0), 1000.0).pathway, "cf", "the new priority is applied");
         let req = s.poll(t(22.0), None).unwrap();
-        assert_eq!(req.url, "https://steer.example/s2.json?_HLS_pathway=cf&_HLS_throughput=4000000");
+        assert_eq!(
+            req.url,
+            "https://steer.example/s2.json?_HLS_pathway=cf&_HLS_throughput=4000000"
+        );
         s.on_failed(t(22.5), Some(503), None);
         s.select(t(23.0), 1000.0);
         // No estimate of its own and no fallback: the throughput parameter is left out.
         let mut fresh = hls();
         fresh.start(t(0.0));
-        assert_eq!(fresh.poll(t(0.0), None).unwrap().url, "https://steer.example/s.json?v=1&_HLS_pathway=oca");
+        assert_eq!(
+            fresh.poll(t(0.0), None).unwrap().url,
+            "https://steer.example/s.json?v=1&_HLS_pathway=oca"
+        );
     }
 
     #[test]
@@ -482,13 +526,20 @@ mod tests {
             Some("https://steer.example/d".to_string()),
         );
         s.start(t(0.0));
-        assert_eq!(s.poll(t(0.0), None).unwrap().url, "https://steer.example/d", "first request is bare");
+        assert_eq!(
+            s.poll(t(0.0), None).unwrap().url,
+            "https://steer.example/d",
+            "first request is bare"
+        );
         s.on_loaded(t(0.5), r#"{"VERSION":1,"TTL":10,"PATHWAY-PRIORITY":["a","b"]}"#).unwrap();
         s.on_media_success(t(1.0), "a", 4e6, 1.0);
         s.on_media_success(t(2.0), "b", 2e6, 1.0);
         s.on_media_failure(t(3.0), "b");
         let url = s.poll(t(10.5), None).unwrap().url;
-        assert_eq!(url, "https://steer.example/d?_DASH_pathway=%22a,b%22&_DASH_throughput=4000000,2000000");
+        assert_eq!(
+            url,
+            "https://steer.example/d?_DASH_pathway=%22a,b%22&_DASH_throughput=4000000,2000000"
+        );
     }
 
     #[test]
@@ -531,14 +582,17 @@ mod tests {
         assert_eq!(s.next_wake(), Some(t(342.0)), "last TTL");
         assert_eq!(s.priority(), ["cf", "oca"]);
         s.poll(t(342.0), None).unwrap();
-        assert!(s.on_loaded(t(342.0), r#"{"VERSION":2,"TTL":1,"PATHWAY-PRIORITY":["oca"]}"#).is_err());
+        assert!(
+            s.on_loaded(t(342.0), r#"{"VERSION":2,"TTL":1,"PATHWAY-PRIORITY":["oca"]}"#).is_err()
+        );
         assert_eq!(s.priority(), ["cf", "oca"]);
     }
 
     #[test]
     fn unknown_ids_are_ignored() {
         let mut s = hls();
-        let up = s.on_loaded(t(0.0), r#"{"VERSION":1,"TTL":5,"PATHWAY-PRIORITY":["zz","cf"]}"#).unwrap();
+        let up =
+            s.on_loaded(t(0.0), r#"{"VERSION":1,"TTL":5,"PATHWAY-PRIORITY":["zz","cf"]}"#).unwrap();
         assert_eq!(up.priority, vec!["cf"]);
         assert_eq!(up.ignored, vec!["zz"]);
         let up = s.on_loaded(t(0.0), r#"{"VERSION":1,"TTL":5,"PATHWAY-PRIORITY":["zz"]}"#).unwrap();
@@ -565,7 +619,10 @@ mod tests {
         s.on_media_success(t(1.0), "oca", 2e6, 1.0); // 2000 kbps
         assert_eq!(s.select(t(1.0), 1000.0).pathway, "oca");
         let sel = s.select(t(1.0), 4000.0);
-        assert_eq!((sel.pathway.as_str(), sel.reason), ("cf", SelectionReason::Cost { rule: CostReason::Overflow }));
+        assert_eq!(
+            (sel.pathway.as_str(), sel.reason),
+            ("cf", SelectionReason::Cost { rule: CostReason::Overflow })
+        );
         // The edge's estimate ages out after 60 s: re-probe it.
         assert_eq!(s.select(t(61.5), 4000.0).pathway, "oca");
     }
@@ -623,6 +680,9 @@ mod tests {
         assert_eq!(s.root_pathway("cf"), "cf");
         let u = s.rewrite_uri("c2", "https://cf.example:444/v/1.m4s", StableId::None).unwrap();
         assert_eq!(u, "https://c1.example:444/v/1.m4s?a=1&b=2");
-        assert_eq!(s.rewrite_uri("cf", "https://cf.example/x", StableId::None).unwrap(), "https://cf.example/x");
+        assert_eq!(
+            s.rewrite_uri("cf", "https://cf.example/x", StableId::None).unwrap(),
+            "https://cf.example/x"
+        );
     }
 }

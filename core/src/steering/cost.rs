@@ -93,11 +93,15 @@ impl CostPreference {
 mod tests {
     use super::*;
 
-    const C: CostPreference = CostPreference { enabled: true, headroom: 1.2, min_gain: 0.25, estimate_max_age_s: 60.0 };
+    const C: CostPreference =
+        CostPreference { enabled: true, headroom: 1.2, min_gain: 0.25, estimate_max_age_s: 60.0 };
 
     #[test]
     fn stays_on_preferred_while_it_delivers() {
-        assert_eq!(C.choose(&[Some(5000.0), Some(50_000.0)], 4000.0), Some((0, CostReason::Preferred)));
+        assert_eq!(
+            C.choose(&[Some(5000.0), Some(50_000.0)], 4000.0),
+            Some((0, CostReason::Preferred))
+        );
         assert_eq!(C.choose(&[None, Some(50_000.0)], 4000.0), Some((0, CostReason::Preferred)));
         assert_eq!(C.choose(&[], 4000.0), None);
     }
@@ -105,7 +109,10 @@ mod tests {
     #[test]
     fn overflows_when_preferred_cannot_sustain_the_rung() {
         // 4000 kbps rung needs 4800 with headroom; the edge gives 4500.
-        assert_eq!(C.choose(&[Some(4500.0), Some(9000.0)], 4000.0), Some((1, CostReason::Overflow)));
+        assert_eq!(
+            C.choose(&[Some(4500.0), Some(9000.0)], 4000.0),
+            Some((1, CostReason::Overflow))
+        );
         // An unmeasured overflow pathway is probed.
         assert_eq!(C.choose(&[Some(4500.0), None], 4000.0), Some((1, CostReason::Overflow)));
         // The first sufficient one in priority order wins, not the fastest.
@@ -117,8 +124,14 @@ mod tests {
 
     #[test]
     fn best_effort_needs_a_clear_gain() {
-        assert_eq!(C.choose(&[Some(1000.0), Some(1200.0)], 4000.0), Some((0, CostReason::PreferredDegraded)));
-        assert_eq!(C.choose(&[Some(1000.0), Some(1250.0)], 4000.0), Some((1, CostReason::BestEffort)));
+        assert_eq!(
+            C.choose(&[Some(1000.0), Some(1200.0)], 4000.0),
+            Some((0, CostReason::PreferredDegraded))
+        );
+        assert_eq!(
+            C.choose(&[Some(1000.0), Some(1250.0)], 4000.0),
+            Some((1, CostReason::BestEffort))
+        );
         assert_eq!(
             C.choose(&[Some(1000.0), Some(2000.0), Some(3000.0)], 4000.0),
             Some((2, CostReason::BestEffort))

@@ -28,7 +28,9 @@ pub struct SteeringManifest {
 
 /// True if `id` is a legal Pathway ID: non-empty, `[A-Za-z0-9._-]` only.
 pub fn is_legal_pathway_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 256 && id.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c))
+    !id.is_empty()
+        && id.len() <= 256
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c))
 }
 
 fn wrong(field: impl Into<String>, expected: &'static str) -> SteeringError {
@@ -45,12 +47,18 @@ fn string_map(
         return Err(SteeringError::InvalidClone { index, why: format!("{key} must be an object") });
     };
     if m.len() > MAX_ENTRIES {
-        return Err(SteeringError::InvalidClone { index, why: format!("{key} has too many entries") });
+        return Err(SteeringError::InvalidClone {
+            index,
+            why: format!("{key} has too many entries"),
+        });
     }
     m.iter()
         .map(|(k, v)| match v {
             Value::String(s) => Ok((k.clone(), s.clone())),
-            _ => Err(SteeringError::InvalidClone { index, why: format!("{key}.{k} must be a string") }),
+            _ => Err(SteeringError::InvalidClone {
+                index,
+                why: format!("{key}.{k} must be a string"),
+            }),
         })
         .collect()
 }
@@ -114,7 +122,8 @@ impl SteeringManifest {
             return Err(SteeringError::TooLarge { len: body.len(), max: MAX_MANIFEST_BYTES });
         }
         // serde_json bounds nesting depth itself (128), so hostile nesting is an error.
-        let value: Value = serde_json::from_str(body).map_err(|e| SteeringError::Json(e.to_string()))?;
+        let value: Value =
+            serde_json::from_str(body).map_err(|e| SteeringError::Json(e.to_string()))?;
         let Value::Object(o) = value else { return Err(SteeringError::NotObject) };
 
         match o.get("VERSION") {
@@ -142,7 +151,10 @@ impl SteeringManifest {
                     return Err(SteeringError::EmptyPriority);
                 }
                 if a.len() > MAX_ENTRIES {
-                    return Err(SteeringError::TooMany { field: "PATHWAY-PRIORITY", max: MAX_ENTRIES });
+                    return Err(SteeringError::TooMany {
+                        field: "PATHWAY-PRIORITY",
+                        max: MAX_ENTRIES,
+                    });
                 }
                 let mut seen = BTreeSet::new();
                 let mut ids = Vec::with_capacity(a.len());
@@ -166,7 +178,10 @@ impl SteeringManifest {
             None => Vec::new(),
             Some(Value::Array(a)) => {
                 if a.len() > MAX_ENTRIES {
-                    return Err(SteeringError::TooMany { field: "PATHWAY-CLONES", max: MAX_ENTRIES });
+                    return Err(SteeringError::TooMany {
+                        field: "PATHWAY-CLONES",
+                        max: MAX_ENTRIES,
+                    });
                 }
                 a.iter().enumerate().map(|(i, v)| parse_clone(i, v)).collect::<Result<_, _>>()?
             }
@@ -198,7 +213,10 @@ mod tests {
         assert_eq!(m.pathway_priority, vec!["oca", "cloudfront"]);
         assert_eq!(m.pathway_clones[0].base_id, "cloudfront");
         assert_eq!(m.pathway_clones[0].replacement.host.as_deref(), Some("cf2.example"));
-        assert_eq!(m.pathway_clones[0].replacement.params, vec![("k".to_string(), "v".to_string())]);
+        assert_eq!(
+            m.pathway_clones[0].replacement.params,
+            vec![("k".to_string(), "v".to_string())]
+        );
     }
 
     #[test]
@@ -207,7 +225,8 @@ mod tests {
         assert_eq!(e, Err(SteeringError::UnsupportedVersion("2".into())));
         let e = SteeringManifest::parse(r#"{"TTL":10,"PATHWAY-PRIORITY":["a"]}"#, BASE);
         assert_eq!(e, Err(SteeringError::Missing("VERSION")));
-        let e = SteeringManifest::parse(r#"{"VERSION":"1","TTL":10,"PATHWAY-PRIORITY":["a"]}"#, BASE);
+        let e =
+            SteeringManifest::parse(r#"{"VERSION":"1","TTL":10,"PATHWAY-PRIORITY":["a"]}"#, BASE);
         assert!(matches!(e, Err(SteeringError::UnsupportedVersion(_))));
     }
 
@@ -215,15 +234,25 @@ mod tests {
     fn ttl_must_be_positive() {
         for ttl in ["0", "-5", "\"300\"", "null"] {
             let body = format!(r#"{{"VERSION":1,"TTL":{ttl},"PATHWAY-PRIORITY":["a"]}}"#);
-            assert!(matches!(SteeringManifest::parse(&body, BASE), Err(SteeringError::BadTtl(_))), "{ttl}");
+            assert!(
+                matches!(SteeringManifest::parse(&body, BASE), Err(SteeringError::BadTtl(_))),
+                "{ttl}"
+            );
         }
-        let m = SteeringManifest::parse(r#"{"VERSION":1,"TTL":0.5,"PATHWAY-PRIORITY":["a"]}"#, BASE).unwrap();
+        let m =
+            SteeringManifest::parse(r#"{"VERSION":1,"TTL":0.5,"PATHWAY-PRIORITY":["a"]}"#, BASE)
+                .unwrap();
         assert_eq!(m.ttl, Duration::from_millis(500));
     }
 
     #[test]
     fn priority_must_be_non_empty_legal_and_unique() {
-        let p = |list: &str| SteeringManifest::parse(&format!(r#"{{"VERSION":1,"TTL":1,"PATHWAY-PRIORITY":{list}}}"#), BASE);
+        let p = |list: &str| {
+            SteeringManifest::parse(
+                &format!(r#"{{"VERSION":1,"TTL":1,"PATHWAY-PRIORITY":{list}}}"#),
+                BASE,
+            )
+        };
         assert_eq!(p("[]"), Err(SteeringError::EmptyPriority));
         assert_eq!(p(r#"["a","b","a"]"#), Err(SteeringError::DuplicatePathway("a".into())));
         assert_eq!(p(r#"["a b"]"#), Err(SteeringError::InvalidPathwayId("a b".into())));
@@ -235,12 +264,20 @@ mod tests {
     fn malformed_clones_are_typed_errors() {
         let c = |clone: &str| {
             SteeringManifest::parse(
-                &format!(r#"{{"VERSION":1,"TTL":1,"PATHWAY-PRIORITY":["a"],"PATHWAY-CLONES":[{clone}]}}"#),
+                &format!(
+                    r#"{{"VERSION":1,"TTL":1,"PATHWAY-PRIORITY":["a"],"PATHWAY-CLONES":[{clone}]}}"#
+                ),
                 BASE,
             )
         };
-        assert!(matches!(c(r#"{"ID":"b","URI-REPLACEMENT":{}}"#), Err(SteeringError::InvalidClone { index: 0, .. })));
-        assert!(matches!(c(r#"{"BASE-ID":"a","ID":"b"}"#), Err(SteeringError::InvalidClone { .. })));
+        assert!(matches!(
+            c(r#"{"ID":"b","URI-REPLACEMENT":{}}"#),
+            Err(SteeringError::InvalidClone { index: 0, .. })
+        ));
+        assert!(matches!(
+            c(r#"{"BASE-ID":"a","ID":"b"}"#),
+            Err(SteeringError::InvalidClone { .. })
+        ));
         assert!(matches!(
             c(r#"{"BASE-ID":"a","ID":"b","URI-REPLACEMENT":{"HOST":"x.example/evil"}}"#),
             Err(SteeringError::InvalidClone { .. })
@@ -250,10 +287,14 @@ mod tests {
             Err(SteeringError::InvalidClone { .. })
         ));
         assert!(matches!(
-            c(r#"{"BASE-ID":"a","ID":"b","URI-REPLACEMENT":{"PER-VARIANT-URIS":{"v":"rel.m3u8"}}}"#),
+            c(
+                r#"{"BASE-ID":"a","ID":"b","URI-REPLACEMENT":{"PER-VARIANT-URIS":{"v":"rel.m3u8"}}}"#
+            ),
             Err(SteeringError::InvalidClone { .. })
         ));
-        assert!(c(r#"{"BASE-ID":"a","ID":"b","URI-REPLACEMENT":{"HOST":"b.example:8080"}}"#).is_ok());
+        assert!(
+            c(r#"{"BASE-ID":"a","ID":"b","URI-REPLACEMENT":{"HOST":"b.example:8080"}}"#).is_ok()
+        );
     }
 
     #[test]
@@ -270,7 +311,10 @@ mod tests {
         ] {
             let _ = SteeringManifest::parse(body, BASE);
         }
-        let big = format!(r#"{{"VERSION":1,"TTL":1,"PATHWAY-PRIORITY":["{}"]}}"#, "a".repeat(MAX_MANIFEST_BYTES));
+        let big = format!(
+            r#"{{"VERSION":1,"TTL":1,"PATHWAY-PRIORITY":["{}"]}}"#,
+            "a".repeat(MAX_MANIFEST_BYTES)
+        );
         assert!(matches!(SteeringManifest::parse(&big, BASE), Err(SteeringError::TooLarge { .. })));
     }
 

@@ -26,8 +26,8 @@ pub mod uri;
 pub use allowlist::HostAllowlist;
 pub use clone::{PathwayClone, StableId, UriReplacement};
 pub use controller::{
-    PathwaySelection, PollState, Protocol, SelectionReason, Steering, SteeringConfig, SteeringRequest,
-    SteeringUpdate,
+    PathwaySelection, PollState, Protocol, SelectionReason, Steering, SteeringConfig,
+    SteeringRequest, SteeringUpdate,
 };
 pub use cost::{CostPreference, CostReason};
 pub use error::SteeringError;

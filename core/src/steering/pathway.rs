@@ -57,7 +57,8 @@ impl PathwayHealth {
         if now.saturating_since(at) > max_age {
             return None;
         }
-        let (bits, secs) = self.samples.iter().fold((0.0, 0.0), |(b, s), (sb, ss)| (b + sb, s + ss));
+        let (bits, secs) =
+            self.samples.iter().fold((0.0, 0.0), |(b, s), (sb, ss)| (b + sb, s + ss));
         (secs > 0.0).then(|| bits / secs / 1000.0)
     }
 }

@@ -132,9 +132,21 @@ pub fn resolve(base: &str, reference: &str) -> Result<String, SteeringError> {
     let target = if r.authority.is_some() {
         Parts { scheme: b.scheme, ..r }
     } else if r.path.is_empty() {
-        Parts { scheme: b.scheme, authority: b.authority, path: b.path, query: r.query.or(b.query), fragment: r.fragment }
+        Parts {
+            scheme: b.scheme,
+            authority: b.authority,
+            path: b.path,
+            query: r.query.or(b.query),
+            fragment: r.fragment,
+        }
     } else {
-        Parts { scheme: b.scheme, authority: b.authority, path: r.path, query: r.query, fragment: r.fragment }
+        Parts {
+            scheme: b.scheme,
+            authority: b.authority,
+            path: r.path,
+            query: r.query,
+            fragment: r.fragment,
+        }
     };
     let path = if r.authority.is_some() || r.path.starts_with('/') || r.path.is_empty() {
         remove_dot_segments(target.path)
@@ -204,11 +216,8 @@ pub fn replace_host(uri: &str, new_host: &str) -> Result<String, SteeringError> 
     } else {
         hostport.split_once(':').map(|(_, port)| port)
     };
-    let new_has_port = if new_host.starts_with('[') {
-        new_host.contains("]:")
-    } else {
-        new_host.contains(':')
-    };
+    let new_has_port =
+        if new_host.starts_with('[') { new_host.contains("]:") } else { new_host.contains(':') };
     let mut auth = String::new();
     if let Some(u) = userinfo {
         auth.push_str(u);
@@ -296,7 +305,10 @@ mod tests {
     #[test]
     fn relative_against_data_uri_is_an_error() {
         assert!(resolve("data:application/json,{}", "steer.json").is_err());
-        assert_eq!(resolve("data:application/json,{}", "https://s.example/x").unwrap(), "https://s.example/x");
+        assert_eq!(
+            resolve("data:application/json,{}", "https://s.example/x").unwrap(),
+            "https://s.example/x"
+        );
     }
 
     #[test]
@@ -312,13 +324,17 @@ mod tests {
             replace_host("https://a.example:8443/v/seg.m4s?t=1", "b.example").unwrap(),
             "https://b.example:8443/v/seg.m4s?t=1"
         );
-        assert_eq!(replace_host("https://a.example:8443/x", "b.example:9000").unwrap(), "https://b.example:9000/x");
+        assert_eq!(
+            replace_host("https://a.example:8443/x", "b.example:9000").unwrap(),
+            "https://b.example:9000/x"
+        );
         assert!(replace_host("/no/host", "b.example").is_err());
     }
 
     #[test]
     fn merges_query_params_verbatim() {
-        let p = vec![("token".to_string(), "a%2Fb~=".to_string()), ("x".to_string(), "2".to_string())];
+        let p =
+            vec![("token".to_string(), "a%2Fb~=".to_string()), ("x".to_string(), "2".to_string())];
         assert_eq!(set_query_params("https://h/p?x=1&y", &p), "https://h/p?x=2&y&token=a%2Fb~=");
         assert_eq!(set_query_params("https://h/p#f", &p[..1]), "https://h/p?token=a%2Fb~=#f");
     }

@@ -11,7 +11,7 @@ mod sliding;
 
 pub use ewma::{DualEwma, DualEwmaConfig};
 pub use harmonic::HarmonicMean;
-pub use sliding::{SlidingPercentile, SlidingWindowConfig};
+pub use sliding::{SampleWeight, SlidingPercentile, SlidingWindowConfig};
 
 /// One measured fetch.
 #[derive(Debug, Clone, Copy, PartialEq)]
