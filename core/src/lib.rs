@@ -24,5 +24,6 @@ pub mod qoe;
 pub mod session;
 pub mod steering;
 pub mod time;
+pub mod uri;
 
 pub use ladder::{Ladder, LadderError};

@@ -13,8 +13,8 @@ use super::model::{
     SegmentBaseIndex, SegmentIndex, SegmentList, Track,
 };
 use super::template::{TemplateVars, expand};
-use super::url::resolve;
 use super::xml_scan::{oversized_duration, start_tags, text_after, unescape};
+use crate::uri::resolve;
 
 /// Most segments one representation may expand to: a SegmentTimeline `@r` of 10^12
 /// must be an error, not an out-of-memory.

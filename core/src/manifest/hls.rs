@@ -13,7 +13,7 @@ use super::model::{
     Pathway, Period, PlaylistUpdate, Presentation, PresentationType, Rendition, Resolution,
     Segment, SegmentIndex, SegmentList, Track,
 };
-use super::url::resolve;
+use crate::uri::resolve;
 
 /// The pathway of variants without `PATHWAY-ID` (rfc8216bis §4.4.6.2).
 const DEFAULT_PATHWAY: &str = ".";

@@ -21,7 +21,6 @@ mod hls_strict;
 mod ladder;
 pub mod model;
 mod template;
-pub mod url;
 #[cfg(feature = "dash")]
 mod xml_scan;
 

@@ -433,7 +433,7 @@ impl Rendition {
     /// pathway's base, or the default URL when the pathway is unknown here.
     pub fn segment_url_on(&self, segment: &Segment, pathway: &str) -> String {
         match self.bases.iter().find(|b| b.pathway_id.as_deref() == Some(pathway)) {
-            Some(base) => crate::manifest::url::resolve(&base.url, &segment.uri),
+            Some(base) => crate::uri::resolve(&base.url, &segment.uri),
             None => segment.url.clone(),
         }
     }

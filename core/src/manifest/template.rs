@@ -5,7 +5,7 @@
 //! and the session expanding a [`LiveTemplate`], share one implementation.
 
 use super::model::{LiveTemplate, Segment};
-use super::url::resolve;
+use crate::uri::resolve;
 
 /// Values for the template identifiers; `None` leaves an identifier unresolved.
 #[derive(Debug, Clone, Copy, Default)]

@@ -8,7 +8,8 @@
 
 use super::event::TrackKind;
 use crate::Ladder;
-use crate::manifest::{ByteRange, MediaType, Presentation, Rendition, Segment, SegmentIndex, url};
+use crate::manifest::{ByteRange, MediaType, Presentation, Rendition, Segment, SegmentIndex};
+use crate::uri as url;
 use std::collections::BTreeMap;
 
 /// Where a rendition lives in the presentation.

@@ -1,100 +1,9 @@
-//! The little URI arithmetic steering needs: reference resolution (RFC 3986 §5),
-//! host replacement and query-parameter merging.
-//!
-//! Kept in-house because the core must stay small for wasm32 and steering needs only
-//! these three operations on already-absolute URIs.
+//! The URI rules steering adds on top of [`crate::uri`]: strict resolution (absolute
+//! bases only, nothing against `data:`), host extraction and replacement, and
+//! query-parameter merging for pathway clones and steering requests.
 
 use super::SteeringError;
-
-/// The five components of a URI reference (RFC 3986 appendix B).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Parts<'a> {
-    scheme: Option<&'a str>,
-    authority: Option<&'a str>,
-    path: &'a str,
-    query: Option<&'a str>,
-    fragment: Option<&'a str>,
-}
-
-fn split(uri: &str) -> Parts<'_> {
-    let (rest, fragment) = match uri.find('#') {
-        Some(i) => (&uri[..i], Some(&uri[i + 1..])),
-        None => (uri, None),
-    };
-    let (rest, query) = match rest.find('?') {
-        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-        None => (rest, None),
-    };
-    // A scheme is letters/digits/+-. before the first ':' that precedes any '/'.
-    let (scheme, rest) = match rest.find(':') {
-        Some(i)
-            if i > 0
-                && !rest[..i].contains('/')
-                && rest[..i].starts_with(|c: char| c.is_ascii_alphabetic())
-                && rest[..i].chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
-        {
-            (Some(&rest[..i]), &rest[i + 1..])
-        }
-        _ => (None, rest),
-    };
-    let (authority, path) = match rest.strip_prefix("//") {
-        Some(after) => {
-            let end = after.find('/').unwrap_or(after.len());
-            (Some(&after[..end]), &after[end..])
-        }
-        None => (None, rest),
-    };
-    Parts { scheme, authority, path, query, fragment }
-}
-
-fn join(p: &Parts<'_>, path: &str, query: Option<&str>, fragment: Option<&str>) -> String {
-    let mut out = String::new();
-    if let Some(s) = p.scheme {
-        out.push_str(s);
-        out.push(':');
-    }
-    if let Some(a) = p.authority {
-        out.push_str("//");
-        out.push_str(a);
-    }
-    out.push_str(path);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    if let Some(f) = fragment {
-        out.push('#');
-        out.push_str(f);
-    }
-    out
-}
-
-fn remove_dot_segments(path: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    let absolute = path.starts_with('/');
-    let segments: Vec<&str> = path.split('/').collect();
-    let last = segments.len().saturating_sub(1);
-    for (i, seg) in segments.iter().enumerate() {
-        match *seg {
-            "." => {
-                if i == last {
-                    out.push("");
-                }
-            }
-            ".." => {
-                if out.len() > usize::from(absolute) {
-                    out.pop();
-                }
-                if i == last {
-                    out.push("");
-                }
-            }
-            s => out.push(s),
-        }
-    }
-    let joined = out.join("/");
-    if absolute && !joined.starts_with('/') { format!("/{joined}") } else { joined }
-}
+use crate::uri::{Parts, join, split};
 
 fn invalid(uri: &str, why: &'static str) -> SteeringError {
     SteeringError::InvalidUri { uri: uri.to_string(), why }
@@ -118,48 +27,19 @@ pub fn is_absolute(uri: &str) -> bool {
 /// so, since a data URI has no hierarchy to resolve against.
 pub fn resolve(base: &str, reference: &str) -> Result<String, SteeringError> {
     check_chars(reference)?;
-    let r = split(reference);
-    if r.scheme.is_some() {
-        return Ok(join(&r, &remove_dot_segments(r.path), r.query, r.fragment));
-    }
-    let b = split(base);
-    if b.scheme.is_none() {
-        return Err(invalid(base, "base URI is not absolute"));
-    }
-    if b.scheme.is_some_and(|s| s.eq_ignore_ascii_case("data")) {
-        return Err(invalid(reference, "a relative URI cannot be resolved against a data: URI"));
-    }
-    let target = if r.authority.is_some() {
-        Parts { scheme: b.scheme, ..r }
-    } else if r.path.is_empty() {
-        Parts {
-            scheme: b.scheme,
-            authority: b.authority,
-            path: b.path,
-            query: r.query.or(b.query),
-            fragment: r.fragment,
+    if split(reference).scheme.is_none() {
+        match split(base).scheme {
+            None => return Err(invalid(base, "base URI is not absolute")),
+            Some(s) if s.eq_ignore_ascii_case("data") => {
+                return Err(invalid(
+                    reference,
+                    "a relative URI cannot be resolved against a data: URI",
+                ));
+            }
+            Some(_) => {}
         }
-    } else {
-        Parts {
-            scheme: b.scheme,
-            authority: b.authority,
-            path: r.path,
-            query: r.query,
-            fragment: r.fragment,
-        }
-    };
-    let path = if r.authority.is_some() || r.path.starts_with('/') || r.path.is_empty() {
-        remove_dot_segments(target.path)
-    } else {
-        let merged = if b.authority.is_some() && b.path.is_empty() {
-            format!("/{}", r.path)
-        } else {
-            let dir = b.path.rfind('/').map_or("", |i| &b.path[..=i]);
-            format!("{dir}{}", r.path)
-        };
-        remove_dot_segments(&merged)
-    };
-    Ok(join(&target, &path, target.query, target.fragment))
+    }
+    Ok(crate::uri::resolve(base, reference))
 }
 
 /// The host of an absolute URI, lower-cased, without user info or port.
@@ -229,7 +109,7 @@ pub fn replace_host(uri: &str, new_host: &str) -> Result<String, SteeringError> 
         auth.push_str(port);
     }
     let parts = Parts { authority: Some(&auth), ..p };
-    Ok(join(&parts, p.path, p.query, p.fragment))
+    Ok(join(parts.scheme, parts.authority, p.path, p.query, p.fragment))
 }
 
 /// Sets query parameters on `uri`: a parameter of the same name is replaced in
@@ -270,7 +150,7 @@ pub fn set_query_params(uri: &str, params: &[(String, String)]) -> String {
             None => k,
         })
         .collect();
-    join(&p, p.path, Some(&query.join("&")), p.fragment)
+    join(p.scheme, p.authority, p.path, Some(&query.join("&")), p.fragment)
 }
 
 #[cfg(test)]

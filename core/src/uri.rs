@@ -1,18 +1,23 @@
-//! Resolving relative references (RFC 3986 §5.2) without a URL crate.
+//! URI arithmetic shared by manifests and steering: reference resolution (RFC 3986
+//! §5.2) and the component split that host replacement and query merging build on.
 //!
-//! Manifests are also loaded from local paths (tests, `streamsteer inspect file.m3u8`),
-//! so a base without a scheme is treated as a bare path and merged the same way.
+//! Kept in-house rather than pulling a URL crate, because the core must stay small for
+//! wasm32 and needs only these operations. Manifests are also loaded from local paths
+//! (tests, `streamsteer inspect file.m3u8`), so a base without a scheme is treated as a
+//! bare path and merged the same way; steering adds its stricter checks on top.
 
-/// The parts of a URI reference that resolution needs.
-struct Parts<'a> {
-    scheme: Option<&'a str>,
-    authority: Option<&'a str>,
-    path: &'a str,
-    query: Option<&'a str>,
-    fragment: Option<&'a str>,
+/// The five components of a URI reference (RFC 3986 appendix B).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Parts<'a> {
+    pub(crate) scheme: Option<&'a str>,
+    pub(crate) authority: Option<&'a str>,
+    pub(crate) path: &'a str,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) fragment: Option<&'a str>,
 }
 
-fn split(s: &str) -> Parts<'_> {
+/// Splits a URI reference into its components.
+pub(crate) fn split(s: &str) -> Parts<'_> {
     let (rest, fragment) = match s.find('#') {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
@@ -85,7 +90,8 @@ pub fn resolve(base: &str, reference: &str) -> String {
     join(b.scheme, authority, &path, query, r.fragment)
 }
 
-fn join(
+/// Reassembles components into a URI reference.
+pub(crate) fn join(
     scheme: Option<&str>,
     authority: Option<&str>,
     path: &str,
