@@ -1,18 +1,23 @@
 //! `streamsteer inspect`: parse one manifest and describe the presentation.
 
+use reqwest::blocking::Client;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 use streamsteer::manifest::{self, ManifestError, Presentation, Rendition, SegmentIndex, Track};
 use thiserror::Error;
 
 /// Why a manifest could not be inspected.
 #[derive(Debug, Error)]
 pub enum InspectError {
-    /// Remote manifests need the native driver's HTTP client.
-    #[error(
-        "{0}: fetching URLs arrives with the native driver; download the manifest and pass its path"
-    )]
-    Url(String),
+    /// A remote manifest could not be fetched.
+    #[error("{url}: {message}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// What went wrong (connection, HTTP status, body).
+        message: String,
+    },
     /// The file could not be read.
     #[error("{path}: {source}")]
     Read {
@@ -34,17 +39,50 @@ pub enum InspectError {
     Json(#[from] serde_json::Error),
 }
 
-/// Parses `target` (a local path) and returns a human-readable description, or the
-/// presentation as pretty JSON when `json` is set.
-pub fn run(target: &str, json: bool) -> Result<String, InspectError> {
-    if target.contains("://") {
-        return Err(InspectError::Url(target.to_string()));
+/// How long a manifest fetch may take, end to end.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Reads a manifest from a local path, a `file://` URL or an `http(s)://` URL.
+fn load(target: &str, client: &Client) -> Result<String, InspectError> {
+    if target.starts_with("http://") || target.starts_with("https://") {
+        let fetch_err = |message: String| InspectError::Fetch { url: target.to_string(), message };
+        let response = client.get(target).send().map_err(|e| fetch_err(e.to_string()))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(fetch_err(format!("HTTP {status}")));
+        }
+        return response.text().map_err(|e| fetch_err(e.to_string()));
     }
-    let bytes = std::fs::read(Path::new(target))
+    let path = target.strip_prefix("file://").unwrap_or(target);
+    let bytes = std::fs::read(Path::new(path))
         .map_err(|source| InspectError::Read { path: target.to_string(), source })?;
-    let text = String::from_utf8_lossy(&bytes);
-    let presentation = manifest::parse_any(&text, target)
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Parses `target` (a path or URL) and returns a human-readable description, or the
+/// presentation as pretty JSON when `json` is set.
+///
+/// For an HLS multivariant playlist the media playlists are loaded too (as a player
+/// would), so segment counts and durations are known; one that cannot be loaded is
+/// reported as a warning, not a failure.
+pub fn run(target: &str, json: bool) -> Result<String, InspectError> {
+    let client = Client::builder()
+        .timeout(FETCH_TIMEOUT)
+        .build()
+        .map_err(|e| InspectError::Fetch { url: target.to_string(), message: e.to_string() })?;
+    let text = load(target, &client)?;
+    let mut presentation = manifest::parse_any(&text, target)
         .map_err(|source| InspectError::Manifest { path: target.to_string(), source })?;
+    for (rendition, url) in presentation.pending_playlists() {
+        let applied = load(&url, &client).map_err(|e| e.to_string()).and_then(|playlist| {
+            presentation
+                .apply_media_playlist(&rendition, &playlist, &url)
+                .map_err(|e| format!("{url}: {e}"))
+        });
+        if let Err(e) = applied {
+            presentation.warnings.push(format!("media playlist of {rendition} not loaded: {e}"));
+        }
+    }
     if json {
         let mut out = serde_json::to_string_pretty(&presentation)?;
         out.push('\n');
@@ -236,9 +274,61 @@ mod tests {
         assert_eq!(v["steering"]["default_pathways"][0], "oca");
     }
 
+    /// A loopback HTTP/1.1 server answering GETs from `root` (404 for anything else),
+    /// one request per connection, until the test process ends.
+    fn serve(root: std::path::PathBuf) -> String {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(64) {
+                let Ok(mut stream) = stream else { continue };
+                let mut line = String::new();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                // Drain the headers.
+                let mut h = String::new();
+                while reader.read_line(&mut h).is_ok_and(|n| n > 2) {
+                    h.clear();
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/');
+                let (status, body) = match std::fs::read(root.join(path)) {
+                    Ok(b) if !path.contains("..") => ("200 OK", b),
+                    _ => ("404 Not Found", b"not found".to_vec()),
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[test]
+    fn fetches_over_http_with_media_playlists() {
+        let base = serve(std::path::PathBuf::from(fixture("ffmpeg/hls")));
+        let text = run(&format!("{base}/master.m3u8"), false).unwrap();
+        assert!(text.starts_with("HLS presentation"), "{text}");
+        // Media playlists were fetched from the same origin: segment counts are known.
+        assert!(text.contains("segments, 8.000 s"), "{text}");
+        assert!(!text.contains("not loaded"), "{text}");
+        let e = run(&format!("{base}/missing.m3u8"), false).unwrap_err().to_string();
+        assert!(e.contains("404"), "{e}");
+    }
+
+    #[test]
+    fn local_multivariant_loads_its_media_playlists() {
+        let text = run(&fixture("ffmpeg/hls/master.m3u8"), false).unwrap();
+        assert!(text.contains("segments, 8.000 s") && !text.contains("not loaded"), "{text}");
+    }
+
     #[test]
     fn errors_are_clear() {
-        assert!(run("https://x/y.m3u8", false).unwrap_err().to_string().contains("native driver"));
         assert!(matches!(run("/nonexistent/x.m3u8", false), Err(InspectError::Read { .. })));
         let bad = format!(
             "{}/../../shared/manifests/videojs-m3u8-parser/versionInvalid.m3u8",
