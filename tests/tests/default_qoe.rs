@@ -1,38 +1,45 @@
 //! The default rule against RobustMPC (and BBA) under Pensieve's model with the Pensieve
 //! ladder, on the real HSDPA (80) and FCC (500) traces: its mean QoE_lin must be higher
-//! and its 10th percentile no lower. Both rules run here; nothing is hard-coded.
+//! and its 10th percentile no lower. All rules run here (in parallel through the batch
+//! runner); nothing is hard-coded.
 
-use streamsteer::Ladder;
-use streamsteer::abr::{AbrConfig, build_rule};
+use streamsteer_sim::batch::Batch;
 use streamsteer_sim::ladder_io::load_pensieve_folder;
-use streamsteer_sim::pensieve::PensieveModel;
 use streamsteer_sim::summary::Stats;
 use streamsteer_sim::trace::Trace;
-use streamsteer_sim::{Model, SimConfig};
+use streamsteer_sim::{ModelKind, SimConfig};
 use streamsteer_tests::shared_dir;
-
-fn qoe(rule: &str, ladder: &Ladder, traces: &[Trace]) -> Stats {
-    let config = SimConfig::default();
-    let values: Vec<f64> = traces
-        .iter()
-        .map(|t| {
-            let mut r = build_rule(rule, &AbrConfig::default(), ladder).unwrap();
-            let out = PensieveModel.run(ladder, t, r.as_mut(), &config).unwrap();
-            assert_eq!(out.segments.len(), 48, "{rule} on {}", t.name);
-            out.report.qoe_lin
-        })
-        .collect();
-    Stats::of(&values)
-}
 
 fn check(set: &str, expected_traces: usize) {
     let shared = shared_dir();
     let ladder = load_pensieve_folder(&shared.join("ladders/pensieve-envivio-dash3")).unwrap();
     let traces = Trace::load_path(&shared.join("traces").join(set)).unwrap();
     assert_eq!(traces.len(), expected_traces, "{set} trace count");
-    let ours = qoe("default", &ladder, &traces);
-    let mpc = qoe("robustmpc", &ladder, &traces);
-    let bba = qoe("bba", &ladder, &traces);
+    let rules: Vec<String> = ["default", "robustmpc", "bba"].map(String::from).to_vec();
+    let config = SimConfig::default();
+    let batch = Batch {
+        ladder: &ladder,
+        traces: &traces,
+        rules: &rules,
+        model: ModelKind::Pensieve,
+        config: &config,
+    };
+    let result = batch.run(&|| {}).unwrap();
+    assert!(result.failures.is_empty(), "{set}: {:?}", result.failures);
+    let stats = |rule: &str| {
+        let values: Vec<f64> = result
+            .outcomes
+            .iter()
+            .filter(|o| o.rule == rule)
+            .map(|o| {
+                assert_eq!(o.segments.len(), 48, "{rule} on {}", o.trace);
+                o.report.qoe_lin
+            })
+            .collect();
+        assert_eq!(values.len(), expected_traces, "{rule} sessions on {set}");
+        Stats::of(&values)
+    };
+    let (ours, mpc, bba) = (stats("default"), stats("robustmpc"), stats("bba"));
     let report = format!(
         "{set}: default mean {:.4} p10 {:.4} | robustmpc mean {:.4} p10 {:.4} | bba mean {:.4} p10 {:.4}",
         ours.mean, ours.p10, mpc.mean, mpc.p10, bba.mean, bba.p10

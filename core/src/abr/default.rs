@@ -55,14 +55,26 @@
 //!
 //! # Speed
 //!
-//! The search is RobustMPC's branch and bound (see [`super::mpc`]) extended to
-//! scenarios. A partial plan is dropped when an upper bound on any completion cannot
-//! reach the best plan known: first the best bitrate-minus-switching any tail can earn
-//! (precomputed per ladder), then that less the stalls and terminal penalty of the
-//! all-lowest completion (which has the highest buffers and the least stalls of any),
-//! then a per-position bound using those highest buffers. The best plan known starts as
-//! the best of the constant-rung plans and of the previous decision's plan moved on by
-//! one segment. Nothing is allocated per decision.
+//! The search is an exact branch and bound over rung plans, for a compile-time number of
+//! scenarios (so the per-scenario loops unroll), with every table it needs (download
+//! times per position, rung and scenario, and the quickest per position) filled once per
+//! decision and nothing allocated. At each node one bound serves all children. Along
+//! the completion that always fetches the quickest rung every buffer is as high as any
+//! completion can make it (a buffer after a download only grows with the buffer before
+//! and shrinks with the download time; the quickest rung need not be the lowest, as
+//! segment sizes of real VBR ladders are not always monotone), so each (position, rung)
+//! stalls at least as much as it would from those buffers. The terminal penalty, convex
+//! in the shortfall `T − B_end` with `B_end` linear in the plan's download times and
+//! stalls, is bounded below by its tangent at the best plan known, which makes it a
+//! per-(position, rung) cost too. A backward recursion over rungs, switching counted
+//! exactly (two linear passes over the sorted rates per position), then bounds the
+//! tail for every previous rung at once; each child corrects it for its own buffers
+//! (the tangent is linear in them). Children are visited best bound first, so the
+//! threshold rises early and the rest are cut. The previous decision's plan moved on
+//! by one segment seeds the threshold. Ties between plans worth the same (within
+//! rounding) go to the lowest in rung order whatever order they are found in, so the
+//! result is that of an exhaustive scan in ascending order (a unit test checks this
+//! against enumeration).
 
 use super::estimator::{Estimator, HarmonicMean, Sample};
 use super::{AbrConfig, AbrContext, AbrRule, Decision, DownloadReport, Reason};
@@ -143,12 +155,18 @@ pub struct DefaultRule {
     last_plan: [usize; MAX_HORIZON],
     last_plan_len: usize,
     rates: Vec<f64>,
-    /// `best_tail[m * n + q]`: best Σ (R − λ|ΔR|)/1000 over `m` segments after rung `q`.
-    best_tail: Vec<f64>,
-    /// `download_s[(k * h + p) * n + r]` for the current decision.
-    download_s: Vec<f64>,
-    /// `download_sum[p * n + r]`: the above summed over scenarios.
-    download_sum: Vec<f64>,
+    /// `rates / 1000`.
+    rate_m: Vec<f64>,
+    /// `λ·(R_q − R_{q−1}) / 1000`, 0 for the lowest rung.
+    gap_cost: Vec<f64>,
+    /// `download_s[p * n + r][k]` for the current decision.
+    download_s: Vec<Lanes>,
+    /// `download_min[p][k]`: the shortest of the above over rungs.
+    download_min: Vec<Lanes>,
+    /// The bound's scratch.
+    scratch: Vec<f64>,
+    /// The search's children, `MAX_HORIZON × n`.
+    kids: Vec<Kid>,
 }
 
 /// Inverse of the standard normal CDF (Acklam's rational approximation, relative
@@ -241,9 +259,12 @@ impl DefaultRule {
             last_plan: [0; MAX_HORIZON],
             last_plan_len: 0,
             rates: Vec::new(),
-            best_tail: Vec::new(),
+            rate_m: Vec::new(),
+            gap_cost: Vec::new(),
             download_s: Vec::new(),
-            download_sum: Vec::new(),
+            download_min: Vec::new(),
+            scratch: Vec::new(),
+            kids: Vec::new(),
         };
         rule.rebuild(ladder.bitrates_kbps());
         rule
@@ -258,21 +279,16 @@ impl DefaultRule {
         let n = rates.len();
         let h = self.p.horizon;
         self.rates = rates.to_vec();
-        self.download_s = vec![0.0; MAX_SCENARIOS * h * n];
-        self.download_sum = vec![0.0; h * n];
-        self.best_tail = vec![0.0; (h + 1) * n];
-        for m in 1..=h {
-            for q in 0..n {
-                let mut best = f64::NEG_INFINITY;
-                for r in 0..n {
-                    let step = rates[r] / 1000.0
-                        - self.smooth_penalty * (rates[r] - rates[q]).abs() / 1000.0
-                        + self.best_tail[(m - 1) * n + r];
-                    best = best.max(step);
-                }
-                self.best_tail[m * n + q] = best;
-            }
-        }
+        self.rate_m = rates.iter().map(|r| r / 1000.0).collect();
+        self.gap_cost = (0..n)
+            .map(|q| {
+                if q == 0 { 0.0 } else { self.smooth_penalty * (rates[q] - rates[q - 1]) / 1000.0 }
+            })
+            .collect();
+        self.download_s = vec![[0.0; MAX_SCENARIOS]; h * n];
+        self.download_min = vec![[0.0; MAX_SCENARIOS]; h];
+        self.scratch = vec![0.0; (MAX_HORIZON + 1) * n];
+        self.kids = vec![Kid::default(); MAX_HORIZON * n];
     }
 
     /// Fills `mult` with the scenario multipliers; returns how many.
@@ -317,16 +333,24 @@ impl DefaultRule {
     }
 }
 
-/// One decision's search.
-struct Search<'a> {
+/// One decision's search, for `K` scenarios (a compile-time constant so that the
+/// per-scenario loops unroll and vectorise).
+struct Search<'a, const K: usize> {
     n: usize,
     h: usize,
-    k: usize,
     rates: &'a [f64],
-    dt: &'a [f64],
-    /// `dsum[p * n + r]`: download time summed over scenarios.
-    dsum: &'a [f64],
-    best_tail: &'a [f64],
+    /// `rates / 1000`, for the bounds.
+    rate_m: &'a [f64],
+    /// `gap_cost[q] = λ·(R_q − R_{q−1}) / 1000` (0 for `q = 0`), for the bounds.
+    gap_cost: &'a [f64],
+    /// `dt[p * n + r][k]`: download time of rung `r` at position `p` in scenario `k`.
+    dt: &'a [Lanes],
+    /// `dmin[p][k]`: the shortest download time at position `p` in scenario `k`.
+    dmin: &'a [Lanes],
+    /// Scratch for the bound's recursion, `2n` values.
+    scratch: &'a mut [f64],
+    /// `kids[depth * n ..]`: the children of the node at `depth`, best first.
+    kids: &'a mut [Kid],
     seg: f64,
     mu: f64,
     lambda: f64,
@@ -338,103 +362,147 @@ struct Search<'a> {
     best_first: usize,
     plan: [usize; MAX_HORIZON],
     best_plan: [usize; MAX_HORIZON],
+    /// Each scenario's terminal shortfall `T − B_end` under the best plan known.
+    x0: Lanes,
 }
 
 /// Slack for rounding in the bound: far above the rounding error of a few dozen
 /// additions, far below any real difference between plans.
 const EPS: f64 = 1e-9;
 
-type Buffers = [f64; MAX_SCENARIOS];
+/// One value per scenario.
+type Lanes = [f64; MAX_SCENARIOS];
 
-impl Search<'_> {
-    #[inline]
-    fn dt(&self, k: usize, p: usize, r: usize) -> f64 {
-        self.dt[(k * self.h + p) * self.n + r]
-    }
+/// A child of a search node that survived the bound, waiting its turn.
+#[derive(Debug, Clone, Copy, Default)]
+struct Kid {
+    bound: f64,
+    rung: usize,
+    reb: f64,
+    bufs: Lanes,
+}
 
-    /// Advances every scenario's buffer by one download at rung `r`, position `p`;
-    /// returns the rebuffering summed over scenarios.
-    #[inline]
-    fn step(&self, bufs: &mut Buffers, p: usize, r: usize) -> f64 {
+// Lanes are indexed in step across several arrays, up to the constant `K`: index loops
+// say that more plainly than zipped iterators, and unroll just as well.
+#[allow(clippy::needless_range_loop)]
+impl<const K: usize> Search<'_, K> {
+    /// Advances every scenario's buffer by one download taking `d`; returns the
+    /// rebuffering summed over scenarios.
+    #[inline(always)]
+    fn advance(&self, bufs: &mut Lanes, d: &Lanes) -> f64 {
         let mut reb = 0.0;
-        for (k, b) in bufs.iter_mut().enumerate().take(self.k) {
-            let d = self.dt(k, p, r);
-            if *b < d {
-                reb += d - *b;
-                *b = self.seg;
-            } else {
-                *b = *b - d + self.seg;
-            }
+        for k in 0..K {
+            // Branch-free, and bit for bit `if b < d { stall d − b, buffer = seg }`.
+            reb += (d[k] - bufs[k]).max(0.0);
+            bufs[k] = (bufs[k] - d[k]).max(0.0) + self.seg;
         }
         reb
     }
 
-    /// Upper bounds on the value of any completion of a plan from position `from` on,
-    /// after rung `last`, with buffers `bufs`; `None` as soon as one falls below `floor`
-    /// (the caller prunes), else the tighter one.
+    /// [`Self::advance`] for rung `r` at position `p`.
+    #[inline(always)]
+    fn step(&self, bufs: &mut Lanes, p: usize, r: usize) -> f64 {
+        self.advance(bufs, &self.dt[p * self.n + r])
+    }
+
+    /// Fills `out[q]` with an upper bound on what positions `from..h` can add to a plan
+    /// whose rung at `from − 1` is `q` and whose buffers before `from` are at most `bufs`.
     ///
-    /// Along the all-lowest-rung completion every buffer is as high as any completion
-    /// can make it (a buffer after a download only grows with the buffer before and
-    /// shrinks with the download time), and its stalls and terminal penalty are the
-    /// least any completion can have. So (a) the best bitrate-minus-switching any tail
-    /// can earn, less those least stalls and penalty, bounds the tail; and (b) so does
-    /// the sum over positions of the best `R − μ·stall` at that position with the buffer
-    /// at that highest level (switching ignored; the stalls summed over scenarios
-    /// bounded below by the stall of the summed download times), less the penalty.
+    /// A buffer after a download only grows with the buffer before and shrinks with the
+    /// download time, so along the completion that always fetches the quickest rung
+    /// every buffer is as high as any completion can make it: `hb[p]`. Then at position
+    /// `p` rung `r` stalls at least `Σₖ max(0, dt − hb[p])`, and the terminal penalty is
+    /// at least that of the final `hb`. The bound is the best rung path under those
+    /// least stalls, with switching counted exactly: a backward recursion whose
+    /// `max_r g(r) − λ|R_r − R_q|` step takes two linear passes over the sorted rates.
     #[inline]
-    fn tail_bound(&self, from: usize, last: usize, bufs: &Buffers, floor: f64) -> Option<f64> {
-        let n = self.n;
-        let scale = self.mu / self.k as f64;
+    fn tail_bounds(&mut self, from: usize, bufs: &Lanes, out_at: usize) -> Lanes {
+        let (n, h) = (self.n, self.h);
+        let scale = self.mu / K as f64;
+        let mut hb = [[0.0; MAX_SCENARIOS]; MAX_HORIZON];
         let mut b = *bufs;
-        let mut reb = 0.0;
-        for p in from..self.h {
-            reb += self.step(&mut b, p, 0);
+        for p in from..h {
+            hb[p] = b;
+            self.advance(&mut b, &self.dmin[p]);
         }
-        let terminal = self.terminal_penalty(&b);
-        let a = self.best_tail[(self.h - from) * n + last] - scale * reb - terminal;
-        if a < floor {
-            return None;
+        // Terminal penalty: c·x₊² per scenario, x = T − B_end the shortfall, bounded below
+        // by its tangent at x₀ (convexity). Writing B_end = b + Σ(seg − d) + S (a stall S
+        // refills what it did not drain), the tangent is linear in the download times and
+        // the stalls, so it adds a per-(position, rung) cost: the plan's stalls weigh
+        // (μ − 2c·x₀)/K (≥ 0: a stall still costs more than the buffer it leaves) and its
+        // download times 2c·x₀/K. x₀ is the incumbent plan's shortfall, which makes the
+        // bound tight near the plans that are hard to prune, and at least the quickest
+        // completion's, below which no plan's shortfall goes.
+        let mut coef_s = [scale; MAX_SCENARIOS];
+        let mut coef_d = [0.0; MAX_SCENARIOS];
+        let mut constant = 0.0;
+        let c = self.safety_coef;
+        if c > 0.0 {
+            let t = self.safety_target;
+            let x_max = t.min(self.mu / (2.0 * c));
+            let drained = t - (h - from) as f64 * self.seg;
+            for k in 0..K {
+                let x = self.x0[k].max(t - b[k]).clamp(0.0, x_max);
+                coef_d[k] = 2.0 * c * x / K as f64;
+                coef_s[k] = scale - coef_d[k];
+                constant += c * x * x / K as f64 - coef_d[k] * (drained - bufs[k]);
+            }
         }
-        let mut b = *bufs;
-        let mut per_position = -terminal;
-        for p in from..self.h {
-            let total_buffer: f64 = b.iter().take(self.k).sum();
-            let mut best = f64::NEG_INFINITY;
+        let (head, tmp) = self.scratch.split_at_mut(MAX_HORIZON * n);
+        let v = &mut head[out_at * n..(out_at + 1) * n];
+        let g = &mut tmp[..n];
+        v.fill(constant);
+        for p in (from..h).rev() {
             for r in 0..n {
-                let stall = (self.dsum[p * n + r] - total_buffer).max(0.0);
-                best = best.max(self.rates[r] / 1000.0 - scale * stall);
+                let d = &self.dt[p * n + r];
+                let mut cost = 0.0;
+                for k in 0..K {
+                    cost += coef_s[k] * (d[k] - hb[p][k]).max(0.0) + coef_d[k] * d[k];
+                }
+                g[r] = self.rate_m[r] - cost + v[r];
             }
-            per_position += best;
-            if p + 1 < self.h {
-                self.step(&mut b, p, 0);
+            // v[q] = max_r g[r] − λ|R_r − R_q|/1000: from below, then from above.
+            let mut run = f64::NEG_INFINITY;
+            for q in 0..n {
+                run -= self.gap_cost[q];
+                run = run.max(g[q]);
+                v[q] = run;
+            }
+            let mut run = f64::NEG_INFINITY;
+            for q in (0..n).rev() {
+                if q + 1 < n {
+                    run -= self.gap_cost[q + 1];
+                }
+                run = run.max(g[q]);
+                v[q] = v[q].max(run);
             }
         }
-        (per_position >= floor).then_some(a.min(per_position))
+        coef_d
     }
 
     #[inline]
-    fn terminal_penalty(&self, bufs: &Buffers) -> f64 {
+    fn terminal_penalty(&self, bufs: &Lanes) -> f64 {
         if self.safety_coef == 0.0 {
             return 0.0;
         }
         let mut s = 0.0;
-        for b in bufs.iter().take(self.k) {
+        for b in bufs.iter().take(K) {
             let short = (self.safety_target - b).max(0.0);
             s += short * short;
         }
-        self.safety_coef * s / self.k as f64
+        self.safety_coef * s / K as f64
     }
 
     #[inline]
-    fn value(&self, bsum: f64, ssum: f64, reb_sum: f64, bufs: &Buffers) -> f64 {
+    fn value(&self, bsum: f64, ssum: f64, reb_sum: f64, bufs: &Lanes) -> f64 {
         bsum / 1000.0
             - self.lambda * ssum / 1000.0
-            - self.mu * reb_sum / self.k as f64
+            - self.mu * reb_sum / K as f64
             - self.terminal_penalty(bufs)
     }
 
-    /// Value of a whole plan (used to seed the bound).
-    fn plan_value(&self, plan: &[usize], last: Option<usize>, buffer: f64) -> f64 {
+    /// Value of a whole plan and its final buffers.
+    fn plan_outcome(&self, plan: &[usize], last: Option<usize>, buffer: f64) -> (f64, Lanes) {
         let mut bufs = [buffer; MAX_SCENARIOS];
         let (mut reb, mut bsum, mut ssum) = (0.0, 0.0, 0.0);
         let mut prev = last.unwrap_or(plan[0]);
@@ -444,7 +512,13 @@ impl Search<'_> {
             ssum += (self.rates[r] - self.rates[prev]).abs();
             prev = r;
         }
-        self.value(bsum, ssum, reb, &bufs)
+        (self.value(bsum, ssum, reb, &bufs), bufs)
+    }
+
+    fn set_incumbent(&mut self, final_buffers: &Lanes) {
+        for k in 0..K {
+            self.x0[k] = self.safety_target - final_buffers[k];
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -452,41 +526,106 @@ impl Search<'_> {
         &mut self,
         depth: usize,
         last: Option<usize>,
-        bufs: &Buffers,
+        bufs: &Lanes,
         reb: f64,
         bsum: f64,
         ssum: f64,
     ) {
         let n = self.n;
         let rem = self.h - depth - 1;
-        // Ascending rungs: among equal values the lower first rung is found first and kept.
-        for r in 0..n {
-            let mut nb = *bufs;
-            let nreb = reb + self.step(&mut nb, depth, r);
-            let nbs = bsum + self.rates[r];
-            let nss = ssum + (self.rates[r] - self.rates[last.unwrap_or(r)]).abs();
-            self.plan[depth] = r;
-            if rem == 0 {
+        let mut hb = *bufs;
+        let mut coef_d = [0.0; MAX_SCENARIOS];
+        if rem > 0 {
+            // One bound for every child: their buffers are at most those after the
+            // quickest download here.
+            self.advance(&mut hb, &self.dmin[depth]);
+            coef_d = self.tail_bounds(depth + 1, &hb, depth);
+        }
+        if rem == 0 {
+            for r in 0..n {
+                let mut nb = *bufs;
+                let nreb = reb + self.step(&mut nb, depth, r);
+                let nbs = bsum + self.rates[r];
+                let nss = ssum + (self.rates[r] - self.rates[last.unwrap_or(r)]).abs();
+                self.plan[depth] = r;
                 let v = self.value(nbs, nss, nreb, &nb);
-                if v > self.best_value + EPS {
+                // Of plans worth the same (within rounding), the lowest in rung order
+                // wins whatever order they are found in: same value, less risk.
+                if v > self.best_value + EPS
+                    || (v >= self.best_value - EPS
+                        && self.plan[..=depth] < self.best_plan[..=depth])
+                {
                     self.best_value = v;
                     self.best_first = self.plan[0];
                     self.best_plan = self.plan;
                     self.threshold = self.threshold.max(v);
+                    self.set_incumbent(&nb);
                 }
-                continue;
             }
-            let partial =
-                nbs / 1000.0 - self.lambda * nss / 1000.0 - self.mu * nreb / self.k as f64;
-            // A free bound first (no future stalls), the simulated one only if needed.
-            let floor = self.threshold - EPS - partial;
-            if self.best_tail[rem * n + r] < floor
-                || self.tail_bound(depth + 1, r, &nb, floor).is_none()
-            {
-                continue;
-            }
-            self.dfs(depth + 1, Some(r), &nb, nreb, nbs, nss);
+            return;
         }
+        let base = depth * n;
+        let scale = self.mu / K as f64;
+        let mut m = 0;
+        for r in 0..n {
+            let mut nb = *bufs;
+            let nreb = reb + self.step(&mut nb, depth, r);
+            let partial = (bsum + self.rates[r]) * 1e-3
+                - self.lambda
+                    * 1e-3
+                    * (ssum + (self.rates[r] - self.rates[last.unwrap_or(r)]).abs())
+                - scale * nreb;
+            // The bound's terminal term is linear in the buffer the tail starts from:
+            // correct it for this child's own (lower) buffers.
+            let mut drained = 0.0;
+            for k in 0..K {
+                drained += coef_d[k] * (hb[k] - nb[k]);
+            }
+            let bound = partial + self.scratch[base + r] - drained;
+            if bound < self.threshold - EPS {
+                continue;
+            }
+            // Insert in descending bound order (ties keep ascending rungs).
+            let mut i = m;
+            while i > 0 && self.kids[base + i - 1].bound < bound {
+                self.kids[base + i] = self.kids[base + i - 1];
+                i -= 1;
+            }
+            self.kids[base + i] = Kid { bound, rung: r, reb: nreb, bufs: nb };
+            m += 1;
+        }
+        // Most promising first, so that the threshold rises early and prunes the rest.
+        for i in 0..m {
+            let kid = self.kids[base + i];
+            if kid.bound < self.threshold - EPS {
+                break;
+            }
+            let r = kid.rung;
+            self.plan[depth] = r;
+            let nbs = bsum + self.rates[r];
+            let nss = ssum + (self.rates[r] - self.rates[last.unwrap_or(r)]).abs();
+            self.dfs(depth + 1, Some(r), &kid.bufs, kid.reb, nbs, nss);
+        }
+    }
+
+    /// Seeds the bound with the constant plans and `carried`, then searches; returns
+    /// the first rung, the best value and the best plan.
+    fn run(
+        mut self,
+        last: Option<usize>,
+        buffer: f64,
+        carried: Option<&[usize]>,
+    ) -> (usize, f64, [usize; MAX_HORIZON]) {
+        let h = self.h;
+        if let Some(plan) = carried {
+            let (v, b) = self.plan_outcome(&plan[..h], last, buffer);
+            if v > self.threshold {
+                self.threshold = v;
+                self.set_incumbent(&b);
+            }
+        }
+        self.dfs(0, last, &[buffer; MAX_SCENARIOS], 0.0, 0.0, 0.0);
+        (self.best_first, self.best_value, self.best_plan)
     }
 }
 
@@ -524,16 +663,13 @@ impl AbrRule for DefaultRule {
         for (j, m) in mult.iter().enumerate().take(k) {
             let bps = base * m * 1000.0;
             for p in 0..h {
+                let mut quickest = f64::INFINITY;
                 for r in 0..n {
-                    self.download_s[(j * h + p) * n + r] =
-                        latency + ladder.segment_size_bits(ctx.segment_index + p, r) / bps;
+                    let d = latency + ladder.segment_size_bits(ctx.segment_index + p, r) / bps;
+                    self.download_s[p * n + r][j] = d;
+                    quickest = quickest.min(d);
                 }
-            }
-        }
-        for p in 0..h {
-            for r in 0..n {
-                self.download_sum[p * n + r] =
-                    (0..k).map(|j| self.download_s[(j * h + p) * n + r]).sum();
+                self.download_min[p][j] = quickest;
             }
         }
         let mu = if self.p.penalty_at_least_top {
@@ -554,52 +690,59 @@ impl AbrRule for DefaultRule {
         } else {
             mu * self.p.safety_weight / (2.0 * target)
         };
-        let mut s = Search {
-            n,
-            h,
-            k,
-            rates: &self.rates,
-            dt: &self.download_s,
-            dsum: &self.download_sum,
-            best_tail: &self.best_tail,
-            seg: ladder.segment_duration_s(),
-            mu,
-            lambda: self.smooth_penalty,
-            safety_coef,
-            safety_target: target,
-            threshold: f64::NEG_INFINITY,
-            best_value: f64::NEG_INFINITY,
-            best_first: 0,
-            plan: [0; MAX_HORIZON],
-            best_plan: [0; MAX_HORIZON],
-        };
         let last = ctx.last_rendition.map(|q| q.min(n - 1));
         let buffer = if ctx.buffer_level_s.is_finite() { ctx.buffer_level_s.max(0.0) } else { 0.0 };
-        // Seed the bound: constant plans, and the previous plan moved on by one segment.
-        let mut seed = [0usize; MAX_HORIZON];
-        for r in 0..n {
-            seed[..h].fill(r);
-            let v = s.plan_value(&seed[..h], last, buffer);
-            s.threshold = s.threshold.max(v);
-        }
-        if self.last_plan_len > 1 {
-            let carried = self.last_plan_len - 1;
-            for (p, slot) in seed.iter_mut().enumerate().take(h) {
-                *slot = self.last_plan[(p + 1).min(carried)].min(n - 1);
+        // Seed the bound with the previous plan moved on by one segment.
+        let mut carried = [0usize; MAX_HORIZON];
+        let has_carried = self.last_plan_len > 1;
+        if has_carried {
+            let kept = self.last_plan_len - 1;
+            for (p, slot) in carried.iter_mut().enumerate().take(h) {
+                *slot = self.last_plan[(p + 1).min(kept)].min(n - 1);
             }
-            let v = s.plan_value(&seed[..h], last, buffer);
-            s.threshold = s.threshold.max(v);
         }
-        let bufs = [buffer; MAX_SCENARIOS];
-        s.dfs(0, last, &bufs, 0.0, 0.0, 0.0);
-        self.last_plan = s.best_plan;
+        let carried = has_carried.then_some(&carried[..]);
+        macro_rules! search {
+            ($k:literal) => {
+                Search::<$k> {
+                    n,
+                    h,
+                    rates: &self.rates,
+                    rate_m: &self.rate_m,
+                    gap_cost: &self.gap_cost,
+                    dt: &self.download_s,
+                    dmin: &self.download_min,
+                    scratch: &mut self.scratch,
+                    kids: &mut self.kids,
+                    seg: ladder.segment_duration_s(),
+                    mu,
+                    lambda: self.smooth_penalty,
+                    safety_coef,
+                    safety_target: target,
+                    threshold: f64::NEG_INFINITY,
+                    best_value: f64::NEG_INFINITY,
+                    best_first: 0,
+                    plan: [0; MAX_HORIZON],
+                    best_plan: [0; MAX_HORIZON],
+                    x0: [0.0; MAX_SCENARIOS],
+                }
+                .run(last, buffer, carried)
+            };
+        }
+        let (first, objective, plan) = match k {
+            1 => search!(1),
+            2 => search!(2),
+            3 => search!(3),
+            4 => search!(4),
+            5 => search!(5),
+            6 => search!(6),
+            7 => search!(7),
+            _ => search!(8),
+        };
+        self.last_plan = plan;
         self.last_plan_len = h;
-        Decision::now(
-            s.best_first,
-            Reason::Predictive { predicted_kbps: base, objective: s.best_value },
-        )
+        Decision::now(first, Reason::Predictive { predicted_kbps: base, objective })
     }
-
     fn on_download(&mut self, _ctx: &AbrContext<'_>, report: &DownloadReport) {
         let sample = Sample {
             bits: report.size_bits,
@@ -679,9 +822,13 @@ mod tests {
         }
     }
 
-    /// Every plan in ascending order with the search's own replacement rule: what the
-    /// branch and bound must reproduce.
-    fn brute_force(s: &Search<'_>, last: Option<usize>, buffer: f64) -> (usize, f64) {
+    /// Every plan in ascending order, keeping a later one only if it is worth more
+    /// (beyond rounding): what the branch and bound must reproduce.
+    fn brute_force<const K: usize>(
+        s: &Search<'_, K>,
+        last: Option<usize>,
+        buffer: f64,
+    ) -> (usize, f64) {
         let (n, h) = (s.n, s.h);
         let (mut best, mut first) = (f64::NEG_INFINITY, 0);
         for code in 0..n.pow(h as u32) {
@@ -691,7 +838,7 @@ mod tests {
                 plan[p] = c % n;
                 c /= n;
             }
-            let v = s.plan_value(&plan[..h], last, buffer);
+            let v = s.plan_outcome(&plan[..h], last, buffer).0;
             if v > best + EPS {
                 best = v;
                 first = plan[0];
@@ -700,64 +847,84 @@ mod tests {
         (first, best)
     }
 
+    /// One random decision, searched and enumerated with `K` scenarios.
+    #[allow(clippy::needless_range_loop)]
+    fn exhaustive_case<const K: usize>(
+        rule: &mut DefaultRule,
+        case: usize,
+        rnd: &mut dyn FnMut() -> f64,
+    ) {
+        let n = rule.rates.len();
+        let h = 1 + case % 5;
+        // Sizes per (position, rung) around the nominal rate, spread enough that a
+        // higher rung is sometimes smaller than a lower one (as in real VBR ladders).
+        let mut sizes = [[0.0; 16]; MAX_HORIZON];
+        for row in sizes.iter_mut().take(h) {
+            for (r, size) in row.iter_mut().enumerate().take(n) {
+                *size = rule.rates[r] * 4000.0 * (0.4 + 1.2 * rnd());
+            }
+        }
+        let base = 200.0 + rnd() * 5000.0;
+        for j in 0..K {
+            let bps = base * (0.3 + 1.2 * rnd()) * 1000.0;
+            for p in 0..h {
+                let mut quickest = f64::INFINITY;
+                for r in 0..n {
+                    let d = 0.05 + sizes[p][r] / bps;
+                    rule.download_s[p * n + r][j] = d;
+                    quickest = quickest.min(d);
+                }
+                rule.download_min[p][j] = quickest;
+            }
+        }
+        let s = Search::<K> {
+            n,
+            h,
+            rates: &rule.rates,
+            rate_m: &rule.rate_m,
+            gap_cost: &rule.gap_cost,
+            dt: &rule.download_s,
+            dmin: &rule.download_min,
+            scratch: &mut rule.scratch,
+            kids: &mut rule.kids,
+            seg: 4.0,
+            mu: 4.3,
+            lambda: 1.0,
+            safety_coef: if case.is_multiple_of(3) { 0.0 } else { 4.3 * 0.1 / 32.0 },
+            safety_target: 16.0,
+            threshold: f64::NEG_INFINITY,
+            best_value: f64::NEG_INFINITY,
+            best_first: 0,
+            plan: [0; MAX_HORIZON],
+            best_plan: [0; MAX_HORIZON],
+            x0: [0.0; MAX_SCENARIOS],
+        };
+        let last = if case.is_multiple_of(7) { None } else { Some((rnd() * n as f64) as usize) };
+        let buffer = if case.is_multiple_of(5) { 0.0 } else { rnd() * 40.0 };
+        let carried = [(rnd() * n as f64) as usize; MAX_HORIZON];
+        let (want_first, want_value) = brute_force(&s, last, buffer);
+        let (first, value, _) =
+            s.run(last, buffer, (case.is_multiple_of(2)).then_some(&carried[..]));
+        assert_eq!(first, want_first, "case {case}");
+        assert!((value - want_value).abs() < 1e-9, "case {case}: {value} vs {want_value}");
+    }
+
     #[test]
     fn branch_and_bound_finds_the_exhaustive_optimum() {
         let ladder = pensieve_like(30, 3);
         let mut x = 11u64;
-        let mut rnd = || {
+        let mut rnd = move || {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (x >> 11) as f64 / (1u64 << 53) as f64
         };
-        let rates = ladder.bitrates_kbps().to_vec();
         let mut rule = DefaultRule::new(&AbrConfig::default(), &ladder);
-        for case in 0..400 {
-            let (n, h, k) = (rates.len(), 1 + case % 5, 1 + case % 4);
-            let first_segment = (rnd() * 20.0) as usize;
-            let base = 200.0 + rnd() * 5000.0;
-            for j in 0..k {
-                let bps = base * (0.3 + 1.2 * rnd()) * 1000.0;
-                for p in 0..h {
-                    for r in 0..n {
-                        rule.download_s[(j * h + p) * n + r] =
-                            0.05 + ladder.segment_size_bits(first_segment + p, r) / bps;
-                    }
-                }
+        for case in 0..600 {
+            match case % 4 {
+                0 => exhaustive_case::<1>(&mut rule, case, &mut rnd),
+                1 => exhaustive_case::<2>(&mut rule, case, &mut rnd),
+                2 => exhaustive_case::<4>(&mut rule, case, &mut rnd),
+                _ => exhaustive_case::<8>(&mut rule, case, &mut rnd),
             }
-            for p in 0..h {
-                for r in 0..n {
-                    rule.download_sum[p * n + r] =
-                        (0..k).map(|j| rule.download_s[(j * h + p) * n + r]).sum();
-                }
-            }
-            let mut s = Search {
-                n,
-                h,
-                k,
-                rates: &rule.rates,
-                dt: &rule.download_s,
-                dsum: &rule.download_sum,
-                best_tail: &rule.best_tail,
-                seg: 4.0,
-                mu: 4.3,
-                lambda: 1.0,
-                safety_coef: if case % 3 == 0 { 0.0 } else { 4.3 * 0.1 / 32.0 },
-                safety_target: 16.0,
-                threshold: f64::NEG_INFINITY,
-                best_value: f64::NEG_INFINITY,
-                best_first: 0,
-                plan: [0; MAX_HORIZON],
-                best_plan: [0; MAX_HORIZON],
-            };
-            let last = if case % 7 == 0 { None } else { Some((rnd() * 6.0) as usize) };
-            let buffer = if case % 5 == 0 { 0.0 } else { rnd() * 40.0 };
-            let (want_first, want_value) = brute_force(&s, last, buffer);
-            s.dfs(0, last, &[buffer; MAX_SCENARIOS], 0.0, 0.0, 0.0);
-            assert_eq!(s.best_first, want_first, "case {case}");
-            assert!(
-                (s.best_value - want_value).abs() < 1e-9,
-                "case {case}: {} vs {want_value}",
-                s.best_value
-            );
         }
     }
 
