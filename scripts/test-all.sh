@@ -32,5 +32,5 @@ step "tests"
 cargo test --workspace --locked
 
 step "demo smoke run (built-in defaults)"
-cargo run -q -p streamsteer-cli --locked -- simulate --abr default,robustmpc --json > /dev/null
+cargo streamsteer simulate --abr default,robustmpc --json > /dev/null
 echo "demo ok"
