@@ -90,6 +90,10 @@ pub struct Trace {
     pub data: TraceData,
 }
 
+/// Longest Mahimahi trace accepted (7 days): converting one to per-second samples
+/// allocates a bin per second, so a hostile timestamp must not size that allocation.
+pub const MAX_MAHIMAHI_MS: u64 = 7 * 24 * 3600 * 1000;
+
 /// Bytes in one Mahimahi delivery opportunity.
 pub const MAHIMAHI_PACKET_BYTES: f64 = 1500.0;
 
@@ -180,6 +184,16 @@ impl Trace {
             }
         }
         match columns {
+            Some(1) if opportunities_ms.last().copied().unwrap_or(0) > MAX_MAHIMAHI_MS => {
+                Err(err(
+                    opportunities_ms.len(),
+                    format!(
+                        "Mahimahi trace spans {} s, more than the {} s this reader accepts",
+                        opportunities_ms.last().copied().unwrap_or(0) / 1000,
+                        MAX_MAHIMAHI_MS / 1000
+                    ),
+                ))
+            }
             Some(1) if opportunities_ms.last().copied().unwrap_or(0) > 0 => {
                 Ok(TraceData::Mahimahi { opportunities_ms })
             }
@@ -334,5 +348,9 @@ mod tests {
         assert!(matches!(Trace::parse("e", ""), Err(TraceError::Empty(_))));
         assert!(Trace::parse("b", "0 1\n2 1\n1 1\n").is_err());
         assert!(Trace::parse("j", "[{\"duration_ms\": -1}]").is_err());
+        // Found by the `trace` fuzz target: one far-future opportunity used to size a
+        // per-second allocation of gigabytes.
+        let e = Trace::parse("oom", "1111182228822").unwrap_err();
+        assert!(e.to_string().contains("more than"), "{e}");
     }
 }
