@@ -218,6 +218,10 @@ struct Transfer {
     next_progress_s: f64,
 }
 
+/// Consecutive steps without the clock moving after which the model gives up: far more
+/// than the events one instant can carry, far fewer than a spin would burn.
+const MAX_STILL_STEPS: u32 = 10_000;
+
 /// Runs one session with explicit engine settings (two pathways, steering scripts,
 /// outages…).
 pub fn run_engine(
@@ -280,6 +284,7 @@ pub fn run_engine(
     let mut steering_replies: Vec<(f64, RequestId, SteeringReply)> = Vec::new();
     let mut timeline: Vec<(f64, f64)> = Vec::new();
     let mut pending_events: Vec<Event> = vec![Event::Tick];
+    let mut stalled_steps = 0u32;
 
     for _ in 0..50_000_000u64 {
         for ev in pending_events.drain(..) {
@@ -376,11 +381,25 @@ pub fn run_engine(
         }
         let next = next.max(now);
         let dt = next - now;
+        // A session that keeps the clock still is a model defect, not a network
+        // condition: fail loudly instead of spinning.
+        stalled_steps = if dt > 0.0 { 0 } else { stalled_steps + 1 };
+        if stalled_steps > MAX_STILL_STEPS {
+            return Err(SimError::Unsupported(format!(
+                "trace {}: simulation made no progress at t = {now:.6} s",
+                trace.name
+            )));
+        }
         for tr in transfers.iter_mut() {
             if tr.first_byte_s <= now && tr.fail_at.is_none_or(|f| f > now) {
                 let (kbps, _) = links[tr.pathway].rate_at(now);
                 let share = kbps * 1000.0 / active[tr.pathway].max(1) as f64;
                 tr.done_bits = (tr.done_bits + share * dt).min(tr.total_bits);
+                // A remainder that would take less than the clock's resolution at
+                // `next` can never be waited for: the transfer is complete.
+                if share > 0.0 && next + (tr.total_bits - tr.done_bits) / share <= next {
+                    tr.done_bits = tr.total_bits;
+                }
             }
         }
         now = next;

@@ -184,16 +184,14 @@ impl Trace {
             }
         }
         match columns {
-            Some(1) if opportunities_ms.last().copied().unwrap_or(0) > MAX_MAHIMAHI_MS => {
-                Err(err(
-                    opportunities_ms.len(),
-                    format!(
-                        "Mahimahi trace spans {} s, more than the {} s this reader accepts",
-                        opportunities_ms.last().copied().unwrap_or(0) / 1000,
-                        MAX_MAHIMAHI_MS / 1000
-                    ),
-                ))
-            }
+            Some(1) if opportunities_ms.last().copied().unwrap_or(0) > MAX_MAHIMAHI_MS => Err(err(
+                opportunities_ms.len(),
+                format!(
+                    "Mahimahi trace spans {} s, more than the {} s this reader accepts",
+                    opportunities_ms.last().copied().unwrap_or(0) / 1000,
+                    MAX_MAHIMAHI_MS / 1000
+                ),
+            )),
             Some(1) if opportunities_ms.last().copied().unwrap_or(0) > 0 => {
                 Ok(TraceData::Mahimahi { opportunities_ms })
             }
