@@ -24,6 +24,9 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "API docs (broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p streamsteer -p streamsteer-sim
+
 step "engine for wasm32-unknown-unknown (default features, and no front ends)"
 cargo build -p streamsteer --target wasm32-unknown-unknown --locked
 cargo build -p streamsteer --target wasm32-unknown-unknown --no-default-features --locked

@@ -104,7 +104,7 @@ impl LiveTemplate {
     /// The segments available at `now_unix_s` (Unix seconds, from the caller's wall
     /// clock): those that have completely elapsed since the period started and, with
     /// a time-shift buffer depth, whose end is still inside the window. At most
-    /// [`MAX_LIVE_SEGMENTS`], the most recent ones.
+    /// `MAX_LIVE_SEGMENTS` (100,000), the most recent ones.
     pub fn segments_at(&self, now_unix_s: f64) -> Vec<Segment> {
         let seg_s = self.segment_duration_s();
         if !(seg_s > 0.0 && seg_s.is_finite() && now_unix_s.is_finite()) {
