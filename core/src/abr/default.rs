@@ -744,12 +744,7 @@ impl AbrRule for DefaultRule {
         Decision::now(first, Reason::Predictive { predicted_kbps: base, objective })
     }
     fn on_download(&mut self, _ctx: &AbrContext<'_>, report: &DownloadReport) {
-        let sample = Sample {
-            bits: report.size_bits,
-            ttfb_s: report.ttfb_s,
-            duration_s: report.duration_s,
-            media_s: 0.0,
-        };
+        let sample = Sample::from(report);
         let measured = self.estimator.sample_kbps(&sample);
         if !(measured.is_finite() && measured > 0.0) {
             return;

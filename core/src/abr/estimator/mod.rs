@@ -26,6 +26,18 @@ pub struct Sample {
     pub media_s: f64,
 }
 
+impl From<&crate::abr::DownloadReport> for Sample {
+    /// The fetch a rule was told about; its media duration is not part of a report.
+    fn from(report: &crate::abr::DownloadReport) -> Self {
+        Sample {
+            bits: report.size_bits,
+            ttfb_s: report.ttfb_s,
+            duration_s: report.duration_s,
+            media_s: 0.0,
+        }
+    }
+}
+
 impl Sample {
     /// Throughput over the transfer alone (TTFB excluded), kbit/s.
     pub fn transfer_kbps(&self) -> f64 {
