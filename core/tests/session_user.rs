@@ -63,7 +63,8 @@ fn drive(mut session: Session<'static>, kbps: f64, mut user: Vec<UserAt>) -> Run
         }
         if current.is_none() && !queue.is_empty() {
             let req = queue.remove(0);
-            let bytes = req.expected_bytes.or(req.byte_range.map(|b| b.length)).unwrap_or(0);
+            // Unknown sizes (HLS without byte ranges) travel as 100 kB.
+            let bytes = req.expected_bytes.or(req.byte_range.map(|b| b.length)).unwrap_or(100_000);
             let done = now + RTT_S + bytes as f64 * 8.0 / (kbps * 1000.0);
             current = Some((req, done));
         }
@@ -88,17 +89,23 @@ fn drive(mut session: Session<'static>, kbps: f64, mut user: Vec<UserAt>) -> Run
         }
         if current.as_ref().is_some_and(|(_, done)| *done <= now) {
             let (req, done) = current.take().expect("checked");
-            let bytes = req.expected_bytes.or(req.byte_range.map(|b| b.length)).unwrap_or(0);
+            let bytes = req.expected_bytes.or(req.byte_range.map(|b| b.length)).unwrap_or(100_000);
             let issued = run.fetches.iter().find(|(_, r)| r.id == req.id).map_or(now, |f| f.0);
-            session.handle(
-                at,
-                Event::FetchCompleted {
-                    id: req.id,
-                    bytes,
-                    ttfb: Duration::from_secs_f64(RTT_S),
-                    duration: Duration::from_secs_f64(done - issued),
-                },
-            );
+            if req.kind == FetchKind::Manifest {
+                // Playlists are local fixture files: answer with their text.
+                let text = std::fs::read_to_string(&req.url).unwrap_or_default();
+                session.handle(at, Event::ManifestLoaded { id: req.id, text, url: req.url });
+            } else {
+                session.handle(
+                    at,
+                    Event::FetchCompleted {
+                        id: req.id,
+                        bytes,
+                        ttfb: Duration::from_secs_f64(RTT_S),
+                        duration: Duration::from_secs_f64(done - issued),
+                    },
+                );
+            }
         }
         while user.peek().is_some_and(|u| u.0 <= now) {
             let u = user.next().expect("peeked");
@@ -186,4 +193,30 @@ fn a_pinned_rendition_overrides_the_rule_until_released() {
     assert!(!pinned.is_empty() && pinned.iter().all(|r| *r == 0), "{pinned:?}");
     // ...and releasing it hands control back to the rule.
     assert!(video.iter().any(|(t, r)| *t > 50.0 && *r == 3), "{video:?}");
+}
+
+#[test]
+fn hls_multivariant_loads_media_playlists_then_plays_their_segments() {
+    let master = format!("{}/../tests/fixtures/ffmpeg/hls/master.m3u8", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&master).unwrap();
+    let presentation = streamsteer::manifest::parse_hls(&text, &master).unwrap();
+    let session = Session::new(presentation, SessionConfig::default()).unwrap();
+    let run = drive(session, 20_000.0, vec![]);
+    assert_eq!(run.end_state, PlayerState::Ended);
+    let manifests: Vec<&str> = run
+        .fetches
+        .iter()
+        .filter(|(_, r)| r.kind == FetchKind::Manifest)
+        .map(|(_, r)| r.url.as_str())
+        .collect();
+    assert!(manifests.iter().any(|u| u.ends_with("/index.m3u8")), "{manifests:?}");
+    // Media requests name the segment files of the loaded playlists, 4 per track.
+    let video: Vec<&FetchRequest> = run
+        .fetches
+        .iter()
+        .map(|(_, r)| r)
+        .filter(|r| r.kind == FetchKind::Media && r.track == Some(TrackKind::Video))
+        .collect();
+    assert!(video.iter().all(|r| r.url.contains("seg_") && r.url.ends_with(".m4s")), "{video:?}");
+    assert_eq!(run.appended, vec![0, 1, 2, 3]);
 }
