@@ -69,12 +69,17 @@
 //! per-(position, rung) cost too. A backward recursion over rungs, switching counted
 //! exactly (two linear passes over the sorted rates per position), then bounds the
 //! tail for every previous rung at once; each child corrects it for its own buffers
-//! (the tangent is linear in them). Children are visited best bound first, so the
-//! threshold rises early and the rest are cut. The previous decision's plan moved on
-//! by one segment seeds the threshold. Ties between plans worth the same (within
-//! rounding) go to the lowest in rung order whatever order they are found in, so the
-//! result is that of an exhaustive scan in ascending order (a unit test checks this
-//! against enumeration).
+//! (the tangent is linear in them). The recursion keeps only a running maximum on its
+//! dependency chains (of `g + C` upwards and `g − C` downwards, `C = λR/1000`), which
+//! bounds the per-node cost: a decision visits about 20 nodes on average and 70 in the
+//! worst percent. Children are visited best bound first (sorting (bound, rung) pairs,
+//! not the children), so the threshold rises early and the rest are cut. The previous
+//! decision's plan moved on by one segment seeds the threshold (the constant plans
+//! when there is none). Ties between plans worth the same (within rounding) go to the
+//! lowest in rung order whatever order they are found in, so the result is that of an
+//! exhaustive scan in ascending order (a unit test checks this against enumeration);
+//! a subtree that could only tie and comes after the best plan in rung order is
+//! skipped, which changes nothing but the time.
 
 use super::estimator::{Estimator, HarmonicMean, Sample};
 use super::{AbrConfig, AbrContext, AbrRule, Decision, DownloadReport, Reason};
@@ -157,16 +162,18 @@ pub struct DefaultRule {
     rates: Vec<f64>,
     /// `rates / 1000`.
     rate_m: Vec<f64>,
-    /// `λ·(R_q − R_{q−1}) / 1000`, 0 for the lowest rung.
-    gap_cost: Vec<f64>,
+    /// `λ·R_q / 1000`: switching between rungs costs the difference.
+    switch_at: Vec<f64>,
     /// `download_s[p * n + r][k]` for the current decision.
     download_s: Vec<Lanes>,
     /// `download_min[p][k]`: the shortest of the above over rungs.
     download_min: Vec<Lanes>,
+    /// Per-fetch weight decay of observed ratios (`0.5^(1/half_life)`, or 1).
+    fade: f64,
     /// The bound's scratch.
     scratch: Vec<f64>,
-    /// The search's children, `MAX_HORIZON × n`.
-    kids: Vec<Kid>,
+    /// The search's visiting order, `MAX_HORIZON × n` (bound, rung).
+    order: Vec<(f64, usize)>,
 }
 
 /// Inverse of the standard normal CDF (Acklam's rational approximation, relative
@@ -260,11 +267,12 @@ impl DefaultRule {
             last_plan_len: 0,
             rates: Vec::new(),
             rate_m: Vec::new(),
-            gap_cost: Vec::new(),
+            switch_at: Vec::new(),
             download_s: Vec::new(),
             download_min: Vec::new(),
+            fade: if p.half_life > 0.0 { 0.5f64.powf(1.0 / p.half_life) } else { 1.0 },
             scratch: Vec::new(),
-            kids: Vec::new(),
+            order: Vec::new(),
         };
         rule.rebuild(ladder.bitrates_kbps());
         rule
@@ -280,15 +288,11 @@ impl DefaultRule {
         let h = self.p.horizon;
         self.rates = rates.to_vec();
         self.rate_m = rates.iter().map(|r| r / 1000.0).collect();
-        self.gap_cost = (0..n)
-            .map(|q| {
-                if q == 0 { 0.0 } else { self.smooth_penalty * (rates[q] - rates[q - 1]) / 1000.0 }
-            })
-            .collect();
+        self.switch_at = rates.iter().map(|r| self.smooth_penalty * r / 1000.0).collect();
         self.download_s = vec![[0.0; MAX_SCENARIOS]; h * n];
         self.download_min = vec![[0.0; MAX_SCENARIOS]; h];
         self.scratch = vec![0.0; (MAX_HORIZON + 1) * n];
-        self.kids = vec![Kid::default(); MAX_HORIZON * n];
+        self.order = vec![(0.0, 0); MAX_HORIZON * n];
     }
 
     /// Fills `mult` with the scenario multipliers; returns how many.
@@ -296,7 +300,7 @@ impl DefaultRule {
         // (ln ratio, weight): observed ratios fade with age, the prior weighs one each.
         let mut pool = [(0.0, 0.0); 2 * MAX_RATIOS];
         let (nr, pc, m) = (self.ratio_count, self.p.prior_count, self.p.ratio_window);
-        let fade = if self.p.half_life > 0.0 { 0.5f64.powf(1.0 / self.p.half_life) } else { 1.0 };
+        let fade = self.fade;
         let mut w = 1.0;
         for (age, entry) in pool.iter_mut().enumerate().take(nr) {
             let slot = (self.ratio_pos + m - 1 - age) % m;
@@ -333,6 +337,35 @@ impl DefaultRule {
     }
 }
 
+/// Fills `dt[p * n + r][k]`, the time to download rung `r` at position `p` (segment
+/// `first + p`) in scenario `k` (`latency + size / bps[k]`), and `dmin[p][k]`, the
+/// shortest over rungs; `n` is the ladder's length. Scenarios innermost, so that the
+/// divisions vectorise.
+#[allow(clippy::needless_range_loop)]
+fn fill_downloads<const K: usize>(
+    dt: &mut [Lanes],
+    dmin: &mut [Lanes],
+    ladder: &Ladder,
+    first: usize,
+    h: usize,
+    latency: f64,
+    bps: &Lanes,
+) {
+    let n = ladder.len();
+    for (p, quick) in dmin.iter_mut().enumerate().take(h) {
+        let mut quickest = [f64::INFINITY; K];
+        for (r, row) in dt[p * n..(p + 1) * n].iter_mut().enumerate() {
+            let size = ladder.segment_size_bits(first + p, r);
+            for k in 0..K {
+                let d = latency + size / bps[k];
+                row[k] = d;
+                quickest[k] = quickest[k].min(d);
+            }
+        }
+        quick[..K].copy_from_slice(&quickest);
+    }
+}
+
 /// One decision's search, for `K` scenarios (a compile-time constant so that the
 /// per-scenario loops unroll and vectorise).
 struct Search<'a, const K: usize> {
@@ -341,16 +374,18 @@ struct Search<'a, const K: usize> {
     rates: &'a [f64],
     /// `rates / 1000`, for the bounds.
     rate_m: &'a [f64],
-    /// `gap_cost[q] = λ·(R_q − R_{q−1}) / 1000` (0 for `q = 0`), for the bounds.
-    gap_cost: &'a [f64],
+    /// `switch_at[q] = λ·R_q / 1000`, for the bounds.
+    switch_at: &'a [f64],
     /// `dt[p * n + r][k]`: download time of rung `r` at position `p` in scenario `k`.
     dt: &'a [Lanes],
     /// `dmin[p][k]`: the shortest download time at position `p` in scenario `k`.
     dmin: &'a [Lanes],
-    /// Scratch for the bound's recursion, `2n` values.
+    /// Scratch for the bound's recursion: a row of `n` per depth, and one more.
     scratch: &'a mut [f64],
-    /// `kids[depth * n ..]`: the children of the node at `depth`, best first.
-    kids: &'a mut [Kid],
+    /// `order[depth * n ..]`: the surviving children of the node at `depth` as
+    /// (bound, rung), best first. A child's buffers are computed again when it is
+    /// visited: most are cut before, and storing them costs more than that.
+    order: &'a mut [(f64, usize)],
     seg: f64,
     mu: f64,
     lambda: f64,
@@ -373,13 +408,11 @@ const EPS: f64 = 1e-9;
 /// One value per scenario.
 type Lanes = [f64; MAX_SCENARIOS];
 
-/// A child of a search node that survived the bound, waiting its turn.
-#[derive(Debug, Clone, Copy, Default)]
-struct Kid {
-    bound: f64,
-    rung: usize,
-    reb: f64,
-    bufs: Lanes,
+/// `a.max(b)` for the bound, without `f64::max`'s NaN handling (which puts a compare
+/// and three mask operations on the bound recursion's dependency chain).
+#[inline(always)]
+fn fmax(a: f64, b: f64) -> f64 {
+    if b > a { b } else { a }
 }
 
 // Lanes are indexed in step across several arrays, up to the constant `K`: index loops
@@ -416,13 +449,13 @@ impl<const K: usize> Search<'_, K> {
     /// least stalls, with switching counted exactly: a backward recursion whose
     /// `max_r g(r) − λ|R_r − R_q|` step takes two linear passes over the sorted rates.
     #[inline]
-    fn tail_bounds(&mut self, from: usize, bufs: &Lanes, out_at: usize) -> Lanes {
+    fn tail_bounds(&mut self, from: usize, bufs: &Lanes, out_at: usize) -> [f64; K] {
         let (n, h) = (self.n, self.h);
         let scale = self.mu / K as f64;
-        let mut hb = [[0.0; MAX_SCENARIOS]; MAX_HORIZON];
+        let mut hb = [[0.0; K]; MAX_HORIZON];
         let mut b = *bufs;
         for p in from..h {
-            hb[p] = b;
+            hb[p].copy_from_slice(&b[..K]);
             self.advance(&mut b, &self.dmin[p]);
         }
         // Terminal penalty: c·x₊² per scenario, x = T − B_end the shortfall, bounded below
@@ -433,8 +466,8 @@ impl<const K: usize> Search<'_, K> {
         // download times 2c·x₀/K. x₀ is the incumbent plan's shortfall, which makes the
         // bound tight near the plans that are hard to prune, and at least the quickest
         // completion's, below which no plan's shortfall goes.
-        let mut coef_s = [scale; MAX_SCENARIOS];
-        let mut coef_d = [0.0; MAX_SCENARIOS];
+        let mut coef_s = [scale; K];
+        let mut coef_d = [0.0; K];
         let mut constant = 0.0;
         let c = self.safety_coef;
         if c > 0.0 {
@@ -452,29 +485,33 @@ impl<const K: usize> Search<'_, K> {
         let v = &mut head[out_at * n..(out_at + 1) * n];
         let g = &mut tmp[..n];
         v.fill(constant);
+        let dt = &self.dt[..h * n];
+        let (rate_m, at) = (&self.rate_m[..n], &self.switch_at[..n]);
         for p in (from..h).rev() {
-            for r in 0..n {
-                let d = &self.dt[p * n + r];
+            let hp = &hb[p];
+            // v[q] = max_r g[r] − |C_r − C_q| with C = λR/1000: the best r ≤ q is the
+            // running max of g + C (less C_q), computed on the way up with g; the best
+            // r ≥ q that of g − C on the way down. Only a max is on each dependency
+            // chain, and a plain compare stands in for `f64::max` (whose NaN handling
+            // adds four operations to it; the running maxima start at −∞ and only take
+            // finite values or −∞). The bound's rounding differs from a plan's value by
+            // far less than `EPS`.
+            let mut up = f64::NEG_INFINITY;
+            for q in 0..n {
+                let d = &dt[p * n + q];
                 let mut cost = 0.0;
                 for k in 0..K {
-                    cost += coef_s[k] * (d[k] - hb[p][k]).max(0.0) + coef_d[k] * d[k];
+                    cost += coef_s[k] * fmax(d[k] - hp[k], 0.0) + coef_d[k] * d[k];
                 }
-                g[r] = self.rate_m[r] - cost + v[r];
+                let gq = rate_m[q] - cost + v[q];
+                g[q] = gq;
+                up = fmax(up, gq + at[q]);
+                v[q] = up - at[q];
             }
-            // v[q] = max_r g[r] − λ|R_r − R_q|/1000: from below, then from above.
-            let mut run = f64::NEG_INFINITY;
-            for q in 0..n {
-                run -= self.gap_cost[q];
-                run = run.max(g[q]);
-                v[q] = run;
-            }
-            let mut run = f64::NEG_INFINITY;
+            let mut down = f64::NEG_INFINITY;
             for q in (0..n).rev() {
-                if q + 1 < n {
-                    run -= self.gap_cost[q + 1];
-                }
-                run = run.max(g[q]);
-                v[q] = v[q].max(run);
+                down = fmax(down, g[q] - at[q]);
+                v[q] = fmax(v[q], down + at[q]);
             }
         }
         coef_d
@@ -534,7 +571,7 @@ impl<const K: usize> Search<'_, K> {
         let n = self.n;
         let rem = self.h - depth - 1;
         let mut hb = *bufs;
-        let mut coef_d = [0.0; MAX_SCENARIOS];
+        let mut coef_d = [0.0; K];
         if rem > 0 {
             // One bound for every child: their buffers are at most those after the
             // quickest download here.
@@ -581,35 +618,52 @@ impl<const K: usize> Search<'_, K> {
             for k in 0..K {
                 drained += coef_d[k] * (hb[k] - nb[k]);
             }
-            let bound = partial + self.scratch[base + r] - drained;
-            if bound < self.threshold - EPS {
+            // Every child's bound first, without branches, so that they pipeline; the
+            // row of tail bounds is not needed after.
+            self.scratch[base + r] = partial + self.scratch[base + r] - drained;
+        }
+        let cut = self.threshold - EPS;
+        for r in 0..n {
+            let bound = self.scratch[base + r];
+            if bound < cut {
                 continue;
             }
             // Insert in descending bound order (ties keep ascending rungs).
             let mut i = m;
-            while i > 0 && self.kids[base + i - 1].bound < bound {
-                self.kids[base + i] = self.kids[base + i - 1];
+            while i > 0 && self.order[base + i - 1].0 < bound {
+                self.order[base + i] = self.order[base + i - 1];
                 i -= 1;
             }
-            self.kids[base + i] = Kid { bound, rung: r, reb: nreb, bufs: nb };
+            self.order[base + i] = (bound, r);
             m += 1;
         }
         // Most promising first, so that the threshold rises early and prunes the rest.
         for i in 0..m {
-            let kid = self.kids[base + i];
-            if kid.bound < self.threshold - EPS {
+            let (bound, r) = self.order[base + i];
+            if bound < self.threshold - EPS {
                 break;
             }
-            let r = kid.rung;
+            // A plan can only replace the best known by being worth more (beyond
+            // rounding) or by tying and coming first in rung order. Below the best
+            // value plus rounding and after the best plan in rung order, none in this
+            // subtree can do either (and as none is taken, the best stays the same
+            // while it would be searched): plans tying at the end of a video are many.
+            if bound <= self.best_value + EPS
+                && (&self.plan[..depth], r) > (&self.best_plan[..depth], self.best_plan[depth])
+            {
+                continue;
+            }
+            let mut nb = *bufs;
+            let nreb = reb + self.step(&mut nb, depth, r);
             self.plan[depth] = r;
             let nbs = bsum + self.rates[r];
             let nss = ssum + (self.rates[r] - self.rates[last.unwrap_or(r)]).abs();
-            self.dfs(depth + 1, Some(r), &kid.bufs, kid.reb, nbs, nss);
+            self.dfs(depth + 1, Some(r), &nb, nreb, nbs, nss);
         }
     }
 
-    /// Seeds the bound with the constant plans and `carried`, then searches; returns
-    /// the first rung, the best value and the best plan.
+    /// Seeds the bound with `carried` (or, without one, the constant plans), then
+    /// searches; returns the first rung, the best value and the best plan.
     fn run(
         mut self,
         last: Option<usize>,
@@ -622,6 +676,17 @@ impl<const K: usize> Search<'_, K> {
             if v > self.threshold {
                 self.threshold = v;
                 self.set_incumbent(&b);
+            }
+        }
+        if carried.is_none() {
+            // Without a previous plan, the constant plans give a threshold to start from.
+            for r in 0..self.n {
+                let plan = [r; MAX_HORIZON];
+                let (v, b) = self.plan_outcome(&plan[..h], last, buffer);
+                if v > self.threshold {
+                    self.threshold = v;
+                    self.set_incumbent(&b);
+                }
             }
         }
         self.dfs(0, last, &[buffer; MAX_SCENARIOS], 0.0, 0.0, 0.0);
@@ -660,17 +725,9 @@ impl AbrRule for DefaultRule {
         let n = self.rates.len();
         let remaining = ladder.segment_count().saturating_sub(ctx.segment_index);
         let h = if remaining == 0 { self.p.horizon } else { self.p.horizon.min(remaining) };
-        for (j, m) in mult.iter().enumerate().take(k) {
-            let bps = base * m * 1000.0;
-            for p in 0..h {
-                let mut quickest = f64::INFINITY;
-                for r in 0..n {
-                    let d = latency + ladder.segment_size_bits(ctx.segment_index + p, r) / bps;
-                    self.download_s[p * n + r][j] = d;
-                    quickest = quickest.min(d);
-                }
-                self.download_min[p][j] = quickest;
-            }
+        let mut bps = [0.0; MAX_SCENARIOS];
+        for (b, m) in bps.iter_mut().zip(&mult).take(k) {
+            *b = base * m * 1000.0;
         }
         let mu = if self.p.penalty_at_least_top {
             self.rebuffer_penalty.max(self.rates.last().copied().unwrap_or(0.0) / 1000.0)
@@ -703,17 +760,26 @@ impl AbrRule for DefaultRule {
         }
         let carried = has_carried.then_some(&carried[..]);
         macro_rules! search {
-            ($k:literal) => {
+            ($k:literal) => {{
+                fill_downloads::<$k>(
+                    &mut self.download_s,
+                    &mut self.download_min,
+                    ladder,
+                    ctx.segment_index,
+                    h,
+                    latency,
+                    &bps,
+                );
                 Search::<$k> {
                     n,
                     h,
                     rates: &self.rates,
                     rate_m: &self.rate_m,
-                    gap_cost: &self.gap_cost,
+                    switch_at: &self.switch_at,
                     dt: &self.download_s,
                     dmin: &self.download_min,
                     scratch: &mut self.scratch,
-                    kids: &mut self.kids,
+                    order: &mut self.order,
                     seg: ladder.segment_duration_s(),
                     mu,
                     lambda: self.smooth_penalty,
@@ -727,7 +793,7 @@ impl AbrRule for DefaultRule {
                     x0: [0.0; MAX_SCENARIOS],
                 }
                 .run(last, buffer, carried)
-            };
+            }};
         }
         let (first, objective, plan) = match k {
             1 => search!(1),
@@ -859,7 +925,9 @@ mod tests {
                 *size = rule.rates[r] * 4000.0 * (0.4 + 1.2 * rnd());
             }
         }
-        let base = 200.0 + rnd() * 5000.0;
+        // Now and then a link so fast that nothing stalls: many plans then tie exactly
+        // (an up-switch repays its switching cost), which the tie rule must settle.
+        let base = if case.is_multiple_of(11) { 1e6 } else { 200.0 + rnd() * 5000.0 };
         for j in 0..K {
             let bps = base * (0.3 + 1.2 * rnd()) * 1000.0;
             for p in 0..h {
@@ -877,11 +945,11 @@ mod tests {
             h,
             rates: &rule.rates,
             rate_m: &rule.rate_m,
-            gap_cost: &rule.gap_cost,
+            switch_at: &rule.switch_at,
             dt: &rule.download_s,
             dmin: &rule.download_min,
             scratch: &mut rule.scratch,
-            kids: &mut rule.kids,
+            order: &mut rule.order,
             seg: 4.0,
             mu: 4.3,
             lambda: 1.0,
