@@ -101,20 +101,9 @@ fn multivariant(url: &str, scan: Scan) -> Result<Presentation, ManifestError> {
         }
     };
 
-    let mut tracks = vec![Track {
-        id: "video".to_string(),
-        media_type: MediaType::Video,
-        language: None,
-        name: None,
-        default: true,
-        autoselect: true,
-        trick_play: false,
-        renditions: variants
-            .iter()
-            .enumerate()
-            .map(|(i, v)| variant_rendition("v", i, v))
-            .collect(),
-    }];
+    let mut tracks = vec![Track::main_video(
+        variants.iter().enumerate().map(|(i, v)| variant_rendition("v", i, v)).collect(),
+    )];
     if !iframes.is_empty() {
         tracks.push(Track {
             id: "iframes".to_string(),
@@ -406,16 +395,7 @@ fn single_media(text: &str, url: &str, _scan: Scan) -> Result<Presentation, Mani
             id: None,
             start_s: 0.0,
             duration_s: None,
-            tracks: vec![Track {
-                id: "video".to_string(),
-                media_type: MediaType::Video,
-                language: None,
-                name: None,
-                default: true,
-                autoselect: true,
-                trick_play: false,
-                renditions: vec![rendition],
-            }],
+            tracks: vec![Track::main_video(vec![rendition])],
         }],
         pathways: Vec::new(),
         steering: None,

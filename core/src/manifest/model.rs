@@ -133,6 +133,24 @@ pub struct Track {
     pub renditions: Vec<Rendition>,
 }
 
+impl Track {
+    /// The main video track (id `video`, default, autoselected) over `renditions`:
+    /// what an HLS multivariant playlist's variant streams, a lone media playlist and
+    /// a ladder-built presentation each amount to.
+    pub fn main_video(renditions: Vec<Rendition>) -> Self {
+        Track {
+            id: "video".to_string(),
+            media_type: MediaType::Video,
+            language: None,
+            name: None,
+            default: true,
+            autoselect: true,
+            trick_play: false,
+            renditions,
+        }
+    }
+}
+
 /// Picture size in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resolution {

@@ -120,16 +120,7 @@ pub fn presentation_from_ladder(ladder: &Ladder, opts: &SyntheticOptions) -> Pre
             )
         })
         .collect();
-    let mut tracks = vec![Track {
-        id: "video".into(),
-        media_type: MediaType::Video,
-        language: None,
-        name: None,
-        default: true,
-        autoselect: true,
-        trick_play: false,
-        renditions: video,
-    }];
+    let mut tracks = vec![Track::main_video(video)];
     if let Some(kbps) = opts.audio_kbps {
         let bits = kbps * 1000.0 * seg_s;
         tracks.push(Track {
