@@ -195,6 +195,7 @@ fn a_pinned_rendition_overrides_the_rule_until_released() {
     assert!(video.iter().any(|(t, r)| *t > 50.0 && *r == 3), "{video:?}");
 }
 
+#[cfg(feature = "hls")]
 #[test]
 fn hls_multivariant_loads_media_playlists_then_plays_their_segments() {
     let master = format!("{}/../tests/fixtures/ffmpeg/hls/master.m3u8", env!("CARGO_MANIFEST_DIR"));
