@@ -141,7 +141,11 @@ impl Classic {
             // Near the start (or end) there is no time to fill a large buffer: size V
             // for half the segments played since the start (or left), at least 3.
             let since = ctx.segment_index.saturating_sub(self.last_seek_index);
-            let until = ladder.segment_count().saturating_sub(ctx.segment_index);
+            // A ladder with no segments listed is open-ended (live).
+            let until = match ladder.segment_count() {
+                0 => usize::MAX,
+                n => n.saturating_sub(ctx.segment_index),
+            };
             let horizon = ((since.min(until) as f64) / 2.0).max(3.0) * seg;
             self.vp = self.vp_for(ms(self.shape.buffer_max_s).min(horizon));
         }

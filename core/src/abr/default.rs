@@ -662,6 +662,67 @@ impl<const K: usize> Search<'_, K> {
         }
     }
 
+    /// True when no plan can stall in any scenario: even the slowest download at every
+    /// position finds enough buffer, along the path that drains the buffer most (a
+    /// buffer only grows with the one before, so every other plan has more).
+    fn never_stalls(&self, buffer: f64) -> bool {
+        let n = self.n;
+        for k in 0..K {
+            let mut b = buffer;
+            for p in 0..self.h {
+                let slowest = self.dt[p * n..(p + 1) * n].iter().fold(0.0, |m: f64, d| m.max(d[k]));
+                if slowest > b {
+                    return false;
+                }
+                b = b - slowest + self.seg;
+            }
+        }
+        true
+    }
+
+    /// The search when plans differ only in bitrate and switching (no stall can
+    /// happen and the terminal penalty is off, as at the end of a video with a full
+    /// buffer). The value is then a sum over consecutive rung pairs, so a backward
+    /// recursion over (position, previous rung) is exact in `h·n²` steps. This is
+    /// where the branch and bound was slowest: with nothing at risk, many ramp-up plans
+    /// tie (an up-switch at the last position repays exactly its switching cost) and
+    /// none can be cut. Walking forward, the lowest rung within rounding of the best
+    /// continuation is taken, which is the plan the exhaustive ascending scan keeps.
+    fn switching_only(self, last: Option<usize>) -> (usize, f64, [usize; MAX_HORIZON]) {
+        let (n, h) = (self.n, self.h);
+        let (rate_m, at) = (self.rate_m, self.switch_at);
+        // v[p * n + q]: the best value of positions p..h after rung q at p − 1.
+        let v = &mut self.scratch[..(h + 1) * n];
+        v[h * n..].fill(0.0);
+        for p in (0..h).rev() {
+            let (now, next) = v.split_at_mut((p + 1) * n);
+            for q in 0..n {
+                let mut best = f64::NEG_INFINITY;
+                for r in 0..n {
+                    best = fmax(best, rate_m[r] - (at[r] - at[q]).abs() + next[r]);
+                }
+                now[p * n + q] = best;
+            }
+        }
+        let mut plan = [0; MAX_HORIZON];
+        let mut prev = last;
+        let mut value = 0.0;
+        for p in 0..h {
+            let gain = |r: usize| {
+                let switch = prev.map_or(0.0, |q| (at[r] - at[q]).abs());
+                rate_m[r] - switch + v[(p + 1) * n + r]
+            };
+            let best = (0..n).map(gain).fold(f64::NEG_INFINITY, fmax);
+            let r = (0..n).find(|&r| gain(r) >= best - EPS).unwrap_or(0);
+            if p == 0 {
+                value = best;
+            }
+            plan[p] = r;
+            prev = Some(r);
+        }
+        (plan[0], value, plan)
+    }
+
     /// Seeds the bound with `carried` (or, without one, the constant plans), then
     /// searches; returns the first rung, the best value and the best plan.
     fn run(
@@ -671,6 +732,9 @@ impl<const K: usize> Search<'_, K> {
         carried: Option<&[usize]>,
     ) -> (usize, f64, [usize; MAX_HORIZON]) {
         let h = self.h;
+        if self.safety_coef == 0.0 && self.never_stalls(buffer) {
+            return self.switching_only(last);
+        }
         if let Some(plan) = carried {
             let (v, b) = self.plan_outcome(&plan[..h], last, buffer);
             if v > self.threshold {

@@ -38,6 +38,9 @@ pub struct SessionConfig {
     pub retry_max_s: f64,
     /// QoE weights for the report.
     pub qoe: QoeWeights,
+    /// Live: start this many segments behind the newest one listed (default 3, the
+    /// HLS specification's "three target durations from the end").
+    pub live_delay_segments: usize,
 }
 
 impl Default for SessionConfig {
@@ -54,6 +57,7 @@ impl Default for SessionConfig {
             retry_base_s: 1.0,
             retry_max_s: 8.0,
             qoe: QoeWeights::default(),
+            live_delay_segments: 3,
         }
     }
 }

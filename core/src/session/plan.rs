@@ -2,9 +2,14 @@
 //! with its rendition per pathway, and the segment timeline.
 //!
 //! Built once every rendition the session may play has an explicit segment list. The
-//! scope today: on-demand presentations; the period holding the main track; segment
-//! lists (HLS media playlists, DASH SegmentList/SegmentTemplate). DASH SegmentBase
-//! (sidx) and live templates are refused with a clear error.
+//! scope today: the period holding the main track; segment lists (HLS media playlists,
+//! DASH SegmentList/SegmentTemplate, timelines of dynamic MPDs). DASH SegmentBase (sidx)
+//! and live templates without a timeline are refused with a clear error.
+//!
+//! Segments are addressed by their media sequence number (HLS) or `$Number$` (DASH),
+//! which every rendition of a track shares: index `i` of the plan is number
+//! `first_number + i`. A live window slides under the plan, so lookups go by number,
+//! never by position in a rendition's current list.
 
 use super::event::TrackKind;
 use crate::Ladder;
@@ -37,6 +42,10 @@ pub(crate) struct TrackPlan {
     pub rungs: Vec<Rung>,
     /// `(start_s, duration_s)` per segment, from the lowest rung.
     pub timeline: Vec<(f64, f64)>,
+    /// Number of the segment at index 0.
+    pub first_number: u64,
+    /// Live and not ended: segments will be added by playlist refreshes.
+    pub open: bool,
 }
 
 /// A resolved request target.
@@ -107,9 +116,6 @@ fn chosen_tracks(p: &Presentation, audio: bool) -> Vec<(TrackKind, &crate::manif
 
 /// Builds the plan of every track to play.
 pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, String> {
-    if p.is_live() {
-        return Err("live presentations are not supported by the session yet".into());
-    }
     let pi =
         main_period(p).ok_or("the presentation has no video or audio track with renditions")?;
     let initial = p
@@ -176,30 +182,119 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Str
             }
             return Err("no rendition of the main track has a segment list".into());
         };
-        let timeline: Vec<(f64, f64)> = rendition(p, first.default)
-            .and_then(Rendition::segments)
-            .map(|s| s.iter().map(|s| (s.start_s, s.duration_s)).collect())
-            .unwrap_or_default();
-        plans.push(TrackPlan { kind, rungs, timeline });
+        let list = rendition(p, first.default).and_then(Rendition::segments).unwrap_or_default();
+        let timeline: Vec<(f64, f64)> = list.iter().map(|s| (s.start_s, s.duration_s)).collect();
+        let first_number = list.first().map_or(0, |s| s.number);
+        let mut plan = TrackPlan { kind, rungs, timeline, first_number, open: p.is_live() };
+        plan.extend_live(p);
+        plans.push(plan);
     }
     Ok(plans)
 }
 
+/// The segment numbered `number` in a list of consecutive numbers (a gap, which a
+/// broken playlist may have, falls back to a search).
+fn by_number(list: &[Segment], number: u64) -> Option<&Segment> {
+    let first = list.first()?.number;
+    let guess = usize::try_from(number.checked_sub(first)?).ok()?;
+    match list.get(guess) {
+        Some(s) if s.number == number => Some(s),
+        _ => list.iter().find(|s| s.number == number),
+    }
+}
+
 impl TrackPlan {
-    /// The ladder the ABR rule decides over.
+    /// The ladder the ABR rule decides over. A live ladder lists no segments: its
+    /// length is open, so rules plan as if the stream went on (they would otherwise
+    /// spend the buffer at the edge of the window as if the video ended there).
     pub fn ladder(&self, p: &Presentation) -> Result<Ladder, crate::LadderError> {
         let mut durations: Vec<f64> =
             self.timeline.iter().map(|(_, d)| *d).filter(|d| *d > 0.0).collect();
         durations.sort_by(f64::total_cmp);
         let seg = durations.get(durations.len() / 2).copied().unwrap_or(0.0);
-        let sizes = (0..self.timeline.len())
-            .map(|i| self.rungs.iter().map(|r| self.size_bits(p, r, i)).collect())
-            .collect();
+        let sizes = if self.open {
+            Vec::new()
+        } else {
+            (0..self.timeline.len())
+                .map(|i| self.rungs.iter().map(|r| self.size_bits(p, r, i)).collect())
+                .collect()
+        };
         Ladder::new(self.rungs.iter().map(|r| r.bitrate_kbps).collect(), seg, sizes)
     }
 
+    /// Number of the segment at index `i`.
+    pub fn number(&self, i: usize) -> u64 {
+        self.first_number.saturating_add(i as u64)
+    }
+
+    /// Segment `i` of `rung`: from the default pathway's list, else (a live list that
+    /// was refreshed on another pathway only) from any pathway's copy of the rung.
     fn segment<'p>(&self, p: &'p Presentation, rung: &Rung, i: usize) -> Option<&'p Segment> {
-        rendition(p, rung.default)?.segments()?.get(i)
+        let number = self.number(i);
+        std::iter::once(&rung.default)
+            .chain(rung.per_pathway.values())
+            .find_map(|r| by_number(rendition(p, *r)?.segments()?, number))
+    }
+
+    /// Adds the segments that playlist refreshes made known past the end of the
+    /// timeline (from whichever rung's list has them), and closes the plan once every
+    /// list has ended. Returns how many were added.
+    pub fn extend_live(&mut self, p: &Presentation) -> usize {
+        if !self.open {
+            return 0;
+        }
+        // Only what every rung lists: the rule may pick any of them.
+        let newest = self.rungs.iter().map(|r| {
+            std::iter::once(&r.default)
+                .chain(r.per_pathway.values())
+                .filter_map(|x| rendition(p, *x)?.segments()?.last().map(|s| s.number))
+                .max()
+        });
+        let Some(limit) = newest.min().flatten() else { return 0 };
+        let mut added = 0;
+        while self.number(self.timeline.len()) <= limit {
+            let number = self.number(self.timeline.len());
+            let next = self.rungs.iter().find_map(|r| self.segment(p, r, self.timeline.len()));
+            let Some(s) = next.filter(|s| s.number == number) else { break };
+            self.timeline.push((s.start_s, s.duration_s));
+            added += 1;
+        }
+        let ended = self.rungs.iter().all(|r| {
+            rendition(p, r.default)
+                .and_then(|x| match &x.index {
+                    SegmentIndex::Segments(l) => Some(l.ended),
+                    _ => None,
+                })
+                .unwrap_or(false)
+        });
+        if ended {
+            self.open = false;
+        }
+        added
+    }
+
+    /// The media playlists to reload for a live refresh: every rung's rendition on
+    /// `pathway` (its own copy when it has one), `(rendition id, playlist URL)`.
+    pub fn refresh_targets(&self, p: &Presentation, pathway: &str) -> Vec<(String, String)> {
+        self.rungs
+            .iter()
+            .filter_map(|r| {
+                let rr = r.per_pathway.get(pathway).copied().unwrap_or(r.default);
+                let x = rendition(p, rr)?;
+                Some((x.id.clone(), x.playlist_url.clone()?))
+            })
+            .collect()
+    }
+
+    /// Index of the first segment still listed by the lowest rung (live windows
+    /// slide: earlier ones may be gone from the server).
+    pub fn first_available(&self, p: &Presentation) -> Option<usize> {
+        let rung = self.rungs.first()?;
+        let first = std::iter::once(&rung.default)
+            .chain(rung.per_pathway.values())
+            .filter_map(|r| rendition(p, *r)?.segments()?.first().map(|s| s.number))
+            .max()?;
+        usize::try_from(first.saturating_sub(self.first_number)).ok()
     }
 
     /// Size of segment `i` at `rung`: its byte range, else bitrate × duration.
@@ -222,8 +317,12 @@ impl TrackPlan {
         init: bool,
     ) -> Option<Target> {
         let rung = self.rungs.get(rung)?;
-        let default = rendition(p, rung.default)?;
-        let seg = default.segments()?.get(i)?;
+        let number = self.number(i);
+        // The default pathway's copy, or (live, refreshed elsewhere) any that lists it.
+        let (default, seg) = std::iter::once(&rung.default)
+            .chain(rung.per_pathway.values())
+            .filter_map(|r| rendition(p, *r))
+            .find_map(|r| Some((r, by_number(r.segments()?, number)?)))?;
         let own = rung.per_pathway.get(root).and_then(|r| rendition(p, *r));
         let (uri, abs, range) = if init {
             let init = seg.init.as_ref()?;
@@ -235,7 +334,7 @@ impl TrackPlan {
             // HLS: the same rung on that pathway, with its own playlist.
             Some(r) if r.pathway_id.is_some() && !std::ptr::eq(r, default) => match r
                 .segments()
-                .and_then(|s| s.get(i))
+                .and_then(|s| by_number(s, number))
             {
                 Some(s) if init => s.init.as_ref().map_or_else(|| abs.clone(), |x| x.url.clone()),
                 Some(s) => s.url.clone(),

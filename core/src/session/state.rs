@@ -10,7 +10,7 @@ use crate::Ladder;
 use crate::abr::estimator::{Estimator, Sample};
 use crate::abr::{AbrContext, AbrRule, DownloadReport, FetchProgress, Reason, build_rule};
 use crate::buffer::PlaybackPhase;
-use crate::manifest::Presentation;
+use crate::manifest::{Presentation, SegmentIndex};
 use crate::qoe::{PathwayUsage, QoeReport, SegmentRecord};
 use crate::steering::{StableId, Steering};
 use crate::time::{Duration, Instant};
@@ -83,7 +83,12 @@ impl TrackState {
     }
 
     fn done(&self) -> bool {
-        self.next_segment >= self.plan.timeline.len()
+        !self.plan.open && self.next_segment >= self.plan.timeline.len()
+    }
+
+    /// Live, at the newest segment listed: waiting for a playlist refresh.
+    fn at_live_edge(&self) -> bool {
+        self.plan.open && self.next_segment >= self.plan.timeline.len()
     }
 
     fn end_s(&self) -> f64 {
@@ -122,7 +127,14 @@ pub(crate) struct Core<'r> {
     log: Vec<LogEntry>,
     last_wake: Option<Instant>,
     current_pathway: Option<String>,
+    /// Live: when to reload the playlists (or the MPD) next.
+    live_refresh_at: Option<Instant>,
 }
+
+/// Rendition id under which a live MPD reload is tracked among the playlist requests.
+const MPD_REFRESH: &str = "#mpd";
+/// Attempt number marking a live refresh: not retried (the next refresh is the retry).
+const REFRESH: u32 = 0;
 
 /// What every ABR context is built from besides the ladder and the track.
 #[derive(Debug, Clone, Copy)]
@@ -201,6 +213,7 @@ impl<'r> Core<'r> {
             log: Vec::new(),
             last_wake: None,
             current_pathway: None,
+            live_refresh_at: None,
         })
     }
 
@@ -406,7 +419,10 @@ impl<'r> Core<'r> {
     }
 
     fn on_manifest(&mut self, id: RequestId, text: &str, url: &str) {
-        let Some((rid, _, _)) = self.pending_playlists.remove(&id) else { return };
+        let Some((rid, _, attempt)) = self.pending_playlists.remove(&id) else { return };
+        if attempt == REFRESH {
+            return self.on_refresh(&rid, text, url);
+        }
         #[cfg(feature = "hls")]
         let applied = self
             .presentation
@@ -424,6 +440,115 @@ impl<'r> Core<'r> {
         }
         if self.pending_playlists.is_empty() && self.tracks.is_empty() {
             self.build_plan();
+        }
+    }
+
+    /// Applies a live refresh (a media playlist, or the MPD) and extends the plans.
+    fn on_refresh(&mut self, rid: &str, text: &str, url: &str) {
+        let applied = if rid == MPD_REFRESH {
+            self.apply_mpd(text, url)
+        } else {
+            #[cfg(feature = "hls")]
+            let r = self
+                .presentation
+                .apply_media_playlist(rid, text, url)
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            #[cfg(not(feature = "hls"))]
+            let r: Result<(), String> = Err("media playlists need the `hls` feature".into());
+            r
+        };
+        if let Err(e) = applied {
+            // The window is still playable; the next refresh may bring a good copy.
+            self.emit(PlayerEvent::Error {
+                message: format!("live refresh of {rid}: {e}"),
+                fatal: false,
+            });
+        }
+        let mut added = 0;
+        for t in &mut self.tracks {
+            added += t.plan.extend_live(&self.presentation);
+        }
+        if self.pending_playlists.values().all(|p| p.2 != REFRESH) {
+            self.schedule_refresh(added > 0);
+        }
+    }
+
+    /// Replaces every rendition's segment list with that of a reloaded MPD.
+    fn apply_mpd(&mut self, text: &str, url: &str) -> Result<(), String> {
+        #[cfg(feature = "dash")]
+        {
+            let fresh =
+                crate::manifest::parse_dash_at(text, url, None).map_err(|e| e.to_string())?;
+            for r in fresh.renditions() {
+                if let SegmentIndex::Segments(_) = r.index
+                    && let Some(mine) = self.presentation.rendition_mut(&r.id)
+                {
+                    mine.index = r.index.clone();
+                }
+            }
+            if !fresh.is_live() {
+                // The MPD became static: the presentation ended.
+                for r in self.presentation.periods.iter_mut().flat_map(|p| p.tracks.iter_mut()) {
+                    for x in &mut r.renditions {
+                        if let SegmentIndex::Segments(l) = &mut x.index {
+                            l.ended = true;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+        #[cfg(not(feature = "dash"))]
+        {
+            let _ = (text, url);
+            Err("MPDs need the `dash` feature".into())
+        }
+    }
+
+    /// The interval between live refreshes: the target duration (HLS) or the MPD's
+    /// minimum update period, halved when the last refresh brought nothing new (the
+    /// HLS specification's rule for an unchanged playlist).
+    fn schedule_refresh(&mut self, changed: bool) {
+        if !self.tracks.iter().any(|t| t.plan.open) {
+            self.live_refresh_at = None;
+            return;
+        }
+        let live = self.presentation.live.clone().unwrap_or_default();
+        let seg = self.ladder.as_ref().map_or(2.0, Ladder::segment_duration_s);
+        let base = live
+            .minimum_update_period_s
+            .filter(|_| self.presentation.kind == crate::manifest::ManifestKind::Dash)
+            .or(live.target_duration_s)
+            .unwrap_or(seg)
+            .clamp(0.1, 60.0);
+        let every = if changed { base } else { base / 2.0 };
+        self.live_refresh_at = Some(self.now + Duration::from_secs_f64(every));
+    }
+
+    /// Reloads the playlists of every track's rungs on the current pathway (or the MPD).
+    fn refresh_live(&mut self) {
+        self.live_refresh_at = None;
+        let targets: Vec<(String, String)> =
+            if self.presentation.kind == crate::manifest::ManifestKind::Dash {
+                vec![(MPD_REFRESH.to_string(), self.presentation.url.clone())]
+            } else {
+                let root = self.steering.root_pathway(self.steering.current()).to_string();
+                let mut all: Vec<(String, String)> = Vec::new();
+                for t in self.tracks.iter().filter(|t| t.plan.open) {
+                    for target in t.plan.refresh_targets(&self.presentation, &root) {
+                        if !all.contains(&target) {
+                            all.push(target);
+                        }
+                    }
+                }
+                all
+            };
+        if targets.is_empty() {
+            return;
+        }
+        for (rid, url) in targets {
+            self.request_playlist(rid, url, REFRESH);
         }
     }
 
@@ -446,7 +571,24 @@ impl<'r> Core<'r> {
         self.ladder = Some(ladder);
         self.tracks = plans.into_iter().map(TrackState::new).collect();
         self.position_s = self.tracks[0].plan.timeline.first().map_or(0.0, |t| t.0);
+        if self.tracks[0].plan.open {
+            self.join_live_edge();
+            self.schedule_refresh(true);
+        }
         self.set_state(PlayerState::Buffering);
+    }
+
+    /// Moves every track to `live_delay_segments` behind the newest video segment.
+    fn join_live_edge(&mut self) {
+        let video = &self.tracks[0].plan.timeline;
+        let idx = video.len().saturating_sub(self.config.live_delay_segments.max(1));
+        let Some(&(start, _)) = video.get(idx) else { return };
+        for t in &mut self.tracks {
+            let i = t.plan.timeline.iter().rposition(|(s, _)| *s <= start + EPS).unwrap_or(0);
+            t.next_segment = i;
+            t.buffered_end_s = t.plan.timeline.get(i).map_or(start, |s| s.0);
+        }
+        self.position_s = start;
     }
 
     // ----- playback model --------------------------------------------------------
@@ -608,6 +750,9 @@ impl<'r> Core<'r> {
                 break;
             }
             self.poll_steering();
+            if self.live_refresh_at.is_some_and(|t| t <= self.now) {
+                self.refresh_live();
+            }
             for i in 0..self.tracks.len() {
                 self.schedule(i);
             }
@@ -651,6 +796,7 @@ impl<'r> Core<'r> {
         if self.steering_request.is_none() {
             due.extend(self.steering.next_wake());
         }
+        due.extend(self.live_refresh_at);
         due.into_iter().min()
     }
 
@@ -695,8 +841,26 @@ impl<'r> Core<'r> {
     }
 
     fn schedule(&mut self, i: usize) {
-        if self.tracks[i].job.is_some() || self.tracks[i].done() {
+        if self.tracks[i].job.is_some() || self.tracks[i].done() || self.tracks[i].at_live_edge() {
             return;
+        }
+        if self.tracks[i].plan.open
+            && let Some(first) = self.tracks[i].plan.first_available(&self.presentation)
+            && self.tracks[i].next_segment < first
+        {
+            // The window slid past the next segment (a long stall or pause): rejoin it.
+            let skipped = first - self.tracks[i].next_segment;
+            self.emit(PlayerEvent::Error {
+                message: format!("fell behind the live window: skipping {skipped} segment(s)"),
+                fatal: false,
+            });
+            let t = &mut self.tracks[i];
+            t.next_segment = first;
+            t.buffered_end_s = t.plan.timeline.get(first).map_or(t.buffered_end_s, |s| s.0);
+            t.pending = None;
+            if i == 0 {
+                self.position_s = self.position_s.max(self.tracks[0].buffered_end_s);
+            }
         }
         if let Some(p) = self.tracks[i].pending {
             if p.at > self.now {
@@ -959,6 +1123,17 @@ impl<'r> Core<'r> {
             return;
         }
         if let Some((rid, url, attempt)) = self.pending_playlists.remove(&id) {
+            if attempt == REFRESH {
+                // The window already listed still plays; the next refresh is the retry.
+                self.emit(PlayerEvent::Error {
+                    message: format!("live refresh of {rid} failed (status {status:?})"),
+                    fatal: false,
+                });
+                if self.pending_playlists.values().all(|p| p.2 != REFRESH) {
+                    self.schedule_refresh(false);
+                }
+                return;
+            }
             if attempt >= self.config.max_attempts_per_segment {
                 return self.fail(format!(
                     "media playlist of {rid} failed {attempt} times (last status {status:?})"
