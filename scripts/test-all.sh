@@ -13,6 +13,14 @@ fi
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 
+step "system packages (ffmpeg makes the test content)"
+if ! command -v ffmpeg >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg
+fi
+ffmpeg -hide_banner -version | head -n 1
+
 if [ ! -d ../shared ] && [ -z "${STREAMSTEER_SHARED:-}" ]; then
   echo "error: the shared data folder (../shared) is missing; set STREAMSTEER_SHARED" >&2
   exit 1
@@ -25,7 +33,8 @@ step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "API docs (broken links are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p streamsteer -p streamsteer-sim
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked \
+  -p streamsteer -p streamsteer-sim -p streamsteer-origin -p streamsteer-net
 
 step "engine for wasm32-unknown-unknown (default features, and no front ends)"
 cargo build -p streamsteer --target wasm32-unknown-unknown --locked
@@ -34,6 +43,9 @@ cargo build -p streamsteer --target wasm32-unknown-unknown --no-default-features
 step "tests"
 cargo test --workspace --locked
 
-step "demo smoke run (built-in defaults)"
+step "simulator smoke run (built-in defaults)"
 cargo streamsteer simulate --abr default,robustmpc --json > /dev/null
-echo "demo ok"
+
+step "demo (README's first command: default content, two CDNs on loopback, an outage)"
+cargo streamsteer demo --quiet --out target/streamsteer-demo > target/streamsteer-demo.json
+echo "demo ok: $(tr -d '\n ' < target/streamsteer-demo.json | head -c 200)"

@@ -1,6 +1,10 @@
-//! The `streamsteer` command: simulate ABR rules on recorded networks, inspect manifests.
+//! The `streamsteer` command: the demo, simulate ABR rules on recorded networks, serve a
+//! two-CDN test origin, inspect manifests.
 
+mod demo;
+mod demo_report;
 mod inspect;
+mod serve;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +20,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Play the default ladder from a two-CDN origin on loopback (real traces, an
+    /// outage of the preferred CDN mid-session) and report QoE.
+    Demo(demo::Args),
     /// Run ABR rules against recorded network traces on a virtual clock.
     ///
     /// With no arguments, plays the built-in Pensieve ladder over the built-in 80
@@ -29,12 +36,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a CMAF ladder as two CDN pathways plus a steering server on loopback.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Inspect { target, json } => {
             inspect::run(&target, json).map(|text| print!("{text}")).map_err(|e| e.to_string())
         }

@@ -12,14 +12,18 @@
 //! - [`buffer`]: startup, forward/back targets, stall and resume thresholds;
 //! - [`steering`]: HLS and DASH content steering and per-pathway health;
 //! - [`session`]: the event-in, action-out state machine tying it all together;
-//! - [`qoe`]: the event log and the QoE report.
+//! - [`qoe`]: the event log and the QoE report;
+//! - [`cmcd`]: CTA-5004 client data for requests;
+//! - [`media`]: fMP4 (CMAF) segment timing, read from the media itself.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod abr;
 pub mod buffer;
+pub mod cmcd;
 pub mod ladder;
 pub mod manifest;
+pub mod media;
 pub mod qoe;
 pub mod session;
 pub mod steering;

@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests: where the shared data lives.
+//! Helpers shared by the integration tests: where the shared data lives, and the
+//! ffmpeg-made content the end-to-end tests play.
 
 use std::path::PathBuf;
 
@@ -14,4 +15,37 @@ pub fn shared_dir() -> PathBuf {
 /// The repository root.
 pub fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The ladder the end-to-end tests play: 40 s of ffmpeg-made CMAF (H.264 + AAC), 2 s
+/// segments, four rungs at the default ladder's bitrates but small pictures (quick to
+/// encode). Made once per checkout under `target/streamsteer-content/` and reused;
+/// ffmpeg must be installed (the test command installs it), else this panics with
+/// the reason.
+pub fn e2e_content() -> PathBuf {
+    use std::sync::OnceLock;
+    use streamsteer_origin::content::{ContentSpec, ensure_content};
+    use streamsteer_origin::content_spec::{RungSpec, VideoCodec};
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let rung = |width, height, bitrate_kbps| RungSpec { width, height, bitrate_kbps };
+        let spec = ContentSpec {
+            duration_s: 40.0,
+            segment_duration_s: 2.0,
+            video_codec: VideoCodec::H264,
+            rungs: vec![
+                rung(320, 180, 400),
+                rung(480, 270, 900),
+                rung(640, 360, 1800),
+                rung(854, 480, 3500),
+            ],
+            ..ContentSpec::default()
+        };
+        let dir = repo_dir().join("target").join("streamsteer-content").join(spec.tag());
+        if let Err(e) = ensure_content(&dir, &spec, &mut |m| eprintln!("content: {m}")) {
+            panic!("cannot make the end-to-end test content in {}: {e}", dir.display());
+        }
+        dir
+    })
+    .clone()
 }

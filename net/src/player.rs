@@ -1,0 +1,183 @@
+//! The embedding API: [`Player`].
+
+use crate::cmcd_state::{CmcdState, decorate_first};
+use crate::config::PlayerConfig;
+use crate::driver::{Command, Driver, Outcome};
+use crate::error::PlayerError;
+use crate::event::Event;
+use crate::fetch::{self, FetchJob, FetchMsg};
+use crate::sink::{MediaSink, TimingSink};
+use std::sync::Mutex;
+use std::time::Duration;
+use streamsteer::manifest::{Presentation, parse_any};
+use streamsteer::session::{FetchKind, FetchRequest, PlayerState, Session, TrackKind};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// A stream playing over HTTP: the engine's session driven by a tokio task.
+///
+/// Dropping the player stops playback (the driver task ends at its next turn).
+#[derive(Debug)]
+pub struct Player {
+    commands: mpsc::UnboundedSender<Command>,
+    events: broadcast::Sender<Event>,
+    first_events: Mutex<Option<broadcast::Receiver<Event>>>,
+    task: Option<JoinHandle<Outcome>>,
+    presentation: Presentation,
+}
+
+/// Builds the shared HTTP client from the configuration.
+pub fn build_client(config: &PlayerConfig) -> Result<reqwest::Client, PlayerError> {
+    let net = &config.net;
+    let mut b = reqwest::Client::builder()
+        .user_agent(net.user_agent.clone())
+        .pool_max_idle_per_host(net.pool_max_idle_per_host);
+    if net.connect_timeout_s.is_finite() && net.connect_timeout_s > 0.0 {
+        b = b.connect_timeout(Duration::from_secs_f64(net.connect_timeout_s));
+    }
+    if net.http2_prior_knowledge {
+        b = b.http2_prior_knowledge();
+    }
+    b.build().map_err(PlayerError::Client)
+}
+
+impl Player {
+    /// Loads `url` (an HLS multivariant or media playlist, or a DASH MPD: detected
+    /// from the content), then starts playing it into a [`TimingSink`].
+    pub async fn load(url: &str, config: PlayerConfig) -> Result<Player, PlayerError> {
+        Self::load_with_sink(url, config, TimingSink::default()).await
+    }
+
+    /// As [`load`](Self::load), with the caller's sink.
+    pub async fn load_with_sink<S: MediaSink>(
+        url: &str,
+        config: PlayerConfig,
+        sink: S,
+    ) -> Result<Player, PlayerError> {
+        let client = build_client(&config)?;
+        Self::load_with_client(url, config, sink, client).await
+    }
+
+    /// As [`load_with_sink`](Self::load_with_sink), sharing the caller's HTTP client
+    /// (and its connection pool).
+    pub async fn load_with_client<S: MediaSink>(
+        url: &str,
+        config: PlayerConfig,
+        sink: S,
+        client: reqwest::Client,
+    ) -> Result<Player, PlayerError> {
+        let origin = Instant::now();
+        let (events, first) = broadcast::channel(config.event_capacity.max(16));
+        let req = FetchRequest {
+            id: 0,
+            url: url.to_string(),
+            byte_range: None,
+            pathway: None,
+            kind: FetchKind::Manifest,
+            track: None,
+            segment: None,
+            rendition: None,
+            expected_bytes: None,
+            deadline: None,
+        };
+        let (cmcd_url, headers) = decorate_first(&config.cmcd, config.jitter_seed, &req);
+        let job = FetchJob {
+            url: cmcd_url,
+            headers,
+            policy: config.net.manifest.clone(),
+            seed: config.jitter_seed,
+            progress_bytes: config.net.progress_bytes,
+            progress_interval: Duration::from_millis(100),
+            req,
+        };
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let fetched = fetch::fetch(&client, &job, Some(&tx)).await;
+        drop(tx);
+        while let Ok(msg) = rx.try_recv() {
+            if let FetchMsg::Timing(t) = msg {
+                let _ = events.send(Event::Request(t));
+            }
+        }
+        let fetched = fetched.map_err(|f| PlayerError::ManifestFetch {
+            url: url.to_string(),
+            reason: f.error.to_string(),
+        })?;
+        let text = String::from_utf8_lossy(&fetched.body);
+        let presentation = parse_any(&text, &fetched.final_url).map_err(|source| {
+            PlayerError::ManifestParse { url: fetched.final_url.clone(), source }
+        })?;
+        tracing::info!(url = %fetched.final_url, kind = ?presentation.kind, "manifest loaded");
+        let session = Session::new(presentation.clone(), config.session.clone())?;
+        let cmcd =
+            CmcdState::new(config.cmcd.clone(), config.jitter_seed, url, presentation.clone());
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let driver =
+            Driver::new(session, client, config, origin, command_rx, events.clone(), sink, cmcd);
+        let task = tokio::spawn(driver.run());
+        Ok(Player {
+            commands,
+            events,
+            first_events: Mutex::new(Some(first)),
+            task: Some(task),
+            presentation,
+        })
+    }
+
+    /// The presentation as parsed from the manifest (before any media playlist).
+    pub fn presentation(&self) -> &Presentation {
+        &self.presentation
+    }
+
+    /// The event stream. The first call gets every event since the player started
+    /// (up to the channel's capacity); later calls get events from now on.
+    pub fn events(&self) -> broadcast::Receiver<Event> {
+        let first = self.first_events.lock().ok().and_then(|mut f| f.take());
+        first.unwrap_or_else(|| self.events.subscribe())
+    }
+
+    fn send(&self, c: Command) {
+        // A finished driver no longer listens: the command has nothing left to act on.
+        let _ = self.commands.send(c);
+    }
+
+    /// Start or resume playback (needed when `session.autoplay` is false, or after
+    /// [`pause`](Self::pause)).
+    pub fn play(&self) {
+        self.send(Command::Play);
+    }
+
+    /// Pause playback; fetching continues up to the buffer target.
+    pub fn pause(&self) {
+        self.send(Command::Pause);
+    }
+
+    /// Seek to `position_s` seconds of media.
+    pub fn seek(&self, position_s: f64) {
+        self.send(Command::Seek(position_s));
+    }
+
+    /// Pin a rendition of a track (`None`: back to automatic selection).
+    pub fn select_track(&self, track: TrackKind, rendition: Option<usize>) {
+        self.send(Command::SelectTrack(track, rendition));
+    }
+
+    /// Stop playback: in-flight requests are aborted, and
+    /// [`wait_until_done`](Self::wait_until_done) returns the report so far.
+    pub fn stop(&self) {
+        self.send(Command::Stop);
+    }
+
+    /// Waits until playback ends, fails or is stopped.
+    pub async fn wait_until_done(&mut self) -> Result<Outcome, PlayerError> {
+        let task = self.task.take().ok_or(PlayerError::AlreadyTaken)?;
+        task.await.map_err(|e| PlayerError::Task(e.to_string()))
+    }
+}
+
+impl Outcome {
+    /// Whether the stream played to its end.
+    pub fn ended(&self) -> bool {
+        self.state == PlayerState::Ended
+    }
+}

@@ -1,0 +1,66 @@
+//! Makes (or reuses) test content and prints where it is and what it holds.
+//!
+//! `cargo run -p streamsteer-origin --example make_content -- [h264|av1] [DIR]`: the
+//! default spec with the given codec (default: the spec's own), in DIR (default:
+//! `default_content_dir()` for the default spec, or a codec-tagged sibling).
+use std::path::PathBuf;
+use std::time::Instant;
+
+use streamsteer_origin::content::{ContentSpec, VideoCodec, default_content_dir, ensure_content};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut spec = ContentSpec::default();
+    match args.next().as_deref() {
+        Some("h264") => spec.video_codec = VideoCodec::H264,
+        Some("av1") => spec.video_codec = VideoCodec::Av1,
+        Some(other) => {
+            eprintln!("unknown codec `{other}` (h264 or av1)");
+            std::process::exit(2);
+        }
+        None => {}
+    }
+    let dir = args.next().map(PathBuf::from).unwrap_or_else(|| {
+        let default = default_content_dir();
+        default.parent().map_or(default.clone(), |p| p.join(spec.tag()))
+    });
+    let started = Instant::now();
+    match ensure_content(&dir, &spec, &mut |msg| eprintln!("{msg}")) {
+        Ok(info) => {
+            let bytes: u64 = info
+                .video
+                .iter()
+                .flat_map(|v| &v.segments)
+                .chain(&info.audio.segments)
+                .map(|s| s.bytes)
+                .sum();
+            println!(
+                "{} in {:.1} s, {:.1} MB of segments",
+                dir.display(),
+                started.elapsed().as_secs_f64(),
+                bytes as f64 / 1e6
+            );
+            for v in &info.video {
+                println!(
+                    "{} {}x{} {} average {} kbit/s peak {} kbit/s",
+                    v.id,
+                    v.width,
+                    v.height,
+                    v.codecs,
+                    v.average_bandwidth_bps / 1000,
+                    v.bandwidth_bps / 1000
+                );
+            }
+            println!(
+                "{} {} {} kbit/s",
+                info.audio.id,
+                info.audio.codecs,
+                info.audio.bandwidth_bps / 1000
+            );
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    }
+}

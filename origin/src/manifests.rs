@@ -1,0 +1,431 @@
+//! Manifest rendering from a [`ContentInfo`] and the listeners' base URLs.
+//!
+//! Everything is rendered per request, from the ports actually bound, so the same
+//! content can be served on any set of listeners:
+//!
+//! - HLS multivariant playlist: `EXT-X-CONTENT-STEERING` (`SERVER-URI`, `PATHWAY-ID` =
+//!   the first pathway), then per pathway one audio `EXT-X-MEDIA` (group
+//!   `audio-<pathway>`) and one `EXT-X-STREAM-INF` per video rung, with absolute URIs
+//!   on that pathway's host. `BANDWIDTH` and `AVERAGE-BANDWIDTH` add the audio
+//!   rendition's bitrate to the rung's, since a variant's bandwidth covers every
+//!   rendition played with it.
+//! - HLS media playlists with relative URIs, so they resolve on whichever pathway
+//!   served the playlist: VOD (`EXT-X-MAP`, `EXTINF` from the real durations at full
+//!   precision, so their sums land on the `tfdt`s,
+//!   `EXT-X-ENDLIST`) or live (sliding window, `EXT-X-MEDIA-SEQUENCE`, no end).
+//! - DASH MPD, static or dynamic: one `BaseURL` per pathway (`serviceLocation`), a
+//!   `ContentSteering` element, and per Representation a `SegmentTemplate` with a
+//!   `SegmentTimeline` from the real durations in the track's own timescale.
+
+use crate::content::ContentInfo;
+use crate::live::{LiveSegment, LiveTimeline};
+use crate::paths::{self, SteeringProtocol, Stream};
+use crate::renditions::{self, MediaKind, RenditionRef};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// One pathway's listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathwayBase {
+    /// Pathway ID.
+    pub name: String,
+    /// Scheme, host and port, no trailing slash (`http://127.0.0.1:8001`).
+    pub base_url: String,
+}
+
+/// Where everything is, as manifests must say it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// The pathways, most preferred (the default pathway) first.
+    pub pathways: Vec<PathwayBase>,
+    /// Base URL of the steering listener, no trailing slash.
+    pub steering_base: String,
+    /// DASH `ContentSteering@queryBeforeStart`.
+    pub query_before_start: bool,
+    /// DASH `ContentSteering@proxyServerURL`.
+    pub proxy_server_url: Option<String>,
+}
+
+impl Site {
+    /// The steering manifest URL for `protocol`.
+    pub fn steering_url(&self, protocol: SteeringProtocol) -> String {
+        format!("{}{}", self.steering_base, paths::steering(protocol))
+    }
+}
+
+/// Media timescales (ticks per second) by rendition id, from the init segments'
+/// `mdhd`; renditions missing here use 90 000 (video) or the sample rate (audio).
+pub type Timescales = BTreeMap<String, u32>;
+
+fn timescale(info: &ContentInfo, timescales: &Timescales, r: &RenditionRef<'_>) -> u32 {
+    timescales.get(r.id).copied().unwrap_or(match r.kind {
+        MediaKind::Video => 90_000,
+        MediaKind::Audio => info.audio.sample_rate.max(1),
+    })
+}
+
+fn audio_group(pathway: &str) -> String {
+    format!("audio-{pathway}")
+}
+
+/// The HLS multivariant playlist of `stream`.
+pub fn hls_multivariant(info: &ContentInfo, site: &Site, stream: Stream) -> String {
+    let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    let steering = site.steering_url(SteeringProtocol::Hls);
+    match site.pathways.first() {
+        Some(first) => {
+            let _ = writeln!(
+                out,
+                "#EXT-X-CONTENT-STEERING:SERVER-URI=\"{steering}\",PATHWAY-ID=\"{}\"",
+                first.name
+            );
+        }
+        None => {
+            let _ = writeln!(out, "#EXT-X-CONTENT-STEERING:SERVER-URI=\"{steering}\"");
+        }
+    }
+    let audio = &info.audio;
+    for p in &site.pathways {
+        let group = audio_group(&p.name);
+        let _ = writeln!(
+            out,
+            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"{group}\",NAME=\"main\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"{}\",STABLE-RENDITION-ID=\"{}\",URI=\"{}{}\"",
+            audio.channels,
+            audio.id,
+            p.base_url,
+            paths::media_playlist(stream, &audio.id)
+        );
+        for v in &info.video {
+            let _ = writeln!(
+                out,
+                "#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={},RESOLUTION={}x{},CODECS=\"{},{}\",FRAME-RATE={:.3},AUDIO=\"{group}\",PATHWAY-ID=\"{}\",STABLE-VARIANT-ID=\"{}\"",
+                v.bandwidth_bps + audio.bandwidth_bps,
+                v.average_bandwidth_bps + audio.bandwidth_bps,
+                v.width,
+                v.height,
+                v.codecs,
+                audio.codecs,
+                v.frame_rate,
+                p.name,
+                v.id
+            );
+            let _ = writeln!(out, "{}{}", p.base_url, paths::media_playlist(stream, &v.id));
+        }
+    }
+    out
+}
+
+/// `EXT-X-TARGETDURATION`: no segment may round to more (RFC 8216 §4.3.3.1).
+fn target_duration<'a>(durations: impl Iterator<Item = &'a f64>) -> u64 {
+    durations.map(|d| d.round() as u64).max().unwrap_or(1).max(1)
+}
+
+/// The VOD media playlist of rendition `rid`; `None` if there is no such rendition.
+pub fn hls_media_vod(info: &ContentInfo, rid: &str) -> Option<String> {
+    let r = renditions::find(info, rid)?;
+    let td = target_duration(r.segments.iter().map(|s| &s.duration_s));
+    let mut out = format!(
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:{td}\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"init.mp4\"\n"
+    );
+    for (n, s) in r.segments.iter().enumerate() {
+        let _ = writeln!(out, "#EXTINF:{},\n{n}.m4s", s.duration_s);
+    }
+    out.push_str("#EXT-X-ENDLIST\n");
+    Some(out)
+}
+
+/// The live media playlist of rendition `rid` at `live_s` seconds of live time.
+pub fn hls_media_live(
+    info: &ContentInfo,
+    timeline: &LiveTimeline,
+    rid: &str,
+    live_s: f64,
+) -> Option<String> {
+    let r = renditions::find(info, rid)?;
+    let window = timeline.window(&r, live_s);
+    let td = target_duration(r.segments.iter().map(|s| &s.duration_s));
+    let first = window.first().map_or(0, |s| s.number);
+    let mut out = format!(
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:{td}\n#EXT-X-MEDIA-SEQUENCE:{first}\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"init.mp4\"\n"
+    );
+    for s in &window {
+        let _ = writeln!(out, "#EXTINF:{},\n{}.m4s", s.duration_s, s.number);
+    }
+    Some(out)
+}
+
+/// Escapes text for an XML attribute or element.
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// An `xs:duration` of `s` seconds.
+fn xs_duration(s: f64) -> String {
+    format!("PT{:.3}S", s.max(0.0))
+}
+
+/// DASH `@frameRate`: an integer, or a `/1001` fraction when it is one.
+fn frame_rate(fps: f64) -> String {
+    if (fps - fps.round()).abs() < 1e-6 {
+        format!("{}", fps.round() as u64)
+    } else {
+        let n = (fps * 1001.0).round();
+        if (n / 1001.0 - fps).abs() < 1e-6 { format!("{n}/1001") } else { format!("{fps:.3}") }
+    }
+}
+
+/// Unix seconds as RFC 3339 UTC with milliseconds (`2026-01-02T03:04:05.678Z`).
+pub fn rfc3339(unix_s: f64) -> String {
+    let ms_total = (unix_s * 1000.0).round() as i64;
+    let secs = ms_total.div_euclid(1000);
+    let ms = ms_total.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (proleptic Gregorian, 400-year eras).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    )
+}
+
+/// One `SegmentTimeline` entry in ticks.
+struct Tick {
+    t: u64,
+    d: u64,
+}
+
+/// `<S>` elements, with runs of equal, contiguous durations folded into `@r`.
+fn timeline_xml(entries: &[Tick], indent: &str) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    let mut expected_t: Option<u64> = None;
+    while i < entries.len() {
+        let e = &entries[i];
+        let mut r = 0;
+        while let Some(next) = entries.get(i + r + 1) {
+            if next.d == e.d && next.t == e.t + (r as u64 + 1) * e.d {
+                r += 1;
+            } else {
+                break;
+            }
+        }
+        let t_attr =
+            if expected_t == Some(e.t) { String::new() } else { format!(" t=\"{}\"", e.t) };
+        let r_attr = if r > 0 { format!(" r=\"{r}\"") } else { String::new() };
+        let _ = writeln!(out, "{indent}<S{t_attr} d=\"{}\"{r_attr}/>", e.d);
+        expected_t = Some(e.t + (r as u64 + 1) * e.d);
+        i += r + 1;
+    }
+    out
+}
+
+fn ticks(s: f64, ts: u32) -> u64 {
+    (s * f64::from(ts)).round().max(0.0) as u64
+}
+
+/// The `SegmentTemplate` of one Representation.
+fn segment_template(ts: u32, start_number: u64, entries: &[Tick]) -> String {
+    format!(
+        "        <SegmentTemplate timescale=\"{ts}\" initialization=\"$RepresentationID$/init.mp4\" media=\"$RepresentationID$/$Number$.m4s\" startNumber=\"{start_number}\">\n          <SegmentTimeline>\n{}          </SegmentTimeline>\n        </SegmentTemplate>\n",
+        timeline_xml(entries, "            ")
+    )
+}
+
+/// The MPD header's shared part: BaseURLs and ContentSteering.
+fn mpd_locations(site: &Site, stream: Stream) -> String {
+    let mut out = String::new();
+    for p in &site.pathways {
+        let _ = writeln!(
+            out,
+            "  <BaseURL serviceLocation=\"{}\">{}/{}/</BaseURL>",
+            xml(&p.name),
+            xml(&p.base_url),
+            stream.prefix()
+        );
+    }
+    let default = site.pathways.first().map(|p| p.name.as_str()).unwrap_or("");
+    let proxy = site
+        .proxy_server_url
+        .as_deref()
+        .map(|u| format!(" proxyServerURL=\"{}\"", xml(u)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  <ContentSteering defaultServiceLocation=\"{}\" queryBeforeStart=\"{}\"{proxy}>{}</ContentSteering>",
+        xml(default),
+        site.query_before_start,
+        xml(&site.steering_url(SteeringProtocol::Dash))
+    );
+    out
+}
+
+/// Gives a rendition's `(startNumber, timeline)` in its timescale.
+type TimelineOf<'f> = &'f dyn Fn(&RenditionRef<'_>, u32) -> (u64, Vec<Tick>);
+
+/// The Period body: one video and one audio AdaptationSet, each Representation with
+/// its own template (timelines differ between renditions).
+fn mpd_period(info: &ContentInfo, timescales: &Timescales, timeline_of: TimelineOf<'_>) -> String {
+    let all = renditions::all(info);
+    let mut out = String::from("  <Period id=\"0\" start=\"PT0S\">\n");
+    let max_w = info.video.iter().map(|v| v.width).max().unwrap_or(0);
+    let max_h = info.video.iter().map(|v| v.height).max().unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"{max_w}\" maxHeight=\"{max_h}\">"
+    );
+    for r in all.iter().filter(|r| r.kind == MediaKind::Video) {
+        let Some(v) = info.video.iter().find(|v| v.id == r.id) else { continue };
+        let ts = timescale(info, timescales, r);
+        let (start, entries) = timeline_of(r, ts);
+        let _ = writeln!(
+            out,
+            "      <Representation id=\"{}\" bandwidth=\"{}\" width=\"{}\" height=\"{}\" sar=\"1:1\" frameRate=\"{}\" codecs=\"{}\">",
+            xml(&v.id),
+            v.bandwidth_bps,
+            v.width,
+            v.height,
+            frame_rate(v.frame_rate),
+            xml(&v.codecs)
+        );
+        out.push_str(&segment_template(ts, start, &entries));
+        out.push_str("      </Representation>\n");
+    }
+    out.push_str("    </AdaptationSet>\n");
+    let a = &info.audio;
+    let _ = writeln!(
+        out,
+        "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">"
+    );
+    if let Some(r) = all.iter().find(|r| r.kind == MediaKind::Audio) {
+        let ts = timescale(info, timescales, r);
+        let (start, entries) = timeline_of(r, ts);
+        let _ = writeln!(
+            out,
+            "      <Representation id=\"{}\" bandwidth=\"{}\" audioSamplingRate=\"{}\" codecs=\"{}\">",
+            xml(&a.id),
+            a.bandwidth_bps,
+            a.sample_rate,
+            xml(&a.codecs)
+        );
+        let _ = writeln!(
+            out,
+            "        <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"{}\"/>",
+            a.channels
+        );
+        out.push_str(&segment_template(ts, start, &entries));
+        out.push_str("      </Representation>\n");
+    }
+    out.push_str("    </AdaptationSet>\n  </Period>\n");
+    out
+}
+
+const MPD_OPEN: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\"";
+
+/// The static (VOD) MPD.
+pub fn dash_static(info: &ContentInfo, site: &Site, timescales: &Timescales) -> String {
+    let duration = renditions::all(info).iter().map(RenditionRef::end_s).fold(0.0, f64::max);
+    let mut out = format!(
+        "{MPD_OPEN} type=\"static\" mediaPresentationDuration=\"{}\" minBufferTime=\"{}\">\n",
+        xs_duration(duration),
+        xs_duration(info.segment_duration_s * 2.0)
+    );
+    out.push_str(&mpd_locations(site, Stream::Vod));
+    out.push_str(&mpd_period(info, timescales, &|r, ts| {
+        let entries =
+            r.segments.iter().map(|s| Tick { t: ticks(s.start_s, ts), d: ticks(s.duration_s, ts) });
+        (0, entries.collect())
+    }));
+    out.push_str("</MPD>\n");
+    out
+}
+
+fn live_tick(timeline: &LiveTimeline, r: &RenditionRef<'_>, s: &LiveSegment, ts: u32) -> Tick {
+    // Exactly the shift the segment's tfdt gets (see LiveTimeline::rewrite).
+    let file_start = r.segments.get(s.file_index).map_or(0.0, |f| f.start_s);
+    Tick {
+        t: ticks(s.loop_index as f64 * timeline.loop_s, ts) + ticks(file_start, ts),
+        d: ticks(s.duration_s, ts),
+    }
+}
+
+/// The dynamic (live) MPD as published at Unix time `now_unix_s`.
+pub fn dash_dynamic(
+    info: &ContentInfo,
+    site: &Site,
+    timescales: &Timescales,
+    timeline: &LiveTimeline,
+    now_unix_s: f64,
+) -> String {
+    let live_s = timeline.live_s(now_unix_s);
+    let mut out = format!(
+        "{MPD_OPEN} type=\"dynamic\" availabilityStartTime=\"{}\" publishTime=\"{}\" minimumUpdatePeriod=\"{}\" timeShiftBufferDepth=\"{}\" suggestedPresentationDelay=\"{}\" minBufferTime=\"{}\">\n",
+        rfc3339(timeline.epoch_unix_s),
+        rfc3339(now_unix_s),
+        xs_duration(timeline.segment_duration_s),
+        xs_duration(timeline.time_shift_buffer_s()),
+        xs_duration(timeline.segment_duration_s * 3.0),
+        xs_duration(timeline.segment_duration_s * 2.0),
+    );
+    out.push_str(&mpd_locations(site, Stream::Live));
+    out.push_str(&mpd_period(info, timescales, &|r, ts| {
+        let window = timeline.window(r, live_s);
+        let start = window.first().map_or(0, |s| s.number);
+        (start, window.iter().map(|s| live_tick(timeline, r, s, ts)).collect())
+    }));
+    let _ = writeln!(
+        out,
+        "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:direct:2014\" value=\"{}\"/>",
+        rfc3339(now_unix_s)
+    );
+    out.push_str("</MPD>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_instants() {
+        assert_eq!(rfc3339(0.0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400.5), "2000-02-29T00:00:00.500Z");
+        assert_eq!(rfc3339(1_798_761_599.999), "2026-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn timeline_folds_runs() {
+        let e = [
+            Tick { t: 0, d: 10 },
+            Tick { t: 10, d: 10 },
+            Tick { t: 20, d: 10 },
+            Tick { t: 30, d: 7 },
+            Tick { t: 40, d: 7 },
+        ];
+        assert_eq!(
+            timeline_xml(&e, ""),
+            "<S t=\"0\" d=\"10\" r=\"2\"/>\n<S d=\"7\"/>\n<S t=\"40\" d=\"7\"/>\n"
+        );
+    }
+
+    #[test]
+    fn frame_rates() {
+        assert_eq!(frame_rate(30.0), "30");
+        assert_eq!(frame_rate(30000.0 / 1001.0), "30000/1001");
+        assert_eq!(frame_rate(12.5), "12.500");
+    }
+}

@@ -1,0 +1,182 @@
+//! The origin's URL layout, the same on every listener:
+//!
+//! ```text
+//! /vod/master.m3u8            HLS multivariant playlist (VOD)
+//! /vod/manifest.mpd           DASH MPD (static)
+//! /vod/<rid>/playlist.m3u8    HLS media playlist of rendition <rid>
+//! /vod/<rid>/init.mp4         init segment
+//! /vod/<rid>/<n>.m4s          media segment n (0-based)
+//! /live/...                   the same for the live stream (dynamic MPD, sliding window)
+//! /steering/hls.json          HLS steering manifest
+//! /steering/dash.json         DASH steering manifest
+//! ```
+
+use crate::faults::RequestKind;
+
+/// VOD or live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// The ladder as on-demand content.
+    Vod,
+    /// The ladder looped as a live stream.
+    Live,
+}
+
+impl Stream {
+    /// The path prefix, `vod` or `live`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Stream::Vod => "vod",
+            Stream::Live => "live",
+        }
+    }
+}
+
+/// Which steering manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SteeringProtocol {
+    /// `_HLS_pathway` / `_HLS_throughput`.
+    Hls,
+    /// `_DASH_pathway` / `_DASH_throughput`.
+    Dash,
+}
+
+/// What a request path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    /// The HLS multivariant playlist.
+    Multivariant(Stream),
+    /// The DASH MPD.
+    Mpd(Stream),
+    /// A media playlist.
+    MediaPlaylist(Stream, String),
+    /// An init segment.
+    Init(Stream, String),
+    /// Media segment `n`.
+    Segment(Stream, String, u64),
+    /// A steering manifest.
+    Steering(SteeringProtocol),
+}
+
+impl Resource {
+    /// The request kind, for fault filters and the log.
+    pub fn kind(&self) -> RequestKind {
+        match self {
+            Resource::Multivariant(_) | Resource::Mpd(_) | Resource::MediaPlaylist(..) => {
+                RequestKind::Manifest
+            }
+            Resource::Init(..) => RequestKind::Init,
+            Resource::Segment(..) => RequestKind::Media,
+            Resource::Steering(_) => RequestKind::Steering,
+        }
+    }
+
+    /// Parses a request path (without query).
+    pub fn parse(path: &str) -> Option<Resource> {
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let stream = |p: &str| match p {
+            "vod" => Some(Stream::Vod),
+            "live" => Some(Stream::Live),
+            _ => None,
+        };
+        match parts.as_slice() {
+            ["steering", "hls.json"] => Some(Resource::Steering(SteeringProtocol::Hls)),
+            ["steering", "dash.json"] => Some(Resource::Steering(SteeringProtocol::Dash)),
+            [s, "master.m3u8"] => Some(Resource::Multivariant(stream(s)?)),
+            [s, "manifest.mpd"] => Some(Resource::Mpd(stream(s)?)),
+            [s, rid, file] => {
+                let s = stream(s)?;
+                let rid = rid.to_string();
+                match *file {
+                    "playlist.m3u8" => Some(Resource::MediaPlaylist(s, rid)),
+                    "init.mp4" => Some(Resource::Init(s, rid)),
+                    f => {
+                        let n = f.strip_suffix(".m4s")?;
+                        // Digits only: no signs, no spaces, no overflow.
+                        if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+                            return None;
+                        }
+                        Some(Resource::Segment(s, rid, n.parse().ok()?))
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Path of the multivariant playlist.
+pub fn multivariant(stream: Stream) -> String {
+    format!("/{}/master.m3u8", stream.prefix())
+}
+
+/// Path of the MPD.
+pub fn mpd(stream: Stream) -> String {
+    format!("/{}/manifest.mpd", stream.prefix())
+}
+
+/// Path of a media playlist.
+pub fn media_playlist(stream: Stream, rid: &str) -> String {
+    format!("/{}/{rid}/playlist.m3u8", stream.prefix())
+}
+
+/// Path of an init segment.
+pub fn init(stream: Stream, rid: &str) -> String {
+    format!("/{}/{rid}/init.mp4", stream.prefix())
+}
+
+/// Path of media segment `n`.
+pub fn segment(stream: Stream, rid: &str, n: u64) -> String {
+    format!("/{}/{rid}/{n}.m4s", stream.prefix())
+}
+
+/// Path of a steering manifest.
+pub fn steering(protocol: SteeringProtocol) -> &'static str {
+    match protocol {
+        SteeringProtocol::Hls => "/steering/hls.json",
+        SteeringProtocol::Dash => "/steering/dash.json",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for s in [Stream::Vod, Stream::Live] {
+            assert_eq!(Resource::parse(&multivariant(s)), Some(Resource::Multivariant(s)));
+            assert_eq!(Resource::parse(&mpd(s)), Some(Resource::Mpd(s)));
+            assert_eq!(
+                Resource::parse(&media_playlist(s, "v1")),
+                Some(Resource::MediaPlaylist(s, "v1".into()))
+            );
+            assert_eq!(Resource::parse(&init(s, "a0")), Some(Resource::Init(s, "a0".into())));
+            assert_eq!(
+                Resource::parse(&segment(s, "v0", 12)),
+                Some(Resource::Segment(s, "v0".into(), 12))
+            );
+        }
+        assert_eq!(
+            Resource::parse(steering(SteeringProtocol::Dash)),
+            Some(Resource::Steering(SteeringProtocol::Dash))
+        );
+    }
+
+    #[test]
+    fn rejects_junk() {
+        for p in [
+            "/",
+            "/vod",
+            "/x/master.m3u8",
+            "/vod/v0/-1.m4s",
+            "/vod/v0/+1.m4s",
+            "/vod/v0/.m4s",
+            "/vod/v0/99999999999999999999999.m4s",
+            "/vod/../etc/passwd",
+            "/vod/v0/1.mp4",
+        ] {
+            assert_eq!(Resource::parse(p), None, "{p}");
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! A content folder as the simulator sees it, so that `streamsteer simulate` replays
+//! the same presentation the origin serves: the video ladder with the real segment
+//! sizes and the bitrates the manifests advertise, and the extra bytes a player
+//! fetches beside the video (the audio rendition, init segments), which the
+//! `streamsteer` model charges to the same link.
+
+use std::path::{Path, PathBuf};
+
+use streamsteer::Ladder;
+use streamsteer_sim::engine::{EngineConfig, PathwayLink};
+
+use crate::content::{CONTENT_JSON, ContentError, ContentInfo};
+
+/// The simulator's inputs made from one content folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimContent {
+    /// The folder the content lives in.
+    pub dir: PathBuf,
+    /// Video rungs at the bitrates the DASH MPD advertises (`@bandwidth`, the peak
+    /// segment rate: what the player's ABR compares throughput with), with every
+    /// segment's real size.
+    pub ladder: Ladder,
+    /// Mean rate of the audio rendition over the whole content, kbit/s (the model
+    /// gives every audio segment this rate; real AAC segments differ by a few bytes).
+    pub audio_kbps: f64,
+    /// Mean size of the init segments, video and audio, bytes (the model has one
+    /// size for all; real ones differ by tens of bytes).
+    pub init_bytes: u64,
+}
+
+/// How the `streamsteer` model's link should look to match a pathway of the origin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinkModel {
+    /// Time to first byte of every request, seconds: the pathway's `latency_ms`
+    /// (loopback adds well under a millisecond).
+    pub rtt_s: f64,
+    /// Share of the trace's rate that carries payload. The origin paces response
+    /// bodies at the trace's rate, so 1.0 replays it; the model's own default (0.95)
+    /// models TCP/IP overhead on a real network.
+    pub payload_fraction: f64,
+}
+
+impl Default for LinkModel {
+    /// The origin's default pathway: no added latency, bodies at the trace's rate.
+    fn default() -> Self {
+        LinkModel { rtt_s: 0.0, payload_fraction: 1.0 }
+    }
+}
+
+/// True when `path` is a content folder (holding `content.json`) or a
+/// `content.json` file.
+pub fn is_content(path: &Path) -> bool {
+    if path.is_dir() {
+        path.join(CONTENT_JSON).is_file()
+    } else {
+        path.file_name().is_some_and(|n| n == CONTENT_JSON) && path.is_file()
+    }
+}
+
+impl SimContent {
+    /// Reads a content folder, or the folder of a `content.json` file, and checks its
+    /// files against the description.
+    pub fn load(path: &Path) -> Result<SimContent, ContentError> {
+        let dir = if path.is_dir() {
+            path.to_path_buf()
+        } else {
+            path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        };
+        let info = ContentInfo::load(&dir)?;
+        info.validate(&dir)?;
+        Self::from_info(&dir, &info)
+    }
+
+    /// The simulator's inputs for `info`, whose files are in `dir`.
+    pub fn from_info(dir: &Path, info: &ContentInfo) -> Result<SimContent, ContentError> {
+        let invalid = |reason: String| ContentError::Invalid { dir: dir.to_path_buf(), reason };
+        let bitrates: Vec<f64> =
+            info.video.iter().map(|v| v.bandwidth_bps as f64 / 1000.0).collect();
+        let sizes: Vec<Vec<f64>> = (0..info.segment_count)
+            .map(|n| {
+                info.video
+                    .iter()
+                    .map(|v| v.segments.get(n).map_or(0.0, |s| s.bytes as f64 * 8.0))
+                    .collect()
+            })
+            .collect();
+        let ladder = Ladder::new(bitrates, info.segment_duration_s, sizes)
+            .map_err(|e| invalid(format!("not a simulator ladder: {e}")))?;
+        let audio_bytes: u64 = info.audio.segments.iter().map(|s| s.bytes).sum();
+        let audio_s: f64 = info.audio.segments.iter().map(|s| s.duration_s).sum();
+        if !audio_s.is_finite() || audio_s <= 0.0 {
+            return Err(invalid("the audio rendition has no duration".into()));
+        }
+        let audio_kbps = audio_bytes as f64 * 8.0 / audio_s / 1000.0;
+        let mut init_total = 0u64;
+        let inits: Vec<&str> = info
+            .video
+            .iter()
+            .map(|v| v.init.as_str())
+            .chain(std::iter::once(info.audio.init.as_str()))
+            .collect();
+        for init in &inits {
+            let path = dir.join(init);
+            init_total += std::fs::metadata(&path).map_err(|e| ContentError::io(&path, e))?.len();
+        }
+        let init_bytes = init_total / inits.len().max(1) as u64;
+        Ok(SimContent { dir: dir.to_path_buf(), ladder, audio_kbps, init_bytes })
+    }
+
+    /// The `streamsteer` model's settings for this content on one pathway shaped
+    /// like `link`.
+    pub fn engine_config(&self, link: LinkModel) -> EngineConfig {
+        let mut pathway = PathwayLink::new("origin");
+        pathway.rtt_s = link.rtt_s;
+        pathway.payload_fraction = link.payload_fraction;
+        EngineConfig {
+            pathways: vec![pathway],
+            audio_kbps: Some(self.audio_kbps),
+            init_bytes: self.init_bytes,
+            // The native player reports a running fetch every 100 ms (its
+            // `progress_interval_s` default); abandonment sees what it sees.
+            progress_interval_s: 0.1,
+            ..EngineConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/cmaf")
+    }
+
+    #[test]
+    fn the_committed_fixture_becomes_a_ladder_with_its_real_sizes() {
+        let dir = fixture();
+        assert!(is_content(&dir) && is_content(&dir.join(CONTENT_JSON)));
+        assert!(!is_content(&dir.join("video")));
+        let info = ContentInfo::load(&dir).unwrap();
+        let sim = SimContent::load(&dir.join(CONTENT_JSON)).unwrap();
+        assert_eq!(sim.ladder.len(), info.video.len());
+        assert_eq!(sim.ladder.segment_count(), info.segment_count);
+        for (r, v) in info.video.iter().enumerate() {
+            assert_eq!(sim.ladder.bitrates_kbps()[r], v.bandwidth_bps as f64 / 1000.0);
+            for (n, s) in v.segments.iter().enumerate() {
+                assert_eq!(sim.ladder.segment_size_bits(n, r), s.bytes as f64 * 8.0);
+            }
+        }
+        let audio_bits: u64 = info.audio.segments.iter().map(|s| s.bytes * 8).sum();
+        let expected = audio_bits as f64 / 1000.0 / info.duration_s;
+        assert!((sim.audio_kbps - expected).abs() / expected < 0.05, "{}", sim.audio_kbps);
+        let init = std::fs::metadata(dir.join(&info.video[0].init)).unwrap().len();
+        assert!(sim.init_bytes.abs_diff(init) < init, "{} vs {init}", sim.init_bytes);
+        let engine = sim.engine_config(LinkModel { rtt_s: 0.04, payload_fraction: 1.0 });
+        assert_eq!(engine.pathways[0].rtt_s, 0.04);
+        assert_eq!(engine.audio_kbps, Some(sim.audio_kbps));
+    }
+}
