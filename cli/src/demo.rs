@@ -104,10 +104,11 @@ pub fn run(args: Args) -> Result<(), String> {
             args.outage_at + args.outage_for
         );
         eprintln!("playing {url} with ABR {:?}", args.abr);
-        let player_config = PlayerConfig {
-            session: SessionConfig { abr_rule: args.abr.clone(), ..SessionConfig::default() },
-            ..PlayerConfig::default()
-        };
+        let mut session = SessionConfig { abr_rule: args.abr.clone(), ..SessionConfig::default() };
+        // A failed pathway is retried after 8 s instead of the default 120 s, so that
+        // the demo shows the return to the preferred CDN once its outage is over.
+        session.steering.penalty_s = 8.0;
+        let player_config = PlayerConfig { session, ..PlayerConfig::default() };
         let mut player = Player::load(&url, player_config).await.map_err(|e| e.to_string())?;
         let mut events = player.events();
         let mut samples: Vec<Sample> = Vec::new();

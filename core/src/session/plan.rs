@@ -149,8 +149,13 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Str
                 _ => continue,
             }
             let rr = RendRef { period: pi, track: ti, rendition: ri };
-            // Audio renditions of HLS carry no bandwidth: rank them by document order.
-            let bps = r.ranking_bandwidth().unwrap_or(ri as u64 + 1);
+            // Audio renditions of HLS carry no bandwidth: rank them by document order
+            // within their pathway, so that each pathway's copy of a rendition (HLS
+            // steering gives every pathway its own audio group) shares one rung.
+            let bps = r.ranking_bandwidth().unwrap_or_else(|| {
+                let before = &track.renditions[..ri];
+                before.iter().filter(|o| o.pathway_id == r.pathway_id).count() as u64 + 1
+            });
             let key = bps;
             let on_initial = match (&r.pathway_id, &initial) {
                 (Some(rp), Some(ip)) => rp == ip,
