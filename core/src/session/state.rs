@@ -1135,6 +1135,23 @@ impl<'r> Core<'r> {
                 return;
             }
             if attempt >= self.config.max_attempts_per_segment {
+                if let Some(pathway) = self.other_copy_of(&rid) {
+                    // HLS steering gives every pathway its own copy of each playlist:
+                    // one pathway's failing copy is not fatal while another pathway's
+                    // has loaded or may still load. The pathway is penalised so that
+                    // segments come from the others.
+                    self.steering.on_media_failure(self.now, &pathway);
+                    self.emit(PlayerEvent::Error {
+                        message: format!(
+                            "media playlist of {rid} on pathway {pathway} failed {attempt} times (last status {status:?}); using the other pathways' copies"
+                        ),
+                        fatal: false,
+                    });
+                    if self.pending_playlists.is_empty() && self.tracks.is_empty() {
+                        self.build_plan();
+                    }
+                    return;
+                }
                 return self.fail(format!(
                     "media playlist of {rid} failed {attempt} times (last status {status:?})"
                 ));
@@ -1170,6 +1187,22 @@ impl<'r> Core<'r> {
             let at = self.now + Duration::from_secs_f64(backoff).max(Duration(1));
             self.tracks[i].pending = Some(Pending { rung: job.rung, reason: job.reason, at });
         }
+    }
+
+    /// The pathway of rendition `rid` when another pathway has a copy of it (same
+    /// stable ID) whose playlist has loaded or is still being fetched; `None` otherwise.
+    fn other_copy_of(&self, rid: &str) -> Option<String> {
+        let r = self.presentation.renditions().find(|r| r.id == rid)?;
+        let (pathway, stable) = (r.pathway_id.as_ref()?, r.stable_id.as_ref()?);
+        let pending = |id: &str| self.pending_playlists.values().any(|p| p.0 == id);
+        self.presentation
+            .renditions()
+            .any(|o| {
+                o.stable_id.as_ref() == Some(stable)
+                    && o.pathway_id.as_ref().is_some_and(|p| p != pathway)
+                    && (o.segments().is_some_and(|s| !s.is_empty()) || pending(&o.id))
+            })
+            .then(|| pathway.clone())
     }
 
     fn on_progress(&mut self, id: RequestId, bytes: u64, ttfb: Option<Duration>) {
