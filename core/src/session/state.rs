@@ -402,7 +402,9 @@ impl<'r> Core<'r> {
 
     fn request_playlist(&mut self, rid: String, url: String, attempt: u32) {
         let id = self.alloc_id();
-        let pathway = Some(self.steering.current().to_string());
+        // An HLS rendition of one pathway (steering) is fetched from that pathway.
+        let own = self.presentation.rendition(&rid).and_then(|r| r.pathway_id.clone());
+        let pathway = Some(own.unwrap_or_else(|| self.steering.current().to_string()));
         self.actions.push_back(Action::Fetch(FetchRequest {
             id,
             url: url.clone(),
