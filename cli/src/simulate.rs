@@ -5,8 +5,10 @@ use std::fs;
 use std::io::Write as _;
 use std::path::PathBuf;
 use streamsteer::abr::RULE_NAMES;
+use streamsteer_origin::sim_model::{LinkModel, SimContent, is_content};
 use streamsteer_sim::batch::Batch;
 use streamsteer_sim::defaults;
+use streamsteer_sim::engine::{ConfiguredEngine, EngineConfig, PathwayLink};
 use streamsteer_sim::ladder_io::{LoadedLadder, load_ladder};
 use streamsteer_sim::model::{ModelKind, SimConfig};
 use streamsteer_sim::plot;
@@ -16,10 +18,21 @@ use streamsteer_sim::trace::Trace;
 /// Arguments of `streamsteer simulate`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Ladder: a Sabre movie JSON, a folder of Pensieve `video_size_N` files, or an
-    /// HLS/DASH manifest. Default: the built-in Pensieve (EnvivioDash3) ladder.
+    /// Ladder: a Sabre movie JSON, a folder of Pensieve `video_size_N` files, an
+    /// HLS/DASH manifest, or a content folder made for the origin (or its
+    /// `content.json`: real segment sizes, and with the streamsteer model its audio
+    /// rendition and init segments too). Default: the built-in Pensieve
+    /// (EnvivioDash3) ladder.
     #[arg(long)]
     ladder: Option<PathBuf>,
+    /// Streamsteer model: time to first byte of every request, ms (default 80). To
+    /// replay `streamsteer serve`, give the pathway's `latency_ms`.
+    #[arg(long)]
+    rtt_ms: Option<f64>,
+    /// Streamsteer model: share of the trace's rate that carries payload (default
+    /// 0.95). The origin paces bodies at the trace's rate: give 1 to replay it.
+    #[arg(long)]
+    payload_fraction: Option<f64>,
     /// Trace files or folders (Pensieve cooked, Mahimahi, Sabre JSON; detected).
     /// Default: the built-in 80 Norway HSDPA traces.
     #[arg(long, num_args = 1..)]
@@ -48,10 +61,22 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let LoadedLadder { name: ladder_name, ladder } = match &args.ladder {
-        Some(p) => load_ladder(p).map_err(|e| e.to_string())?,
-        None => defaults::ladder(),
+    let content = match &args.ladder {
+        Some(p) if is_content(p) => Some(SimContent::load(p).map_err(|e| e.to_string())?),
+        _ => None,
     };
+    let LoadedLadder { name: ladder_name, ladder } = match (&args.ladder, &content) {
+        (Some(p), Some(c)) => LoadedLadder {
+            name: c
+                .dir
+                .file_name()
+                .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()),
+            ladder: c.ladder.clone(),
+        },
+        (Some(p), None) => load_ladder(p).map_err(|e| e.to_string())?,
+        (None, _) => defaults::ladder(),
+    };
+    let engine = engine_model(&args, content.as_ref())?;
     let mut traces = Vec::new();
     for p in &args.traces {
         traces.extend(Trace::load_path(p).map_err(|e| e.to_string())?);
@@ -96,7 +121,11 @@ pub fn run(args: Args) -> Result<(), String> {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let started = std::time::Instant::now();
-    let result = batch.run(&|| bar.inc(1)).map_err(|e| e.to_string())?;
+    let result = match &engine {
+        Some(model) => batch.run_model(model, &|| bar.inc(1)),
+        None => batch.run(&|| bar.inc(1)),
+    }
+    .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
 
@@ -153,6 +182,53 @@ pub fn run(args: Args) -> Result<(), String> {
         return Err("no session completed".into());
     }
     Ok(())
+}
+
+/// The streamsteer model's settings when the defaults do not do: a content folder's
+/// audio and init segments, or an explicit link. `None`: the model's defaults.
+fn engine_model(
+    args: &Args,
+    content: Option<&SimContent>,
+) -> Result<Option<ConfiguredEngine>, String> {
+    let link_given = args.rtt_ms.is_some() || args.payload_fraction.is_some();
+    if args.model != ModelKind::Streamsteer {
+        if link_given {
+            return Err(
+                "--rtt-ms and --payload-fraction apply to the streamsteer model only".into()
+            );
+        }
+        return Ok(None);
+    }
+    if let Some(ms) = args.rtt_ms
+        && !(ms.is_finite() && ms >= 0.0)
+    {
+        return Err(format!("--rtt-ms must be a non-negative number of ms, got {ms}"));
+    }
+    if let Some(f) = args.payload_fraction
+        && !(f.is_finite() && f > 0.0 && f <= 1.0)
+    {
+        return Err(format!("--payload-fraction must be in (0, 1], got {f}"));
+    }
+    if content.is_none() && !link_given {
+        return Ok(None);
+    }
+    let defaults = PathwayLink::new("origin");
+    let link = LinkModel {
+        rtt_s: args.rtt_ms.map_or(defaults.rtt_s, |ms| ms / 1000.0),
+        payload_fraction: args.payload_fraction.unwrap_or(defaults.payload_fraction),
+    };
+    let config = match content {
+        Some(c) => c.engine_config(link),
+        None => {
+            let mut config = EngineConfig::default();
+            for p in &mut config.pathways {
+                p.rtt_s = link.rtt_s;
+                p.payload_fraction = link.payload_fraction;
+            }
+            config
+        }
+    };
+    Ok(Some(ConfiguredEngine(config)))
 }
 
 fn write_outputs(

@@ -139,9 +139,23 @@ impl TrackBuffer {
         self.ranges = merged;
     }
 
-    /// End of the media playable from `pos` on (`pos` itself when `pos` is not buffered).
+    /// End of the media playable from `pos` on (`pos` itself when `pos` is not buffered),
+    /// playing through holes up to `hole` long between ranges.
     fn playable_end(&self, pos: f64, hole: f64) -> f64 {
-        self.ranges.iter().find(|(s, e)| *s <= pos + hole && pos < *e).map_or(pos, |(_, e)| *e)
+        let Some(i) = self.ranges.iter().position(|(s, e)| *s <= pos + hole && pos < *e) else {
+            return pos;
+        };
+        // Without the walk the clock stopped at the first small hole until the next
+        // append re-anchored it: a live stream's loop boundary (audio 21 ms short of
+        // video) cost up to a segment of latency each time.
+        let mut end = self.ranges[i].1;
+        for &(s, e) in &self.ranges[i + 1..] {
+            if s > end + hole {
+                break;
+            }
+            end = end.max(e);
+        }
+        end
     }
 }
 
@@ -240,6 +254,11 @@ impl TimingSink {
         let keep_from = self.anchor_s - self.config.back_buffer_s.max(0.0);
         for t in self.tracks.values_mut() {
             t.ranges.retain(|(_, e)| *e >= keep_from);
+            // Contiguous media merges into one range that would otherwise keep its
+            // start forever (a live stream's would span the whole session).
+            for r in &mut t.ranges {
+                r.0 = r.0.max(keep_from);
+            }
         }
     }
 }
@@ -411,6 +430,22 @@ mod tests {
         assert!((p - 1.0).abs() < 1e-9, "stops at the hole: {p}");
         sink.pause(t0 + Duration::from_secs(5));
         assert_eq!(sink.position_s(t0 + Duration::from_secs(9)), Some(1.0));
+    }
+
+    #[test]
+    fn holes_up_to_max_hole_are_played_through() {
+        let t0 = Instant::now();
+        let mut sink = TimingSink::new(TimingSinkConfig { max_hole_s: 1.5, ..Default::default() });
+        sink.append_init(t0, TrackKind::Video, 0, &fixture("video/v0/init.mp4")).unwrap();
+        for i in [0, 2] {
+            let v = fixture(&format!("video/v0/seg_{i}.m4s"));
+            sink.append_media(t0, TrackKind::Video, 0, Some(i), &v).unwrap();
+        }
+        sink.play(t0);
+        let p = sink.position_s(t0 + Duration::from_millis(1500)).unwrap();
+        assert!((p - 1.5).abs() < 1e-6, "into the 1 s hole: {p}");
+        let p = sink.position_s(t0 + Duration::from_secs(5)).unwrap();
+        assert!((p - 3.0).abs() < 1e-9, "through the hole to the end: {p}");
     }
 
     #[test]

@@ -134,7 +134,8 @@ impl Sender {
         let now_s = self.plan.origin_start.elapsed().as_secs_f64();
         let n = self.chunk_limit(now_s);
         if let Some(link) = &self.plan.link {
-            let done_s = link.book(now_s, n);
+            let done_s =
+                if self.pos == 0 { link.book_first(now_s, n) } else { link.book(now_s, n) };
             tokio::time::sleep_until(self.plan.origin_start + Duration::from_secs_f64(done_s))
                 .await;
         }

@@ -157,6 +157,20 @@ impl Link {
         end
     }
 
+    /// Books the first chunk of a response: it starts no earlier than `now_s`. The
+    /// credit of [`book`](Self::book) is for a sender that woke late mid-body; a
+    /// response that begins on an idle link was not late, and crediting it would
+    /// hand it up to [`BURST_S`] of free transfer (the request's latency, or the
+    /// player's idle time, counted as link time), which inflates the throughput a
+    /// player measures on small segments.
+    pub fn book_first(&self, now_s: f64, bytes: usize) -> f64 {
+        let mut busy = self.busy_until.lock().unwrap_or_else(|e| e.into_inner());
+        let start = busy.max(now_s).max(0.0);
+        let end = self.schedule.finish_time(start, bytes as f64);
+        *busy = end;
+        end
+    }
+
     /// A chunk size that keeps pacing smooth: about 50 ms of the current rate,
     /// between 1 KiB and 64 KiB.
     pub fn chunk_bytes(&self, now_s: f64) -> usize {
@@ -199,6 +213,10 @@ mod tests {
         // A sender waking 50 ms late loses nothing.
         let next = link.book(11.0 - BURST_S + 0.05, 1000);
         assert!((next - (12.0 - BURST_S)).abs() < 1e-9);
+        // A new response on the idle link starts now, with no credit, but still
+        // queues behind what is booked.
+        assert!((link.book_first(20.0, 1000) - 21.0).abs() < 1e-9);
+        assert!((link.book_first(20.5, 500) - 21.5).abs() < 1e-9);
     }
 
     #[test]

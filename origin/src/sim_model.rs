@@ -117,6 +117,8 @@ impl SimContent {
             pathways: vec![pathway],
             audio_kbps: Some(self.audio_kbps),
             init_bytes: self.init_bytes,
+            // The origin's MPD and playlists list segments without their sizes.
+            sizes_in_manifest: false,
             // The native player reports a running fetch every 100 ms (its
             // `progress_interval_s` default); abandonment sees what it sees.
             progress_interval_s: 0.1,

@@ -1,6 +1,6 @@
 //! Running many sessions (rules × traces) over all cores.
 
-use crate::model::{ModelKind, SessionOutcome, SimConfig, SimError};
+use crate::model::{Model, ModelKind, SessionOutcome, SimConfig, SimError};
 use crate::trace::Trace;
 use rayon::prelude::*;
 use streamsteer::Ladder;
@@ -56,12 +56,22 @@ impl Batch<'_> {
     /// Results are deterministic: each session is independent and the output order
     /// is fixed, whatever the scheduling.
     pub fn run(&self, on_done: &(dyn Fn() + Sync)) -> Result<BatchResult, AbrError> {
+        self.run_model(self.model.model(), on_done)
+    }
+
+    /// As [`run`](Self::run), with an explicit model implementation (e.g. a
+    /// [`ConfiguredEngine`](crate::engine::ConfiguredEngine)) instead of
+    /// `self.model`'s default one; the buffer is resolved for `model.kind()`.
+    pub fn run_model(
+        &self,
+        model: &dyn Model,
+        on_done: &(dyn Fn() + Sync),
+    ) -> Result<BatchResult, AbrError> {
         self.validate()?;
-        let config = self.config.resolved_for(self.model);
+        let config = self.config.resolved_for(model.kind());
         let jobs: Vec<(usize, usize)> = (0..self.rules.len())
             .flat_map(|r| (0..self.traces.len()).map(move |t| (r, t)))
             .collect();
-        let model = self.model.model();
         let results: Vec<Result<SessionOutcome, SessionFailure>> = jobs
             .par_iter()
             .map(|&(r, t)| {

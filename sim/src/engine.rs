@@ -20,7 +20,7 @@ use streamsteer::abr::estimator::DualEwma;
 use streamsteer::abr::{AbrContext, AbrRule, Decision, DownloadReport, FetchProgress};
 use streamsteer::session::{
     Action, Event, FetchKind, PlayerState, RequestId, Session, SessionConfig, SyntheticOptions,
-    presentation_from_ladder,
+    TrackKind, presentation_from_ladder,
 };
 use streamsteer::time::{Duration, Instant};
 
@@ -79,6 +79,13 @@ pub struct EngineConfig {
     pub audio_kbps: Option<f64>,
     /// Init segment size in bytes (0: none).
     pub init_bytes: u64,
+    /// Whether the presentation tells the session each segment's size (byte ranges,
+    /// as a player of a Sabre or Pensieve ladder knows them). `false` models a
+    /// manifest that does not (DASH `SegmentTemplate`, HLS without byte ranges, as
+    /// the test origin serves): the session and its rule plan with bitrate ×
+    /// duration, as a real player of it would, while the link still carries the
+    /// ladder's real sizes. Default `true`.
+    pub sizes_in_manifest: bool,
     /// How often a running media fetch reports progress (for abandonment), seconds.
     pub progress_interval_s: f64,
     /// A request to an unreachable pathway fails after this long, seconds.
@@ -95,6 +102,7 @@ impl Default for EngineConfig {
             steering: None,
             audio_kbps: None,
             init_bytes: 0,
+            sizes_in_manifest: true,
             progress_interval_s: 0.5,
             connect_timeout_s: 1.0,
             session: SessionConfig::default(),
@@ -119,6 +127,27 @@ impl Model for EngineModel {
         config: &SimConfig,
     ) -> Result<SessionOutcome, SimError> {
         run_engine(ladder, trace, rule, config, &EngineConfig::default())
+    }
+}
+
+/// The `streamsteer` model with explicit settings: what a content folder or a test
+/// needs beyond the defaults (an audio track, init segments, the origin's RTT).
+#[derive(Debug, Clone, Default)]
+pub struct ConfiguredEngine(pub EngineConfig);
+
+impl Model for ConfiguredEngine {
+    fn kind(&self) -> ModelKind {
+        ModelKind::Streamsteer
+    }
+
+    fn run(
+        &self,
+        ladder: &Ladder,
+        trace: &Trace,
+        rule: &mut dyn AbrRule,
+        config: &SimConfig,
+    ) -> Result<SessionOutcome, SimError> {
+        run_engine(ladder, trace, rule, config, &self.0)
     }
 }
 
@@ -218,6 +247,15 @@ struct Transfer {
     next_progress_s: f64,
 }
 
+/// `ladder` with every segment at its rung's bitrate × duration: what a manifest
+/// without byte ranges tells a player.
+fn nominal_sizes(ladder: &Ladder) -> Result<Ladder, SimError> {
+    let d = ladder.segment_duration_s();
+    let row: Vec<f64> = ladder.bitrates_kbps().iter().map(|k| k * 1000.0 * d).collect();
+    Ladder::new(ladder.bitrates_kbps().to_vec(), d, vec![row; ladder.segment_count()])
+        .map_err(|e| SimError::Unsupported(e.to_string()))
+}
+
 /// Consecutive steps without the clock moving after which the model gives up: far more
 /// than the events one instant can carry, far fewer than a spin would burn.
 const MAX_STILL_STEPS: u32 = 10_000;
@@ -257,7 +295,11 @@ pub fn run_engine(
             .as_ref()
             .map(|_| "https://steering.example/steer.json".to_string()),
     };
-    let presentation = presentation_from_ladder(&ladder, &opts);
+    let presentation = if engine.sizes_in_manifest {
+        presentation_from_ladder(&ladder, &opts)
+    } else {
+        presentation_from_ladder(&nominal_sizes(&ladder)?, &opts)
+    };
     let mut session_config = engine.session.clone();
     session_config.abr = config.abr.clone();
     session_config.qoe = config.qoe;
@@ -309,8 +351,16 @@ pub fn run_engine(
                         .copied()
                         .unwrap_or(0);
                     let link = &links[p];
-                    let bytes =
+                    let mut bytes =
                         req.expected_bytes.or(req.byte_range.map(|b| b.length)).unwrap_or(0);
+                    // The session only knows nominal sizes; the wire carries the real ones.
+                    if !engine.sizes_in_manifest
+                        && req.kind == FetchKind::Media
+                        && req.track == Some(TrackKind::Video)
+                        && let (Some(seg), Some(r)) = (req.segment, req.rendition)
+                    {
+                        bytes = (ladder.segment_size_bits(seg, r) / 8.0).round() as u64;
+                    }
                     let fail_at = match link.down_at(now) {
                         Some(_) => Some(now + engine.connect_timeout_s.max(0.0)),
                         None => link.next_outage_after(now),
