@@ -29,6 +29,9 @@ pub(crate) struct RendRef {
 #[derive(Debug, Clone)]
 pub(crate) struct Rung {
     pub bitrate_kbps: f64,
+    /// Mean bitrate when the manifest says (HLS `AVERAGE-BANDWIDTH`): what a pathway
+    /// must sustain, where `bitrate_kbps` (the peak) ranks the rungs.
+    pub average_kbps: Option<f64>,
     /// The rendition on the default pathway.
     pub default: RendRef,
     /// The same rung on other pathways (HLS variants with a `PATHWAY-ID`).
@@ -163,6 +166,7 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Str
             };
             let rung = by_rate.entry(key).or_insert_with(|| Rung {
                 bitrate_kbps: bps as f64 / 1000.0,
+                average_kbps: r.average_bandwidth.map(|b| b as f64 / 1000.0),
                 default: rr,
                 per_pathway: BTreeMap::new(),
             });

@@ -949,8 +949,10 @@ impl<'r> Core<'r> {
     fn issue(&mut self, i: usize, rung: usize, reason: DecisionReason, media_only: bool) {
         let seg = self.tracks[i].next_segment;
         let need = self.tracks[0].last_rung.max(if i == 0 { Some(rung) } else { None });
-        let need_kbps =
-            need.and_then(|r| self.tracks[0].plan.rungs.get(r)).map_or(0.0, |r| r.bitrate_kbps);
+        // What the pathway must sustain: the rung's mean rate when known, not its peak.
+        let need_kbps = need
+            .and_then(|r| self.tracks[0].plan.rungs.get(r))
+            .map_or(0.0, |r| r.average_kbps.unwrap_or(r.bitrate_kbps));
         let sel = self.steering.select(self.now, need_kbps);
         if self.current_pathway.as_deref() != Some(sel.pathway.as_str()) {
             let from = self.current_pathway.replace(sel.pathway.clone());
@@ -1029,9 +1031,10 @@ impl<'r> Core<'r> {
         let bits = bytes as f64 * 8.0;
         let secs = duration.as_secs_f64();
         let kind = self.tracks[i].plan.kind;
-        // Init segments are too small to measure a pathway by (TTFB dominates): they
-        // only count as a sign of life.
-        let sample_bits = if job.init { 0.0 } else { bits };
+        // Init and audio segments are too small to measure a pathway by (TTFB
+        // dominates, and one overlapping a video fetch shares its link): they only
+        // count as a sign of life.
+        let sample_bits = if job.init || kind != TrackKind::Video { 0.0 } else { bits };
         self.steering.on_media_success(self.now, &job.pathway, sample_bits, secs);
         self.account(&job.pathway, bytes, secs, !job.init && kind == TrackKind::Video);
         self.tracks[i].seg_bits += bits;
