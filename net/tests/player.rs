@@ -7,8 +7,10 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use streamsteer::cmcd::{CmcdValue, parse_payload, payload_from_url};
 use streamsteer::session::{FetchKind, PlayerEvent, PlayerState, TrackKind};
+use streamsteer_net::SinkError;
 use streamsteer_net::{CmcdMode, Event, Outcome, Player, PlayerConfig, PlayerError};
 use tokio::sync::broadcast::Receiver;
+use tokio::time::Instant as TokioInstant;
 use tokio::time::timeout;
 
 /// Bound on any one test: the fixture is 4 s of media.
@@ -444,4 +446,117 @@ async fn cmcd_arrives_as_a_query_argument() {
 #[tokio::test]
 async fn cmcd_arrives_as_headers() {
     timeout(LIMIT, cmcd_arrives(CmcdMode::Headers)).await.unwrap();
+}
+
+/// A timing sink that also keeps a copy of every segment appended, in order.
+struct Recording {
+    inner: streamsteer_net::TimingSink,
+    appended: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+}
+
+impl streamsteer_net::MediaSink for Recording {
+    fn check(&self, t: TrackKind, init: bool, r: usize, d: &[u8]) -> Result<(), SinkError> {
+        self.inner.check(t, init, r, d)
+    }
+    fn append_init(
+        &mut self,
+        now: TokioInstant,
+        t: TrackKind,
+        r: usize,
+        d: &[u8],
+    ) -> Result<(), SinkError> {
+        self.appended.lock().unwrap().push(d.to_vec());
+        self.inner.append_init(now, t, r, d)
+    }
+    fn append_media(
+        &mut self,
+        now: TokioInstant,
+        t: TrackKind,
+        r: usize,
+        segment: Option<usize>,
+        d: &[u8],
+    ) -> Result<(), SinkError> {
+        self.appended.lock().unwrap().push(d.to_vec());
+        self.inner.append_media(now, t, r, segment, d)
+    }
+    fn play(&mut self, now: TokioInstant) {
+        self.inner.play(now)
+    }
+    fn pause(&mut self, now: TokioInstant) {
+        self.inner.pause(now)
+    }
+    fn stall(&mut self, now: TokioInstant) {
+        self.inner.stall(now)
+    }
+    fn seek(&mut self, now: TokioInstant, position_s: f64) {
+        self.inner.seek(now, position_s)
+    }
+    fn position_s(&mut self, now: TokioInstant) -> Option<f64> {
+        self.inner.position_s(now)
+    }
+}
+
+/// Plays the single-file rung of `prefix/` (segments are byte ranges of one resource);
+/// returns the outcome, the origin's log and the bytes the sink was given.
+async fn play_ranged(prefix: &str) -> (Outcome, Vec<common::Logged>, Vec<Vec<u8>>) {
+    let origin = Origin::start().await;
+    let url = origin.url(&format!("{prefix}/master.m3u8"));
+    let appended = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Recording {
+        inner: streamsteer_net::TimingSink::new(streamsteer_net::TimingSinkConfig::default()),
+        appended: appended.clone(),
+    };
+    let mut player = Player::load_with_sink(&url, config(), sink).await.unwrap();
+    let outcome = player.wait_until_done().await.unwrap();
+    let appended = appended.lock().unwrap().clone();
+    (outcome, origin.log(), appended)
+}
+
+/// The init segment and every media segment, each exactly once and byte for byte.
+fn assert_appended_the_ranges(appended: &[Vec<u8>]) {
+    let (all, ranges) = common::single_file();
+    let want: Vec<&[u8]> =
+        ranges.iter().map(|(off, len)| &all[*off as usize..(off + len) as usize]).collect();
+    let got: Vec<&[u8]> = appended.iter().map(Vec::as_slice).collect();
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "the sink got other bytes than the listed ranges");
+}
+
+#[tokio::test]
+async fn byte_range_segments_are_fetched_as_ranges() {
+    timeout(LIMIT, async {
+        let (outcome, log, appended) = play_ranged("ranged").await;
+        assert_appended_the_ranges(&appended);
+        assert!(outcome.ended(), "{outcome:?}");
+        let (_, ranges) = common::single_file();
+        assert_eq!(outcome.report.segments, ranges.len() - 1);
+        // Every request for the one file asked for exactly one listed range, init first,
+        // each media range once.
+        let asked: Vec<String> = log
+            .iter()
+            .filter(|l| l.path.ends_with("/all.mp4"))
+            .map(|l| l.headers.get("range").unwrap().to_str().unwrap().to_string())
+            .collect();
+        let want: Vec<String> =
+            ranges.iter().map(|(off, len)| format!("bytes={off}-{}", off + len - 1)).collect();
+        assert_eq!(asked, want);
+        assert_eq!(outcome.report.rebuffer_count, 0);
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_range_still_yields_the_right_bytes() {
+    timeout(LIMIT, async {
+        // The whole file comes back with 200 each time: the driver cuts the range out.
+        let (outcome, log, appended) = play_ranged("unranged").await;
+        assert_appended_the_ranges(&appended);
+        assert!(outcome.ended(), "{outcome:?}");
+        let (_, ranges) = common::single_file();
+        assert_eq!(outcome.report.segments, ranges.len() - 1);
+        assert!(log.iter().filter(|l| l.path.ends_with("/all.mp4")).all(|l| l.status == 200));
+    })
+    .await
+    .unwrap();
 }

@@ -209,6 +209,7 @@ async fn serve(
         (_, None) => (404, None),
         (_, Some(b)) => (200, Some(b)),
     };
+    let headers = req.headers().clone();
     state.log.lock().unwrap().push(Logged {
         path: path.clone(),
         query: req.uri().query().map(str::to_string),
@@ -263,13 +264,82 @@ async fn serve(
             let len = g.len();
             ok(Body::from(g), len)
         }
-        None => ok(Body::from(body.clone()), body.len()),
+        None => match parse_range(&headers).filter(|_| path.starts_with("/ranged/")) {
+            Some((a, b)) if a <= b && b < body.len() => {
+                let part = body.slice(a..=b);
+                Response::builder()
+                    .status(StatusCode::PARTIAL_CONTENT)
+                    .header(header::CONTENT_LENGTH, part.len())
+                    .header(header::CONTENT_RANGE, format!("bytes {a}-{b}/{}", body.len()))
+                    .body(Body::from(part))
+                    .unwrap()
+            }
+            _ => ok(Body::from(body.clone()), body.len()),
+        },
     }
 }
 
-fn content_of(path: &str) -> Option<Bytes> {
+/// Rung `v0` as one resource, `init + seg_0 + … + seg_n` (what `ranged/v0/all.mp4` serves).
+pub fn single_file() -> (Vec<u8>, Vec<(u64, u64)>) {
     let c = content();
+    let v = &c.video[0];
+    let mut all = std::fs::read(fixture_dir().join(&v.init)).unwrap();
+    let mut ranges = vec![(0, all.len() as u64)];
+    for seg in &v.segments {
+        let bytes = std::fs::read(fixture_dir().join(&seg.path)).unwrap();
+        ranges.push((all.len() as u64, bytes.len() as u64));
+        all.extend_from_slice(&bytes);
+    }
+    (all, ranges)
+}
+
+/// A VOD HLS stream of rung `v0` alone whose segments are byte ranges of one file.
+fn ranged_playlists(rel: &str) -> Option<Bytes> {
+    let c = content();
+    let v = &c.video[0];
+    match rel {
+        "master.m3u8" => Some(Bytes::from(format!(
+            "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-STREAM-INF:BANDWIDTH={},CODECS=\"{}\",RESOLUTION={}x{}\nv0/index.m3u8\n",
+            v.bandwidth_bps,
+            v.codecs,
+            v.width.unwrap_or(0),
+            v.height.unwrap_or(0)
+        ))),
+        "v0/index.m3u8" => {
+            let (_, ranges) = single_file();
+            let mut s = format!(
+                "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n\
+                 #EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-MAP:URI=\"all.mp4\",BYTERANGE=\"{}@0\"\n",
+                ranges[0].1
+            );
+            for (seg, (off, len)) in v.segments.iter().zip(&ranges[1..]) {
+                s.push_str(&format!(
+                    "#EXTINF:{:.6},\n#EXT-X-BYTERANGE:{len}@{off}\nall.mp4\n",
+                    seg.duration_s
+                ));
+            }
+            s.push_str("#EXT-X-ENDLIST\n");
+            Some(Bytes::from(s))
+        }
+        "v0/all.mp4" => Some(Bytes::from(single_file().0)),
+        _ => None,
+    }
+}
+
+/// `Range: bytes=a-b` as (a, b), inclusive.
+fn parse_range(headers: &HeaderMap) -> Option<(usize, usize)> {
+    let v = headers.get(header::RANGE)?.to_str().ok()?.strip_prefix("bytes=")?;
+    let (a, b) = v.split_once('-')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+fn content_of(path: &str) -> Option<Bytes> {
     let rel = path.trim_start_matches('/');
+    // `ranged/…` honours Range; `unranged/…` serves the same stream ignoring it.
+    if let Some(r) = rel.strip_prefix("ranged/").or_else(|| rel.strip_prefix("unranged/")) {
+        return ranged_playlists(r);
+    }
+    let c = content();
     if rel == "master.m3u8" {
         return Some(Bytes::from(master_playlist(&c)));
     }
