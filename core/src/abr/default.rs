@@ -1107,6 +1107,42 @@ mod tests {
     }
 
     #[test]
+    fn the_node_budget_bounds_the_search_and_never_beats_the_exact_one() {
+        let ladder = pensieve_like(48, 4);
+        let objective = |d: Decision| match d.reason {
+            Reason::Predictive { objective, .. } => objective,
+            other => panic!("{other:?}"),
+        };
+        let kbps = [1800.0, 900.0, 2600.0, 700.0, 3100.0, 1500.0, 2200.0, 600.0];
+        let mut worse_with_one_node = 0;
+        for budget in [1, 2, 8, 48] {
+            let params = DefaultParams { node_budget: budget, ..DefaultParams::default() };
+            let mut cut = DefaultRule::with_params(&AbrConfig::default(), &ladder, params);
+            let exact_params = DefaultParams { node_budget: 0, ..DefaultParams::default() };
+            let mut exact = DefaultRule::with_params(&AbrConfig::default(), &ladder, exact_params);
+            feed(&mut cut, &ladder, &kbps);
+            feed(&mut exact, &ladder, &kbps);
+            for (k, buffer) in [(8, 3.0), (20, 12.0), (40, 25.0), (43, 18.0)] {
+                let c = ctx(&ladder, k, buffer, Some(2));
+                let (dc, de) = (cut.choose(&c), exact.choose(&c));
+                assert!(dc.rendition < ladder.len());
+                // The cut search returns a plan it evaluated: worth at most the best.
+                let (oc, oe) = (objective(dc), objective(de));
+                assert!(oc.is_finite() && oc <= oe + 1e-9, "budget {budget}: {oc} > {oe}");
+                if budget == 1 && oc < oe - 1e-9 {
+                    worse_with_one_node += 1;
+                }
+                if budget >= 48 {
+                    // Plenty for these: the same answer.
+                    assert_eq!(dc.rendition, de.rendition, "budget {budget} at {k}");
+                }
+            }
+        }
+        // One node is not enough to find the best plan everywhere: the budget binds.
+        assert!(worse_with_one_node > 0);
+    }
+
+    #[test]
     fn follows_the_link() {
         let ladder = pensieve_like(48, 2);
         let mut fast = DefaultRule::new(&AbrConfig::default(), &ladder);
