@@ -17,7 +17,9 @@ use std::time::Duration;
 use streamsteer::session::{PlayerEvent, TrackKind};
 use streamsteer_net::{Event, Player};
 use streamsteer_origin::content::ContentInfo;
-use streamsteer_origin::{Origin, OriginConfig, OriginHandle, TraceSource};
+use streamsteer_origin::{
+    Fault, FaultKind, Origin, OriginConfig, OriginHandle, PriorityStep, TraceSource,
+};
 use tokio::time::timeout;
 
 /// Each pathway's link, as a multiple of the top rung's mean bitrate (video plus
@@ -35,6 +37,11 @@ const PENALTY_S: f64 = 2.0;
 const LIMIT: Duration = Duration::from_secs(100);
 /// Bound on one awaited step.
 const STEP: Duration = Duration::from_secs(20);
+/// The outage of `openconnect`, seconds on the origin's clock: a scheduled window, so
+/// that it hits whatever is in flight then, however late the test's own event
+/// handling runs on a loaded machine. At 8 s about six segments have arrived (the
+/// buffer is several seconds) and the seventh is on its way.
+const OUTAGE_S: (f64, f64) = (8.0, 14.0);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Protocol {
@@ -67,7 +74,17 @@ fn origin_config(content: &ContentInfo) -> OriginConfig {
     let mut c = OriginConfig::default();
     for p in &mut c.pathways {
         p.trace = Some(TraceSource::ConstantKbps(kbps));
+        if p.name == "openconnect" {
+            p.faults = vec![Fault::always(FaultKind::Outage).during(OUTAGE_S.0, Some(OUTAGE_S.1))];
+        }
     }
+    // What a steering server does on seeing the outage: cloudfront first from then on
+    // (the failover itself must not wait for it: the failed fetch is retried on
+    // cloudfront at once). The test flips it back at run time.
+    c.steering.schedule = vec![PriorityStep {
+        at_s: OUTAGE_S.0,
+        priority: vec!["cloudfront".into(), "openconnect".into()],
+    }];
     c.steering.ttl_s = TTL_S;
     c
 }
@@ -94,35 +111,31 @@ async fn run(protocol: Protocol) -> Figures {
     player.select_track(TrackKind::Video, Some(top));
     let segment_count = origin.content().segment_count;
 
-    // 1. Playing from openconnect with at least one segment buffered: take it down.
+    // 1. Playing from openconnect with at least one segment buffered, it goes down.
     let (i, _) = rec
         .wait_for("a top-rung segment from openconnect", 0, STEP, |s| {
             is_request(s, |r| media_ok_on(r, "openconnect") && r.url.contains(&top_path))
         })
         .await;
-    let (_, st) = rec
-        .wait_for(
-            "a status with a segment buffered",
-            i,
-            STEP,
-            |s| matches!(&s.event, Event::Status(st) if st.buffer_s >= 2.0),
-        )
-        .await;
-    let Event::Status(status) = st.event else { unreachable!() };
-    assert_eq!(status.pathway, "openconnect");
-    let mark = rec.len();
-    let t_out = origin.elapsed_s();
-    origin.set_outage("openconnect", true).unwrap();
-    // What a steering server does on seeing the outage; the failover itself must not
-    // wait for it (the failed fetch is retried on cloudfront at once).
-    origin.set_priority(vec!["cloudfront".into(), "openconnect".into()]);
-
-    rec.wait_for("the failure on openconnect", mark, STEP, |s| {
-        is_player(s, |e| {
-            matches!(e, PlayerEvent::FetchFailed { pathway, penalized: true, .. } if pathway == "openconnect")
+    let t_out = OUTAGE_S.0;
+    let (mark, _) = rec
+        .wait_for("the failure on openconnect", i, STEP, |s| {
+            is_player(s, |e| {
+                matches!(e, PlayerEvent::FetchFailed { pathway, penalized: true, .. } if pathway == "openconnect")
+            })
         })
-    })
-    .await;
+        .await;
+    // The buffer when the outage hit: the last status before it.
+    let status = rec.all()[..mark]
+        .iter()
+        .rev()
+        .find_map(|s| match &s.event {
+            Event::Status(st) if s.t_s <= t_out => Some(st.clone()),
+            _ => None,
+        })
+        .expect("a status before the outage");
+    assert_eq!(status.pathway, "openconnect");
+    assert!(status.buffer_s >= 2.0, "{protocol:?}: only {:.2} s buffered", status.buffer_s);
     rec.wait_for("the switch to cloudfront", mark, STEP, |s| {
         is_player(s, |e| matches!(e, PlayerEvent::PathwayChanged { to, .. } if to == "cloudfront"))
     })
@@ -142,8 +155,9 @@ async fn run(protocol: Protocol) -> Figures {
         })
     })
     .await;
-    origin.set_outage("openconnect", false).unwrap();
-    let t_clear = origin.elapsed_s();
+    // The outage window ends: openconnect is healthy again.
+    let t_clear = OUTAGE_S.1;
+    tokio::time::sleep(Duration::from_secs_f64((t_clear - origin.elapsed_s()).max(0.0))).await;
     let (held, _) = rec
         .wait_for("two segments from cloudfront after the penalty", mark, STEP, {
             let mut n = 0;

@@ -102,7 +102,7 @@ fn mp4a(fourcc: &str, b: &Mp4Box<'_>) -> Result<Option<String>, Fmp4Error> {
 
 /// Finds the next descriptor with `tag` among those at the reader's position, skipping
 /// others, and returns a reader over its payload.
-fn descriptor<'a>(r: &mut Reader<'a>, tag: u8) -> Result<Option<Reader<'a>>, Fmp4Error> {
+pub(super) fn descriptor<'a>(r: &mut Reader<'a>, tag: u8) -> Result<Option<Reader<'a>>, Fmp4Error> {
     while r.remaining() > 0 {
         let this_tag = r.u8()?;
         // The size is a base-128 number of at most four bytes.

@@ -81,4 +81,20 @@ pub enum Fmp4Error {
     /// A media segment's `tfhd` names a track the init segment does not declare.
     #[error("media segment refers to track {0}, which the init segment does not declare")]
     UnknownTrack(u32),
+    /// A sample's bytes, as the `trun` data offset and sample sizes place them, are not
+    /// inside one `mdat` of the segment.
+    #[error(
+        "track {track_id} sample {sample}: bytes {start}..{end} are not inside an `mdat` of the segment"
+    )]
+    SampleOutOfBounds {
+        /// The sample's track.
+        track_id: u32,
+        /// Index of the sample among the track's samples in the segment, from 0.
+        sample: u64,
+        /// Where the sample would start (negative when a data offset points before
+        /// the start of the buffer).
+        start: i128,
+        /// Where the sample would end.
+        end: i128,
+    },
 }

@@ -8,6 +8,7 @@
 
 use super::boxes::{Boxes, Mp4Box};
 use super::codec::codec_string;
+use super::config::{Colour, DecoderConfig, colour, decoder_config};
 use super::error::{Fmp4Error, FourCc};
 
 /// What a track carries, from its `hdlr` handler type.
@@ -58,6 +59,11 @@ pub struct TrackInfo {
     pub default_sample_size: u32,
     /// `trex` default sample flags.
     pub default_sample_flags: u32,
+    /// What a decoder needs before the first sample (`avcC`, `av1C`, `esds`);
+    /// `Unknown` for other codecs and for tracks that are neither video nor audio.
+    pub config: DecoderConfig,
+    /// The visual sample entry's `colr` box, when it has one.
+    pub colour: Option<Colour>,
 }
 
 impl TrackInfo {
@@ -326,6 +332,8 @@ fn parse_trak(trak: &Mp4Box<'_>) -> Result<TrackInfo, Fmp4Error> {
         default_sample_duration: 0,
         default_sample_size: 0,
         default_sample_flags: 0,
+        config: DecoderConfig::Unknown { fourcc: entry.kind },
+        colour: None,
     };
     let children = match kind {
         TrackType::Video => {
@@ -374,7 +382,11 @@ fn parse_trak(trak: &Mp4Box<'_>) -> Result<TrackInfo, Fmp4Error> {
         {
             track.codec = original;
         }
-        track.codecs = codec_string(&Mp4Box { kind: track.codec, ..entry }, children)?;
+        track.codecs = codec_string(&Mp4Box { kind: track.codec, ..entry }, children.clone())?;
+        track.config = decoder_config(track.codec, children.clone())?;
+        if kind == TrackType::Video {
+            track.colour = colour(children)?;
+        }
     }
     Ok(track)
 }
@@ -414,18 +426,18 @@ fn original_format(children: Boxes<'_>) -> Result<Option<FourCc>, Fmp4Error> {
     Ok(None)
 }
 
-const TFHD_BASE_DATA_OFFSET: u32 = 0x01;
-const TFHD_SAMPLE_DESCRIPTION_INDEX: u32 = 0x02;
-const TFHD_DEFAULT_SAMPLE_DURATION: u32 = 0x08;
-const TFHD_DEFAULT_SAMPLE_SIZE: u32 = 0x10;
-const TFHD_DEFAULT_SAMPLE_FLAGS: u32 = 0x20;
+pub(super) const TFHD_BASE_DATA_OFFSET: u32 = 0x01;
+pub(super) const TFHD_SAMPLE_DESCRIPTION_INDEX: u32 = 0x02;
+pub(super) const TFHD_DEFAULT_SAMPLE_DURATION: u32 = 0x08;
+pub(super) const TFHD_DEFAULT_SAMPLE_SIZE: u32 = 0x10;
+pub(super) const TFHD_DEFAULT_SAMPLE_FLAGS: u32 = 0x20;
 
-const TRUN_DATA_OFFSET: u32 = 0x01;
-const TRUN_FIRST_SAMPLE_FLAGS: u32 = 0x04;
-const TRUN_SAMPLE_DURATION: u32 = 0x100;
-const TRUN_SAMPLE_SIZE: u32 = 0x200;
-const TRUN_SAMPLE_FLAGS: u32 = 0x400;
-const TRUN_SAMPLE_CTO: u32 = 0x800;
+pub(super) const TRUN_DATA_OFFSET: u32 = 0x01;
+pub(super) const TRUN_FIRST_SAMPLE_FLAGS: u32 = 0x04;
+pub(super) const TRUN_SAMPLE_DURATION: u32 = 0x100;
+pub(super) const TRUN_SAMPLE_SIZE: u32 = 0x200;
+pub(super) const TRUN_SAMPLE_FLAGS: u32 = 0x400;
+pub(super) const TRUN_SAMPLE_CTO: u32 = 0x800;
 
 fn parse_moof(
     moof: &Mp4Box<'_>,

@@ -6,14 +6,22 @@
 //!   sample rate, `trex` defaults);
 //! - [`Fragment::parse`]: per track, the decode-time span of a media segment, from
 //!   `tfdt` and the sample durations of every `trun` (through `tfhd` and `trex`
-//!   defaults).
+//!   defaults);
+//! - [`demux`]: every sample of a media segment (decode and composition time, sync
+//!   flag, byte range in its `mdat`), borrowing the sample bytes from the segment;
+//! - [`TrackInfo::config`]: the decoder configuration (`avcC`, `av1C`, `esds`) and
+//!   [`TrackInfo::colour`] the `colr` colour description.
 //!
 //! Our own box walker, sans-IO and allocation-light: it borrows the bytes it is given.
 
 mod boxes;
 mod codec;
+mod config;
 mod error;
 pub mod fmp4;
+mod samples;
 
+pub use config::{AacConfig, Av1Config, AvcConfig, Colour, DecoderConfig, NclxColour};
 pub use error::{Fmp4Error, FourCc};
 pub use fmp4::{Fragment, InitSegment, TrackInfo, TrackRun, TrackType};
+pub use samples::{Sample, SampleFlags, demux};

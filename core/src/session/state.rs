@@ -10,7 +10,9 @@ use crate::Ladder;
 use crate::abr::estimator::{Estimator, Sample};
 use crate::abr::{AbrContext, AbrRule, DownloadReport, FetchProgress, Reason, build_rule};
 use crate::buffer::PlaybackPhase;
-use crate::manifest::{Presentation, SegmentIndex};
+use crate::manifest::Presentation;
+#[cfg(feature = "dash")]
+use crate::manifest::SegmentIndex;
 use crate::qoe::{PathwayUsage, QoeReport, SegmentRecord};
 use crate::steering::{StableId, Steering};
 use crate::time::{Duration, Instant};
