@@ -64,26 +64,7 @@ fn av1(b: &Mp4Box<'_>) -> Result<Option<String>, Fmp4Error> {
 /// `mp4a.OO.A`: object type indication and, for MPEG-4 audio, the audio object type
 /// from the decoder-specific info, walking the `esds` descriptors (ISO 14496-1 §7.2.6).
 fn mp4a(fourcc: &str, b: &Mp4Box<'_>) -> Result<Option<String>, Fmp4Error> {
-    let mut r = b.reader();
-    let _ = r.full_box()?;
-    let Some(es) = descriptor(&mut r, 0x03)? else { return Ok(None) };
-    let mut r = es;
-    let _es_id = r.u16()?;
-    let es_flags = r.u8()?;
-    if es_flags & 0x80 != 0 {
-        r.skip(2)?; // dependsOn_ES_ID
-    }
-    if es_flags & 0x40 != 0 {
-        let url_len = r.u8()?;
-        r.skip(usize::from(url_len))?;
-    }
-    if es_flags & 0x20 != 0 {
-        r.skip(2)?; // OCR_ES_Id
-    }
-    let Some(mut dc) = descriptor(&mut r, 0x04)? else { return Ok(None) };
-    let object_type = dc.u8()?;
-    // streamType/upStream, bufferSizeDB, maxBitrate, avgBitrate.
-    dc.skip(1 + 3 + 4 + 4)?;
+    let Some((object_type, mut dc)) = decoder_config_descriptor(b)? else { return Ok(None) };
     if object_type != 0x40 {
         return Ok(Some(format!("{fourcc}.{object_type:02x}")));
     }
@@ -98,6 +79,33 @@ fn mp4a(fourcc: &str, b: &Mp4Box<'_>) -> Result<Option<String>, Fmp4Error> {
         audio_object_type = 32 + (((first & 0x07) << 3) | (second >> 5));
     }
     Ok(Some(format!("{fourcc}.40.{audio_object_type}")))
+}
+
+/// The `DecoderConfigDescriptor` of an `esds` box: its object type indication and a
+/// reader after its fixed fields, where the decoder-specific info follows (ISO
+/// 14496-1 §7.2.6.5–6). `None` when the box has no such descriptor.
+pub(super) fn decoder_config_descriptor<'a>(
+    b: &Mp4Box<'a>,
+) -> Result<Option<(u8, Reader<'a>)>, Fmp4Error> {
+    let mut r = b.reader();
+    r.full_box()?;
+    let Some(mut es) = descriptor(&mut r, 0x03)? else { return Ok(None) };
+    es.u16()?; // ES_ID
+    let es_flags = es.u8()?;
+    if es_flags & 0x80 != 0 {
+        es.skip(2)?; // dependsOn_ES_ID
+    }
+    if es_flags & 0x40 != 0 {
+        let url_len = es.u8()?;
+        es.skip(usize::from(url_len))?;
+    }
+    if es_flags & 0x20 != 0 {
+        es.skip(2)?; // OCR_ES_Id
+    }
+    let Some(mut dc) = descriptor(&mut es, 0x04)? else { return Ok(None) };
+    let object_type = dc.u8()?;
+    dc.skip(1 + 3 + 4 + 4)?; // streamType/upStream, bufferSizeDB, maxBitrate, avgBitrate
+    Ok(Some((object_type, dc)))
 }
 
 /// Finds the next descriptor with `tag` among those at the reader's position, skipping

@@ -6,7 +6,7 @@
 //! too, because decoders such as libavcodec take them verbatim as "extradata".
 
 use super::boxes::{Mp4Box, Reader};
-use super::codec::descriptor;
+use super::codec::{decoder_config_descriptor, descriptor};
 use super::error::{Fmp4Error, FourCc};
 
 /// How to configure a decoder for a track, from its sample entry's configuration box.
@@ -262,24 +262,9 @@ const AAC_SAMPLE_RATES: [u32; 13] =
     [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 
 fn aac(b: &Mp4Box<'_>) -> Result<Option<AacConfig>, Fmp4Error> {
-    let mut r = b.reader();
-    r.full_box()?;
-    let Some(mut es) = descriptor(&mut r, 0x03)? else { return Ok(None) };
-    es.u16()?; // ES_ID
-    let es_flags = es.u8()?;
-    if es_flags & 0x80 != 0 {
-        es.skip(2)?; // dependsOn_ES_ID
-    }
-    if es_flags & 0x40 != 0 {
-        let url_len = es.u8()?;
-        es.skip(usize::from(url_len))?;
-    }
-    if es_flags & 0x20 != 0 {
-        es.skip(2)?; // OCR_ES_Id
-    }
-    let Some(mut dc) = descriptor(&mut es, 0x04)? else { return Ok(None) };
-    let object_type_indication = dc.u8()?;
-    dc.skip(1 + 3 + 4 + 4)?; // streamType/upStream, bufferSizeDB, maxBitrate, avgBitrate
+    let Some((object_type_indication, mut dc)) = decoder_config_descriptor(b)? else {
+        return Ok(None);
+    };
     let Some(mut dsi) = descriptor(&mut dc, 0x05)? else {
         return Ok(Some(AacConfig {
             object_type_indication,
