@@ -427,18 +427,7 @@ impl<'r> Core<'r> {
         if attempt == REFRESH {
             return self.on_refresh(&rid, text, url);
         }
-        #[cfg(feature = "hls")]
-        let applied = self
-            .presentation
-            .apply_media_playlist(&rid, text, url)
-            .map(|_| ())
-            .map_err(|e| e.to_string());
-        #[cfg(not(feature = "hls"))]
-        let applied: Result<(), String> = {
-            let _ = (text, url);
-            Err("media playlists need the `hls` feature".into())
-        };
-        if let Err(e) = applied {
+        if let Err(e) = self.apply_playlist(&rid, text, url) {
             self.fail(format!("media playlist of {rid}: {e}"));
             return;
         }
@@ -452,15 +441,7 @@ impl<'r> Core<'r> {
         let applied = if rid == MPD_REFRESH {
             self.apply_mpd(text, url)
         } else {
-            #[cfg(feature = "hls")]
-            let r = self
-                .presentation
-                .apply_media_playlist(rid, text, url)
-                .map(|_| ())
-                .map_err(|e| e.to_string());
-            #[cfg(not(feature = "hls"))]
-            let r: Result<(), String> = Err("media playlists need the `hls` feature".into());
-            r
+            self.apply_playlist(rid, text, url)
         };
         if let Err(e) = applied {
             // The window is still playable; the next refresh may bring a good copy.
@@ -473,8 +454,29 @@ impl<'r> Core<'r> {
         for t in &mut self.tracks {
             added += t.plan.extend_live(&self.presentation);
         }
-        if self.pending_playlists.values().all(|p| p.2 != REFRESH) {
+        if !self.refresh_pending() {
             self.schedule_refresh(added > 0);
+        }
+    }
+
+    /// Whether a live refresh request is still out.
+    fn refresh_pending(&self) -> bool {
+        self.pending_playlists.values().any(|p| p.2 == REFRESH)
+    }
+
+    /// Merges an HLS media playlist into the presentation.
+    fn apply_playlist(&mut self, rid: &str, text: &str, url: &str) -> Result<(), String> {
+        #[cfg(feature = "hls")]
+        {
+            self.presentation
+                .apply_media_playlist(rid, text, url)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+        #[cfg(not(feature = "hls"))]
+        {
+            let _ = (rid, text, url);
+            Err("media playlists need the `hls` feature".into())
         }
     }
 
@@ -548,9 +550,6 @@ impl<'r> Core<'r> {
                 }
                 all
             };
-        if targets.is_empty() {
-            return;
-        }
         for (rid, url) in targets {
             self.request_playlist(rid, url, REFRESH);
         }
@@ -1136,7 +1135,7 @@ impl<'r> Core<'r> {
                     message: format!("live refresh of {rid} failed (status {status:?})"),
                     fatal: false,
                 });
-                if self.pending_playlists.values().all(|p| p.2 != REFRESH) {
+                if !self.refresh_pending() {
                     self.schedule_refresh(false);
                 }
                 return;
