@@ -13,13 +13,28 @@ fi
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 
-step "system packages (ffmpeg makes the test content)"
-if ! command -v ffmpeg >/dev/null 2>&1; then
+step "system packages"
+# ffmpeg makes the test content and is the yardstick for decoded pictures and sound;
+# nasm builds rav1d's assembly; libavcodec-dev (+ libclang for its bindings) is the
+# H.264 decoder; mesa-vulkan-drivers is lavapipe, the CPU Vulkan wgpu renders on;
+# libasound2-dev builds the cpal audio output.
+PACKAGES="ffmpeg nasm pkg-config clang libclang-dev libavcodec-dev libavformat-dev libavutil-dev
+  libswresample-dev mesa-vulkan-drivers libvulkan1 libasound2-dev"
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "installing:$missing"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
 fi
 ffmpeg -hide_banner -version | head -n 1
+# wgpu probes wayland at start-up and complains without a runtime dir.
+if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "$XDG_RUNTIME_DIR" ]; then
+  XDG_RUNTIME_DIR="$(mktemp -d)"; chmod 700 "$XDG_RUNTIME_DIR"; export XDG_RUNTIME_DIR
+fi
 
 if [ ! -d ../shared ] && [ -z "${STREAMSTEER_SHARED:-}" ]; then
   echo "error: the shared data folder (../shared) is missing; set STREAMSTEER_SHARED" >&2
@@ -34,7 +49,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "API docs (broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked \
-  -p streamsteer -p streamsteer-sim -p streamsteer-origin -p streamsteer-net
+  -p streamsteer -p streamsteer-sim -p streamsteer-origin -p streamsteer-net -p streamsteer-media
 
 step "engine for wasm32-unknown-unknown (default features, and no front ends)"
 cargo build -p streamsteer --target wasm32-unknown-unknown --locked
@@ -42,6 +57,10 @@ cargo build -p streamsteer --target wasm32-unknown-unknown --no-default-features
 
 step "tests"
 cargo test --workspace --locked
+
+step "media pipeline with the optional cpal audio output (no sound card here: a typed error)"
+cargo clippy -p streamsteer-media --features cpal,ffmpeg --all-targets --locked -- -D warnings
+cargo test -p streamsteer-media --features cpal,ffmpeg --locked --lib audio::
 
 step "simulator smoke run (built-in defaults)"
 cargo streamsteer simulate --abr default,robustmpc --json > /dev/null

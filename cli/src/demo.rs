@@ -5,9 +5,14 @@
 //! SVG report of bitrate, buffer and pathway over time.
 
 use crate::demo_report::{Sample, report_svg};
+use crate::status::status_line;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use streamsteer::session::{PlayerEvent, PlayerState, SessionConfig};
+use streamsteer_media::render::RenderConfig;
+use streamsteer_media::video::Decoders;
+use streamsteer_media::{DecodingSink, Pipeline, PipelineConfig, RenderMode, SystemClock};
 use streamsteer_net::{Event, Player, PlayerConfig};
 use streamsteer_origin::content::{ContentSpec, default_content_dir, ensure_content};
 use streamsteer_origin::faults::{Fault, FaultKind};
@@ -61,6 +66,29 @@ fn pathway_traces() -> Result<[(String, TraceSource); 2], String> {
     Ok([pick(0, 2.0)?, pick(4, 1.5)?])
 }
 
+/// The demo's media end: real decoding, drawn offscreen with wgpu, a picture every two
+/// seconds written to `frames`. A machine without a usable GPU adapter (not even
+/// lavapipe) still decodes and times every frame, without drawing.
+fn decoding_sink(frames: &std::path::Path) -> Result<DecodingSink, String> {
+    let _ = std::fs::remove_dir_all(frames);
+    let config = PipelineConfig {
+        renderer: RenderConfig::with_size(1280, 720),
+        dump_dir: Some(frames.to_path_buf()),
+        dump_every: 60,
+        ..PipelineConfig::default()
+    };
+    let clock = Arc::new(SystemClock::new());
+    let pipeline = match Pipeline::new(config.clone(), Decoders::default(), clock.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("no rendering ({e}); decoding only");
+            let config = PipelineConfig { render: RenderMode::None, dump_dir: None, ..config };
+            Pipeline::new(config, Decoders::default(), clock).map_err(|e| e.to_string())?
+        }
+    };
+    Ok(DecodingSink::new(pipeline, Decoders::default()))
+}
+
 /// Runs the demo.
 pub fn run(args: Args) -> Result<(), String> {
     if !matches!(args.protocol.as_str(), "hls" | "dash") {
@@ -109,7 +137,9 @@ pub fn run(args: Args) -> Result<(), String> {
         // the demo shows the return to the preferred CDN once its outage is over.
         session.steering.penalty_s = 8.0;
         let player_config = PlayerConfig { session, ..PlayerConfig::default() };
-        let mut player = Player::load(&url, player_config).await.map_err(|e| e.to_string())?;
+        let sink = decoding_sink(&args.out.join("frames"))?;
+        let mut player =
+            Player::load_with_sink(&url, player_config, sink).await.map_err(|e| e.to_string())?;
         let mut events = player.events();
         let mut samples: Vec<Sample> = Vec::new();
         let mut log = String::new();
@@ -123,15 +153,7 @@ pub fn run(args: Args) -> Result<(), String> {
                 match event {
                     Event::Status(s) => {
                         if !quiet {
-                            eprint!(
-                                "\r{:>6.1} s  {:>5} kbit/s  buffer {:>5.1} s  {:<12} {:>7} kbit/s  {:?}   ",
-                                s.time_s,
-                                s.bitrate_kbps.map_or("-".into(), |b| format!("{b:.0}")),
-                                s.buffer_s,
-                                s.pathway,
-                                s.throughput_kbps.map_or("-".into(), |t| format!("{t:.0}")),
-                                s.state
-                            );
+                            eprint!("\r{}", status_line(&s));
                             let _ = std::io::stderr().flush();
                         }
                         samples.push(Sample {
@@ -172,6 +194,18 @@ pub fn run(args: Args) -> Result<(), String> {
             "wrote {0}/report.svg, {0}/qoe.json, {0}/events.jsonl, {0}/requests.jsonl",
             args.out.display()
         );
+        if let Some(p) = &outcome.report.playback {
+            eprintln!(
+                "video: {} frames shown, {} dropped, decode {:.1} ms/frame, A/V drift p99 {:.1} ms; \
+                 {} pictures in {}/frames",
+                p.frames_presented,
+                p.frames_dropped,
+                p.decode_ms_mean,
+                p.av_drift_ms_p99,
+                p.frames_dumped,
+                args.out.display()
+            );
+        }
         origin.shutdown().await;
         match outcome.error {
             Some(e) if !outcome.ended() => Err(format!("playback failed: {e}")),

@@ -4,8 +4,10 @@
 mod demo;
 mod demo_report;
 mod inspect;
+mod play;
 mod serve;
 mod simulate;
+mod status;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +40,9 @@ enum Command {
     },
     /// Serve a CMAF ladder as two CDN pathways plus a steering server on loopback.
     Serve(serve::Args),
+    /// Play an HLS or DASH stream with real decoding and rendering (wgpu, offscreen),
+    /// optionally dumping frames as PNGs, and report QoE with playback figures.
+    Play(play::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Play(args) => play::run(args),
         Command::Inspect { target, json } => {
             inspect::run(&target, json).map(|text| print!("{text}")).map_err(|e| e.to_string())
         }

@@ -164,12 +164,9 @@ impl<S: MediaSink> Driver<S> {
         if stopped {
             self.publish(Event::Stopped);
         }
-        Outcome {
-            report: self.session.qoe_report(),
-            state: self.session.state(),
-            stopped,
-            error: self.error.take(),
-        }
+        let mut report = self.session.qoe_report();
+        report.playback = self.sink.playback_stats();
+        Outcome { report, state: self.session.state(), stopped, error: self.error.take() }
     }
 
     fn command(&mut self, c: Command) {

@@ -30,6 +30,16 @@ pub enum SinkError {
         #[source]
         source: Fmp4Error,
     },
+    /// No decoder here handles the rendition's codec.
+    #[error("{track:?} rung {rendition}: {reason}")]
+    Unsupported {
+        /// Track.
+        track: TrackKind,
+        /// Rung.
+        rendition: usize,
+        /// Why (the codec, the missing feature).
+        reason: String,
+    },
     /// The segment has no samples for the track.
     #[error("{track:?} rung {rendition}: the segment has no samples for this track")]
     Empty {
@@ -91,6 +101,11 @@ pub trait MediaSink: Send + 'static {
 
     /// The playhead, seconds of media, if the sink keeps its own clock.
     fn position_s(&mut self, now: Instant) -> Option<f64>;
+
+    /// Decode and presentation figures for the QoE report, if the sink decodes.
+    fn playback_stats(&mut self) -> Option<streamsteer::qoe::PlaybackStats> {
+        None
+    }
 }
 
 /// Settings of [`TimingSink`].
@@ -207,6 +222,13 @@ impl TimingSink {
     /// Buffered ranges of a track, `(start_s, end_s)` in presentation time.
     pub fn buffered(&self, track: TrackKind) -> Vec<(f64, f64)> {
         self.tracks.get(&track).map(|t| t.ranges.clone()).unwrap_or_default()
+    }
+
+    /// What the sink adds to a track's media time to place it on the presentation
+    /// timeline (set by the track's first segment; non-zero when a stream's time does
+    /// not start near the playhead, as in live), seconds.
+    pub fn offset_s(&self, track: TrackKind) -> Option<f64> {
+        self.tracks.get(&track).and_then(|t| t.offset)
     }
 
     /// Media segments appended to a track since the start.

@@ -49,3 +49,30 @@ pub fn e2e_content() -> PathBuf {
     })
     .clone()
 }
+
+/// A small AV1 + AAC ladder for the media pipeline's end-to-end tests (3 rungs,
+/// 256x144 to 640x360, 2 s segments, 40 s), made with ffmpeg on first use and cached
+/// under target/streamsteer-content/. Small so that decoding and drawing in real time
+/// leaves a loaded 2-core machine room: the pipeline's figures are about timing.
+pub fn media_content() -> PathBuf {
+    use std::sync::OnceLock;
+    use streamsteer_origin::content::{ContentSpec, ensure_content};
+    use streamsteer_origin::content_spec::{RungSpec, VideoCodec};
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let rung = |width, height, bitrate_kbps| RungSpec { width, height, bitrate_kbps };
+        let spec = ContentSpec {
+            duration_s: 40.0,
+            segment_duration_s: 2.0,
+            video_codec: VideoCodec::Av1,
+            rungs: vec![rung(256, 144, 200), rung(426, 240, 500), rung(640, 360, 1000)],
+            ..ContentSpec::default()
+        };
+        let dir = repo_dir().join("target").join("streamsteer-content").join(spec.tag());
+        if let Err(e) = ensure_content(&dir, &spec, &mut |m| eprintln!("content: {m}")) {
+            panic!("cannot make the media test content in {}: {e}", dir.display());
+        }
+        dir
+    })
+    .clone()
+}

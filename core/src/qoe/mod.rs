@@ -12,6 +12,8 @@
 //! Reported as the mean over segments 2…N: the first segment's rebuffering is the
 //! startup delay, which Pensieve excludes and we report separately.
 
+mod playback;
 mod report;
 
+pub use playback::PlaybackStats;
 pub use report::{PathwayUsage, QoeReport, QoeWeights, SegmentRecord};

@@ -83,6 +83,9 @@ pub struct QoeReport {
     pub qoe_hd: f64,
     /// Bytes and time per pathway.
     pub pathways: BTreeMap<String, PathwayUsage>,
+    /// Decode and presentation figures, when the player decoded the media.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub playback: Option<super::PlaybackStats>,
 }
 
 /// Pensieve's HD reward for a bitrate: its map {300→1, 750→2, 1200→3, 1850→12,
