@@ -58,13 +58,18 @@ impl DecodingSink {
         match track {
             TrackKind::Video if self.decoders.supports(info) => Ok(()),
             TrackKind::Video => Err(format!(
-                "no video decoder for codec {}{}",
+                "no video decoder for codec {} ({}){}",
+                info.codec,
                 info.codecs_or_fourcc(),
                 if cfg!(feature = "ffmpeg") { "" } else { " (H.264 needs the `ffmpeg` feature)" }
             )),
             TrackKind::Audio => match info.config {
                 DecoderConfig::Aac(_) => Ok(()),
-                _ => Err(format!("no audio decoder for codec {}", info.codecs_or_fourcc())),
+                _ => Err(format!(
+                    "no audio decoder for codec {} ({})",
+                    info.codec,
+                    info.codecs_or_fourcc()
+                )),
             },
         }
     }

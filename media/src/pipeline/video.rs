@@ -169,11 +169,18 @@ impl VideoWorker {
                 self.chunks.pop_front();
                 continue;
             };
+            let first_of_chunk = *idx == 0;
             *idx += 1;
             let (init, track_id, data) = (chunk.init.clone(), chunk.track_id, chunk.data.clone());
             let (pts_us, dts_us) = (chunk.pts_us(&sample), chunk.dts_us(&sample));
             if !self.ensure_decoder(&init, track_id) {
                 continue;
+            }
+            if first_of_chunk && sample.is_sync() && !self.await_keyframe {
+                // A segment that starts with a keyframe needs nothing from the one
+                // before: take the frames held for reordering now, so that damage in
+                // this segment cannot cost the previous one its last frames.
+                self.drain_in_place();
             }
             if self.await_keyframe && !sample.is_sync() {
                 self.stats.update(|s| s.decode_errors += 1);
@@ -206,6 +213,12 @@ impl VideoWorker {
             let took = t0.elapsed().as_micros() as u64;
             if let Err(e) = result {
                 tracing::warn!(error = %e, "video packet not decoded; waiting for a keyframe");
+                // Frames decoded before the bad data may still be held for reordering.
+                if decoder.flush().is_ok() {
+                    while let Ok(Some(f)) = decoder.receive() {
+                        frames.push(f);
+                    }
+                }
                 decoder.reset();
                 self.await_keyframe = true;
                 self.stats.update(|s| s.decode_errors += 1);
@@ -221,6 +234,33 @@ impl VideoWorker {
                 self.presenter.push(f.pts_us, f);
             }
             return true;
+        }
+    }
+
+    /// Takes the frames the decoder holds for reordering and readies it for a new
+    /// keyframe, keeping it open.
+    fn drain_in_place(&mut self) {
+        let Some((_, decoder)) = &mut self.decoder else { return };
+        let mut frames = Vec::new();
+        let drained = decoder.flush().and_then(|()| {
+            while let Some(f) = decoder.receive()? {
+                frames.push(f);
+            }
+            Ok(())
+        });
+        if let Err(e) = drained {
+            tracing::warn!(error = %e, "draining the decoder at a segment start failed");
+        }
+        decoder.reset();
+        self.push_frames(frames);
+    }
+
+    fn push_frames(&mut self, frames: Vec<VideoFrame>) {
+        if !frames.is_empty() {
+            self.stats.decoded(frames.len() as u64, std::mem::take(&mut self.pending_decode_us));
+        }
+        for f in frames {
+            self.presenter.push(f.pts_us, f);
         }
     }
 
