@@ -21,7 +21,6 @@ use proptest::prelude::*;
 use streamsteer::media::{DecoderConfig, InitSegment, TrackType, demux};
 use streamsteer_media::audio::{AAC_FRAME_SAMPLES, AacDecoder, AudioError};
 use streamsteer_origin::content::{ContentInfo, ContentSpec, ensure_content};
-use streamsteer_origin::content_spec::{RungSpec, VideoCodec};
 
 fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -34,19 +33,7 @@ fn fixture_dir() -> PathBuf {
 /// The end-to-end tests' ladder (the spec of `streamsteer_tests::e2e_content`), made
 /// once per checkout by ffmpeg and reused from `target/streamsteer-content/`.
 fn e2e_content_dir() -> PathBuf {
-    let rung = |width, height, bitrate_kbps| RungSpec { width, height, bitrate_kbps };
-    let spec = ContentSpec {
-        duration_s: 40.0,
-        segment_duration_s: 2.0,
-        video_codec: VideoCodec::H264,
-        rungs: vec![
-            rung(320, 180, 400),
-            rung(480, 270, 900),
-            rung(640, 360, 1800),
-            rung(854, 480, 3500),
-        ],
-        ..ContentSpec::default()
-    };
+    let spec = ContentSpec::e2e_h264();
     let dir = repo_dir().join("target").join("streamsteer-content").join(spec.tag());
     ensure_content(&dir, &spec, &mut |m| eprintln!("content: {m}")).unwrap();
     dir

@@ -98,6 +98,40 @@ impl Default for ContentSpec {
 }
 
 impl ContentSpec {
+    /// The end-to-end test ladder: 40 s of H.264 High (x264 `veryfast`, so with
+    /// B-frames) + AAC, 2 s segments, four small rungs (180p–480p at 400–3,500 kbit/s),
+    /// quick to make and to decode. One definition, so that every test and benchmark
+    /// that uses it shares one cached copy.
+    pub fn e2e_h264() -> Self {
+        let rung = |width, height, bitrate_kbps| RungSpec { width, height, bitrate_kbps };
+        ContentSpec {
+            duration_s: 40.0,
+            segment_duration_s: 2.0,
+            video_codec: VideoCodec::H264,
+            rungs: vec![
+                rung(320, 180, 400),
+                rung(480, 270, 900),
+                rung(640, 360, 1800),
+                rung(854, 480, 3500),
+            ],
+            ..ContentSpec::default()
+        }
+    }
+
+    /// The media pipeline's end-to-end ladder: 40 s of AV1 + AAC, 2 s segments, three
+    /// rungs (144p–360p at 200–1,000 kbit/s), small so that decoding and drawing in real
+    /// time leaves a loaded 2-core machine room.
+    pub fn e2e_av1_small() -> Self {
+        let rung = |width, height, bitrate_kbps| RungSpec { width, height, bitrate_kbps };
+        ContentSpec {
+            duration_s: 40.0,
+            segment_duration_s: 2.0,
+            video_codec: VideoCodec::Av1,
+            rungs: vec![rung(256, 144, 200), rung(426, 240, 500), rung(640, 360, 1000)],
+            ..ContentSpec::default()
+        }
+    }
+
     /// Segments per rendition.
     pub fn segment_count(&self) -> usize {
         // `check` guarantees a positive whole number; the rounding absorbs float noise.

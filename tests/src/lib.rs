@@ -23,31 +23,8 @@ pub fn repo_dir() -> PathBuf {
 /// ffmpeg must be installed (the test command installs it), else this panics with
 /// the reason.
 pub fn e2e_content() -> PathBuf {
-    use std::sync::OnceLock;
-    use streamsteer_origin::content::{ContentSpec, ensure_content};
-    use streamsteer_origin::content_spec::{RungSpec, VideoCodec};
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let rung = |width, height, bitrate_kbps| RungSpec { width, height, bitrate_kbps };
-        let spec = ContentSpec {
-            duration_s: 40.0,
-            segment_duration_s: 2.0,
-            video_codec: VideoCodec::H264,
-            rungs: vec![
-                rung(320, 180, 400),
-                rung(480, 270, 900),
-                rung(640, 360, 1800),
-                rung(854, 480, 3500),
-            ],
-            ..ContentSpec::default()
-        };
-        let dir = repo_dir().join("target").join("streamsteer-content").join(spec.tag());
-        if let Err(e) = ensure_content(&dir, &spec, &mut |m| eprintln!("content: {m}")) {
-            panic!("cannot make the end-to-end test content in {}: {e}", dir.display());
-        }
-        dir
-    })
-    .clone()
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| cached_content(streamsteer_origin::content::ContentSpec::e2e_h264())).clone()
 }
 
 /// A small AV1 + AAC ladder for the media pipeline's end-to-end tests (3 rungs,
@@ -55,24 +32,17 @@ pub fn e2e_content() -> PathBuf {
 /// under target/streamsteer-content/. Small so that decoding and drawing in real time
 /// leaves a loaded 2-core machine room: the pipeline's figures are about timing.
 pub fn media_content() -> PathBuf {
-    use std::sync::OnceLock;
-    use streamsteer_origin::content::{ContentSpec, ensure_content};
-    use streamsteer_origin::content_spec::{RungSpec, VideoCodec};
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let rung = |width, height, bitrate_kbps| RungSpec { width, height, bitrate_kbps };
-        let spec = ContentSpec {
-            duration_s: 40.0,
-            segment_duration_s: 2.0,
-            video_codec: VideoCodec::Av1,
-            rungs: vec![rung(256, 144, 200), rung(426, 240, 500), rung(640, 360, 1000)],
-            ..ContentSpec::default()
-        };
-        let dir = repo_dir().join("target").join("streamsteer-content").join(spec.tag());
-        if let Err(e) = ensure_content(&dir, &spec, &mut |m| eprintln!("content: {m}")) {
-            panic!("cannot make the media test content in {}: {e}", dir.display());
-        }
-        dir
-    })
-    .clone()
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| cached_content(streamsteer_origin::content::ContentSpec::e2e_av1_small()))
+        .clone()
+}
+
+/// The content of `spec` under target/streamsteer-content/, made on first use.
+fn cached_content(spec: streamsteer_origin::content::ContentSpec) -> PathBuf {
+    use streamsteer_origin::content::ensure_content;
+    let dir = repo_dir().join("target").join("streamsteer-content").join(spec.tag());
+    if let Err(e) = ensure_content(&dir, &spec, &mut |m| eprintln!("content: {m}")) {
+        panic!("cannot make the test content in {}: {e}", dir.display());
+    }
+    dir
 }
