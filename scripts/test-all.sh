@@ -17,9 +17,9 @@ step "system packages"
 # ffmpeg makes the test content and is the yardstick for decoded pictures and sound;
 # nasm builds rav1d's assembly; libavcodec-dev (+ libclang for its bindings) is the
 # H.264 decoder; mesa-vulkan-drivers is lavapipe, the CPU Vulkan wgpu renders on;
-# libasound2-dev builds the cpal audio output.
+# libasound2-dev builds the cpal audio output; xvfb is the X server the window test draws on.
 PACKAGES="ffmpeg nasm pkg-config clang libclang-dev libavcodec-dev libavformat-dev libavutil-dev
-  libswresample-dev mesa-vulkan-drivers libvulkan1 libasound2-dev"
+  libswresample-dev mesa-vulkan-drivers libvulkan1 libasound2-dev xvfb xauth"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -58,9 +58,10 @@ cargo build -p streamsteer --target wasm32-unknown-unknown --no-default-features
 step "tests"
 cargo test --workspace --locked
 
-step "media pipeline with the optional cpal audio output (no sound card here: a typed error)"
-cargo clippy -p streamsteer-media --features cpal,ffmpeg --all-targets --locked -- -D warnings
-cargo test -p streamsteer-media --features cpal,ffmpeg --locked --lib audio::
+step "media pipeline's optional outputs: cpal (no sound card here: a typed error), an X11 window (Xvfb)"
+cargo clippy -p streamsteer-media -p streamsteer-cli --all-targets --locked \
+  --features streamsteer-media/cpal,streamsteer-media/ffmpeg,streamsteer-cli/window -- -D warnings
+xvfb-run -a cargo test -p streamsteer-media --features cpal,ffmpeg,window --locked --lib --test window
 
 step "simulator smoke run (built-in defaults)"
 cargo streamsteer simulate --abr default,robustmpc --json > /dev/null

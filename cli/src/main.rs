@@ -8,6 +8,8 @@ mod play;
 mod serve;
 mod simulate;
 mod status;
+#[cfg(feature = "window")]
+mod window;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

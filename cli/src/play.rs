@@ -55,11 +55,27 @@ pub struct Args {
     /// No live status line.
     #[arg(long)]
     pub quiet: bool,
+    /// Draw into a window on screen (X11) instead of `--render`; closing it stops.
+    #[cfg(feature = "window")]
+    #[arg(long)]
+    pub window: bool,
 }
 
 /// Runs `streamsteer play`.
 pub fn run(args: Args) -> Result<(), String> {
-    let config = PipelineConfig {
+    #[cfg(feature = "window")]
+    if args.window {
+        return crate::window::run(args);
+    }
+    let pipeline =
+        Pipeline::new(pipeline_config(&args), Decoders::default(), Arc::new(SystemClock::new()))
+            .map_err(|e| e.to_string())?;
+    play(args, pipeline, std::future::pending())
+}
+
+/// The pipeline settings the arguments ask for.
+pub(crate) fn pipeline_config(args: &Args) -> PipelineConfig {
+    PipelineConfig {
         render: match args.render {
             Render::Offscreen => RenderMode::Offscreen,
             Render::None => RenderMode::None,
@@ -68,9 +84,16 @@ pub fn run(args: Args) -> Result<(), String> {
         dump_dir: args.dump_frames.clone(),
         dump_every: args.dump_every.max(1),
         ..PipelineConfig::default()
-    };
-    let pipeline = Pipeline::new(config, Decoders::default(), Arc::new(SystemClock::new()))
-        .map_err(|e| e.to_string())?;
+    }
+}
+
+/// Plays `args.url` through `pipeline` until the end, `--duration`, or `close`
+/// resolving (a window closed), then prints the report.
+pub(crate) fn play(
+    args: Args,
+    pipeline: Pipeline,
+    close: impl std::future::Future<Output = ()>,
+) -> Result<(), String> {
     let sink = DecodingSink::new(pipeline, Decoders::default());
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("tokio runtime: {e}"))?;
     runtime.block_on(async move {
@@ -100,13 +123,23 @@ pub fn run(args: Args) -> Result<(), String> {
                 }
             }
         };
-        match args.duration {
-            Some(s) => {
-                if tokio::time::timeout(Duration::from_secs_f64(s.max(0.0)), watch).await.is_err() {
-                    player.stop();
+        let watched = async {
+            match args.duration {
+                Some(s) => {
+                    tokio::time::timeout(Duration::from_secs_f64(s.max(0.0)), watch).await.is_err()
+                }
+                None => {
+                    watch.await;
+                    false
                 }
             }
-            None => watch.await,
+        };
+        let cut_short = tokio::select! {
+            timed_out = watched => timed_out,
+            () = close => true,
+        };
+        if cut_short {
+            player.stop();
         }
         let outcome = player.wait_until_done().await.map_err(|e| e.to_string())?;
         if !quiet {

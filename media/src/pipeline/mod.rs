@@ -35,6 +35,10 @@ pub enum RenderMode {
     /// Draw into an offscreen texture (tests, frame dumps, headless machines).
     #[default]
     Offscreen,
+    /// Draw into a window: the caller makes the renderer on the thread that owns the
+    /// window and hands it over with [`Pipeline::with_renderer`].
+    #[cfg(feature = "window")]
+    Window,
 }
 
 /// Settings of the pipeline.
@@ -136,7 +140,34 @@ impl Pipeline {
         let renderer = match config.render {
             RenderMode::None => None,
             RenderMode::Offscreen => Some(Renderer::offscreen(config.renderer)?),
+            #[cfg(feature = "window")]
+            RenderMode::Window => {
+                return Err(PipelineError::Render(RenderError::Config(
+                    "RenderMode::Window needs a renderer: use Pipeline::with_renderer".into(),
+                )));
+            }
         };
+        Self::start(config, decoders, clock, renderer)
+    }
+
+    /// Starts the threads with a renderer made by the caller (a window target, whose
+    /// window must be created on the event-loop thread); `config.render` is not
+    /// consulted. The renderer moves to the video thread.
+    pub fn with_renderer(
+        config: PipelineConfig,
+        decoders: Decoders,
+        clock: Arc<dyn Clock>,
+        renderer: Renderer,
+    ) -> Result<Self, PipelineError> {
+        Self::start(config, decoders, clock, Some(renderer))
+    }
+
+    fn start(
+        config: PipelineConfig,
+        decoders: Decoders,
+        clock: Arc<dyn Clock>,
+        renderer: Option<Renderer>,
+    ) -> Result<Self, PipelineError> {
         if let Some(dir) = &config.dump_dir {
             std::fs::create_dir_all(dir)
                 .map_err(|source| PipelineError::DumpDir { path: dir.clone(), source })?;

@@ -49,6 +49,9 @@ pub enum RenderError {
     /// Copying the rendered image back to the CPU failed.
     #[error("reading the rendered image back failed: {0}")]
     Readback(String),
+    /// A window surface could not be made, configured or drawn into.
+    #[error("window surface: {0}")]
+    Surface(String),
     /// This render target has no CPU-readable image.
     #[error("this render target cannot be read back")]
     ReadbackUnsupported,

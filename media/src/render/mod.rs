@@ -24,6 +24,8 @@ pub mod reference;
 mod renderer;
 mod target;
 mod upload;
+#[cfg(feature = "window")]
+mod window;
 
 pub use config::{BackendPreference, RenderConfig};
 pub use conversion::{ChromaSiting, YuvToRgb, chroma_position};
@@ -36,3 +38,5 @@ pub use png::{encode_png, write_png};
 pub use renderer::Renderer;
 pub use target::{OFFSCREEN_FORMAT, OffscreenTarget, RenderTarget};
 pub use upload::{SampleStorage, f16_bits};
+#[cfg(feature = "window")]
+pub use window::{WindowSize, WindowTarget};

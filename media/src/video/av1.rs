@@ -1,7 +1,7 @@
 //! AV1 decoding with rav1d, the Rust port of dav1d.
 //!
 //! rav1d exposes dav1d's C API only, so every `unsafe` call lives in the private
-//! [`sys`] module below: owned wrappers for the context, an input buffer and a
+//! `sys` module below: owned wrappers for the context, an input buffer and a
 //! picture, each releasing its resource on drop. The decoder above it is safe code.
 
 use std::collections::VecDeque;
