@@ -43,16 +43,9 @@ impl DecodingSink {
         &self.pipeline
     }
 
-    fn wanted(track: TrackKind) -> TrackType {
-        match track {
-            TrackKind::Video => TrackType::Video,
-            TrackKind::Audio => TrackType::Audio,
-        }
-    }
-
     /// Whether the pipeline can decode the init segment's track of kind `track`.
     fn supported(&self, track: TrackKind, init: &InitSegment) -> Result<(), String> {
-        let Some(info) = init.first_of(Self::wanted(track)) else {
+        let Some(info) = init.first_of(TrackType::from(track)) else {
             return Err(format!("the init segment has no {track:?} track"));
         };
         match track {
@@ -130,7 +123,7 @@ impl MediaSink for DecodingSink {
         self.timing.append_media(now, track, rendition, segment, data)?;
         let init =
             self.inits.get(&(track, rendition)).ok_or(SinkError::NoInit { track, rendition })?;
-        let info = init.first_of(Self::wanted(track)).or_else(|| init.tracks.first());
+        let info = init.first_of(TrackType::from(track)).or_else(|| init.tracks.first());
         let Some(track_id) = info.map(|t| t.track_id) else {
             return Err(SinkError::Empty { track, rendition });
         };

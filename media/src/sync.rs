@@ -46,11 +46,6 @@ impl MasterClock {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The underlying monotonic clock, microseconds.
-    pub fn wall_us(&self) -> u64 {
-        self.clock.now_us()
-    }
-
     /// Anchor: media time is `media_us` now, advancing while `running`, up to `limit_us`.
     pub fn set(&self, media_us: i64, running: bool, limit_us: i64) {
         let at_us = self.clock.now_us();

@@ -42,20 +42,7 @@ fn av1_content() -> (PathBuf, ContentInfo) {
 /// so both reuse one cached folder).
 #[cfg(feature = "ffmpeg")]
 fn h264_content() -> (PathBuf, ContentInfo) {
-    use streamsteer_origin::content_spec::{RungSpec, VideoCodec};
-    let rung = |width, height, bitrate_kbps| RungSpec { width, height, bitrate_kbps };
-    let spec = ContentSpec {
-        duration_s: 40.0,
-        segment_duration_s: 2.0,
-        video_codec: VideoCodec::H264,
-        rungs: vec![
-            rung(320, 180, 400),
-            rung(480, 270, 900),
-            rung(640, 360, 1800),
-            rung(854, 480, 3500),
-        ],
-        ..ContentSpec::default()
-    };
+    let spec = ContentSpec::e2e_h264();
     static CONTENT: OnceLock<(PathBuf, ContentInfo)> = OnceLock::new();
     CONTENT
         .get_or_init(|| {
@@ -293,18 +280,32 @@ fn fmt_db(db: f64) -> String {
 #[test]
 fn av1_every_rung_matches_ffmpeg() {
     let (dir, info) = av1_content();
+    every_rung_matches_ffmpeg(&dir, &info, "AV1", "rav1d", Some(8));
+}
+
+/// Segments 0 and 1 of every rung, each through a fresh decoder named `decoder_name`,
+/// match FFmpeg's decode of the same bytes.
+fn every_rung_matches_ffmpeg(
+    dir: &Path,
+    info: &ContentInfo,
+    codec: &str,
+    decoder_name: &str,
+    bit_depth: Option<u8>,
+) {
     let decoders = Decoders::default();
     for rung in 0..info.video.len() {
         for index in 0..2 {
-            let (init, segment) = rung_segment(&dir, &info, rung, index);
+            let (init, segment) = rung_segment(dir, info, rung, index);
             let track = video_track(&init);
-            let mut decoder = decoders.open(&track).expect("AV1 opens");
-            assert_eq!(decoder.name(), "rav1d");
+            let mut decoder = decoders.open(&track).expect("the decoder opens");
+            assert_eq!(decoder.name(), decoder_name);
             let (frames, spent) = decode(decoder.as_mut(), &init, &segment);
             let label =
-                format!("AV1 rung {rung} ({}x{}) segment {index}", track.width, track.height);
+                format!("{codec} rung {rung} ({}x{}) segment {index}", track.width, track.height);
             assert_eq!((frames[0].width, frames[0].height), (track.width, track.height), "{label}");
-            assert_eq!(frames[0].bit_depth, 8, "{label}");
+            if let Some(depth) = bit_depth {
+                assert_eq!(frames[0].bit_depth, depth, "{label}");
+            }
             let worst = compare_with_ffmpeg(&label, &frames, &init, &segment);
             eprintln!(
                 "{label}: {} frames, min plane PSNR {}, {:.2} ms/frame decode",
@@ -387,26 +388,7 @@ fn av1_ten_bit_odd_size_matches_ffmpeg() {
 #[test]
 fn h264_every_rung_matches_ffmpeg() {
     let (dir, info) = h264_content();
-    let decoders = Decoders::default();
-    for rung in 0..info.video.len() {
-        for index in 0..2 {
-            let (init, segment) = rung_segment(&dir, &info, rung, index);
-            let track = video_track(&init);
-            let mut decoder = decoders.open(&track).expect("H.264 opens");
-            assert_eq!(decoder.name(), "libavcodec h264");
-            let (frames, spent) = decode(decoder.as_mut(), &init, &segment);
-            let label =
-                format!("H.264 rung {rung} ({}x{}) segment {index}", track.width, track.height);
-            assert_eq!((frames[0].width, frames[0].height), (track.width, track.height), "{label}");
-            let worst = compare_with_ffmpeg(&label, &frames, &init, &segment);
-            eprintln!(
-                "{label}: {} frames, min plane PSNR {}, {:.2} ms/frame decode",
-                frames.len(),
-                fmt_db(worst),
-                spent.as_secs_f64() * 1000.0 / frames.len() as f64
-            );
-        }
-    }
+    every_rung_matches_ffmpeg(&dir, &info, "H.264", "libavcodec h264", None);
 }
 
 #[cfg(feature = "ffmpeg")]

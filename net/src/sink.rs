@@ -197,17 +197,10 @@ impl Default for TimingSink {
     }
 }
 
-fn wanted(track: TrackKind) -> TrackType {
-    match track {
-        TrackKind::Video => TrackType::Video,
-        TrackKind::Audio => TrackType::Audio,
-    }
-}
-
 /// The run of the track a rendition carries: the init's first track of the wanted
 /// type, else its first track (a muxed or oddly labelled stream).
 fn run_of<'a>(frag: &'a Fragment, init: &InitSegment, track: TrackKind) -> Option<&'a TrackRun> {
-    init.first_of(wanted(track))
+    init.first_of(TrackType::from(track))
         .and_then(|t| frag.track(t.track_id))
         .or_else(|| frag.tracks.first())
         .filter(|r| r.sample_count > 0 || r.duration_ticks > 0)

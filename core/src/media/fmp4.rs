@@ -22,6 +22,16 @@ pub enum TrackType {
     Other,
 }
 
+impl From<crate::session::TrackKind> for TrackType {
+    /// The track type that carries a session track's media.
+    fn from(kind: crate::session::TrackKind) -> Self {
+        match kind {
+            crate::session::TrackKind::Video => TrackType::Video,
+            crate::session::TrackKind::Audio => TrackType::Audio,
+        }
+    }
+}
+
 /// One track of an init segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackInfo {

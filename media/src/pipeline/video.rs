@@ -214,11 +214,7 @@ impl VideoWorker {
             if let Err(e) = result {
                 tracing::warn!(error = %e, "video packet not decoded; waiting for a keyframe");
                 // Frames decoded before the bad data may still be held for reordering.
-                if decoder.flush().is_ok() {
-                    while let Ok(Some(f)) = decoder.receive() {
-                        frames.push(f);
-                    }
-                }
+                frames.extend(take_held(decoder.as_mut()));
                 decoder.reset();
                 self.await_keyframe = true;
                 self.stats.update(|s| s.decode_errors += 1);
@@ -241,16 +237,7 @@ impl VideoWorker {
     /// keyframe, keeping it open.
     fn drain_in_place(&mut self) {
         let Some((_, decoder)) = &mut self.decoder else { return };
-        let mut frames = Vec::new();
-        let drained = decoder.flush().and_then(|()| {
-            while let Some(f) = decoder.receive()? {
-                frames.push(f);
-            }
-            Ok(())
-        });
-        if let Err(e) = drained {
-            tracing::warn!(error = %e, "draining the decoder at a segment start failed");
-        }
+        let frames = take_held(decoder.as_mut());
         decoder.reset();
         self.push_frames(frames);
     }
@@ -269,23 +256,8 @@ impl VideoWorker {
     /// (CMAF segments do), so a fresh decoder loses nothing.
     fn drain_decoder(&mut self) {
         if let Some((_, mut old)) = self.decoder.take() {
-            let mut frames = Vec::new();
-            let drained = old.flush().and_then(|()| {
-                while let Some(f) = old.receive()? {
-                    frames.push(f);
-                }
-                Ok(())
-            });
-            if let Err(e) = drained {
-                tracing::warn!(error = %e, "draining the previous decoder failed");
-            }
-            if !frames.is_empty() {
-                self.stats
-                    .decoded(frames.len() as u64, std::mem::take(&mut self.pending_decode_us));
-            }
-            for f in frames {
-                self.presenter.push(f.pts_us, f);
-            }
+            let frames = take_held(old.as_mut());
+            self.push_frames(frames);
         }
     }
 
@@ -317,4 +289,20 @@ impl VideoWorker {
             }
         }
     }
+}
+
+/// Ends the decoder's stream and takes every frame it still holds, in order. A
+/// failure is logged: the frames received before it are still good.
+fn take_held(decoder: &mut dyn VideoDecoder) -> Vec<VideoFrame> {
+    let mut frames = Vec::new();
+    let drained = decoder.flush().and_then(|()| {
+        while let Some(f) = decoder.receive()? {
+            frames.push(f);
+        }
+        Ok(())
+    });
+    if let Err(e) = drained {
+        tracing::warn!(error = %e, decoder = decoder.name(), "draining the decoder failed");
+    }
+    frames
 }
