@@ -1,23 +1,36 @@
 //! `streamsteer inspect`: parse one manifest and describe the presentation.
 
-use reqwest::blocking::Client;
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::Path;
-use std::time::Duration;
 use streamsteer::manifest::{self, ManifestError, Presentation, Rendition, SegmentIndex, Track};
+use streamsteer::uri::{Url, UrlError};
+use streamsteer_net::PlayerConfig;
+use streamsteer_net::fetch::{FetchError, fetch_document};
 use thiserror::Error;
 
 /// Why a manifest could not be inspected.
 #[derive(Debug, Error)]
 pub enum InspectError {
+    /// The target is neither a path nor a URL the player would load.
+    #[error("{target}: {source}")]
+    Url {
+        /// The target as given.
+        target: String,
+        /// Why.
+        source: UrlError,
+    },
     /// A remote manifest could not be fetched.
-    #[error("{url}: {message}")]
+    #[error("{url}: {source}")]
     Fetch {
         /// The URL.
         url: String,
-        /// What went wrong (connection, HTTP status, body).
-        message: String,
+        /// What went wrong (connection, HTTP status, redirect, body size).
+        source: FetchError,
     },
+    /// The HTTP client or its runtime could not start.
+    #[error("cannot start the HTTP client: {0}")]
+    Client(String),
     /// The file could not be read.
     #[error("{path}: {source}")]
     Read {
@@ -25,6 +38,14 @@ pub enum InspectError {
         path: String,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// The file is larger than a manifest may be.
+    #[error("{path}: larger than the {limit}-byte manifest limit")]
+    TooLarge {
+        /// The path.
+        path: String,
+        /// The limit (the player's `net.limits.manifest_bytes`).
+        limit: u64,
     },
     /// The manifest is malformed.
     #[error("{path}: {source}")]
@@ -39,24 +60,59 @@ pub enum InspectError {
     Json(#[from] serde_json::Error),
 }
 
-/// How long a manifest fetch may take, end to end.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
+/// Fetches manifests the way the player does: its timeouts, retries, checked
+/// redirects and body limits (the defaults of [`PlayerConfig`]).
+struct Loader {
+    config: PlayerConfig,
+    client: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+}
 
-/// Reads a manifest from a local path, a `file://` URL or an `http(s)://` URL.
-fn load(target: &str, client: &Client) -> Result<String, InspectError> {
-    if target.starts_with("http://") || target.starts_with("https://") {
-        let fetch_err = |message: String| InspectError::Fetch { url: target.to_string(), message };
-        let response = client.get(target).send().map_err(|e| fetch_err(e.to_string()))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(fetch_err(format!("HTTP {status}")));
-        }
-        return response.text().map_err(|e| fetch_err(e.to_string()));
+impl Loader {
+    fn new() -> Result<Self, InspectError> {
+        let config = PlayerConfig::default();
+        let client = streamsteer_net::build_client(&config)
+            .map_err(|e| InspectError::Client(e.to_string()))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| InspectError::Client(e.to_string()))?;
+        Ok(Self { config, client, runtime })
     }
-    let path = target.strip_prefix("file://").unwrap_or(target);
-    let bytes = std::fs::read(Path::new(path))
-        .map_err(|source| InspectError::Read { path: target.to_string(), source })?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+
+    /// Reads the document at `url`: a local file only when the URL is `file:` (which
+    /// only a local document can name), else over HTTP. Returns the text and the URL
+    /// after redirects.
+    fn load(&self, url: &Url) -> Result<(String, Url), InspectError> {
+        let limit = self.config.net.limits.manifest_bytes;
+        if let Some(path) = url.to_file_path() {
+            let shown = path.display().to_string();
+            let read_err = |source| InspectError::Read { path: shown.clone(), source };
+            let mut bytes = Vec::new();
+            std::fs::File::open(&path)
+                .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+                .map_err(read_err)?;
+            if bytes.len() as u64 > limit {
+                return Err(InspectError::TooLarge { path: shown, limit });
+            }
+            return Ok((String::from_utf8_lossy(&bytes).into_owned(), url.clone()));
+        }
+        let doc = self
+            .runtime
+            .block_on(fetch_document(&self.client, &self.config, url))
+            .map_err(|source| InspectError::Fetch { url: url.to_string(), source })?;
+        Ok((doc.text, doc.url))
+    }
+}
+
+/// The URL of what the user named: a URL, or else a local path.
+fn target_url(target: &str) -> Result<Url, InspectError> {
+    let url_err = |source| InspectError::Url { target: target.to_string(), source };
+    let scheme = target.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("http" | "https" | "file") => Url::parse(target).map_err(url_err),
+        _ => Url::from_file_path(Path::new(target)).map_err(url_err),
+    }
 }
 
 /// Parses `target` (a path or URL) and returns a human-readable description, or the
@@ -64,19 +120,19 @@ fn load(target: &str, client: &Client) -> Result<String, InspectError> {
 ///
 /// For an HLS multivariant playlist the media playlists are loaded too (as a player
 /// would), so segment counts and durations are known; one that cannot be loaded is
-/// reported as a warning, not a failure.
+/// reported as a warning, not a failure. A remote manifest's playlists are fetched
+/// over HTTP only: a `file:` reference in it is refused, never read.
 pub fn run(target: &str, json: bool) -> Result<String, InspectError> {
-    let client = Client::builder()
-        .timeout(FETCH_TIMEOUT)
-        .build()
-        .map_err(|e| InspectError::Fetch { url: target.to_string(), message: e.to_string() })?;
-    let text = load(target, &client)?;
-    let mut presentation = manifest::parse_any(&text, target)
+    let loader = Loader::new()?;
+    let url = target_url(target)?;
+    let (text, url) = loader.load(&url)?;
+    let mut presentation = manifest::parse_any(&text, &url)
         .map_err(|source| InspectError::Manifest { path: target.to_string(), source })?;
+    drop(text);
     for (rendition, url) in presentation.pending_playlists() {
-        let applied = load(&url, &client).map_err(|e| e.to_string()).and_then(|playlist| {
+        let applied = loader.load(&url).map_err(|e| e.to_string()).and_then(|(playlist, at)| {
             presentation
-                .apply_media_playlist(&rendition, &playlist, &url)
+                .apply_media_playlist(&rendition, &playlist, &at)
                 .map_err(|e| format!("{url}: {e}"))
         });
         if let Err(e) = applied {

@@ -16,6 +16,7 @@
 use crate::manifest::ByteRange;
 use crate::session::{FetchKind, FetchRequest, TrackKind};
 use crate::time::Instant;
+use crate::uri::Url;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -455,23 +456,12 @@ impl CmcdData {
     }
 
     /// `url` with the query argument appended (before any fragment).
-    pub fn append_to_url(&self, url: &str) -> String {
+    pub fn append_to_url(&self, url: &Url) -> Url {
         let query = self.to_query();
         if query.is_empty() {
-            return url.to_string();
+            return url.clone();
         }
-        let (base, fragment) = match url.find('#') {
-            Some(i) => (&url[..i], &url[i..]),
-            None => (url, ""),
-        };
-        let sep = if !base.contains('?') {
-            "?"
-        } else if base.ends_with('?') || base.ends_with('&') {
-            ""
-        } else {
-            "&"
-        };
-        format!("{base}{sep}{query}{fragment}")
+        url.with_appended_query(&query)
     }
 }
 
@@ -677,7 +667,8 @@ mod tests {
     #[test]
     fn payload_round_trips_through_the_query() {
         let data = spec_example();
-        let url = data.append_to_url("http://cdn.example/v/seg_1.m4s?token=a#frag");
+        let base = Url::parse("http://cdn.example/v/seg_1.m4s?token=a#frag").unwrap();
+        let url = data.append_to_url(&base);
         assert!(url.starts_with("http://cdn.example/v/seg_1.m4s?token=a&CMCD="), "{url}");
         assert!(url.ends_with("#frag"));
         let payload = payload_from_url(&url).unwrap().unwrap();
@@ -694,7 +685,7 @@ mod tests {
     fn media_request() -> FetchRequest {
         FetchRequest {
             id: 7,
-            url: "http://cdn.example/720p/seg_003.m4s".into(),
+            url: crate::uri::Url::parse("http://cdn.example/720p/seg_003.m4s").unwrap(),
             byte_range: None,
             pathway: Some("cdn-a".into()),
             kind: FetchKind::Media,

@@ -14,11 +14,14 @@
 //! - [`session`]: the event-in, action-out state machine tying it all together;
 //! - [`qoe`]: the event log and the QoE report;
 //! - [`cmcd`]: CTA-5004 client data for requests;
-//! - [`media`]: fMP4 (CMAF) segment timing, read from the media itself.
+//! - [`media`]: fMP4 (CMAF) segment timing, read from the media itself;
+//! - [`uri`]: the checked [`Url`](uri::Url) every request is made to, and
+//!   [`allowlist`]: which hosts may be requested.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod abr;
+pub mod allowlist;
 pub mod buffer;
 pub mod cmcd;
 pub mod ladder;

@@ -1,176 +1,545 @@
-//! URI arithmetic shared by manifests and steering: reference resolution (RFC 3986
-//! §5.2) and the component split that host replacement and query merging build on.
+//! URLs: every URL the engine resolves, checks and requests is a [`Url`], made by one
+//! WHATWG-URL parser (the `url` crate: the parser reqwest requests with natively, and
+//! the standard browsers' `fetch` implements). The allowlist decision, the pathway
+//! rewrite and the request all use the same parsed value, so the host that is checked
+//! is the host that is requested.
 //!
-//! Kept in-house rather than pulling a URL crate, because the core must stay small for
-//! wasm32 and needs only these operations. Manifests are also loaded from local paths
-//! (tests, `streamsteer inspect file.m3u8`), so a base without a scheme is treated as a
-//! bare path and merged the same way; steering adds its stricter checks on top.
+//! Construction is the only place where input is judged, and it is strict:
+//!
+//! - characters the URL Standard would silently rewrite or drop are refused, not
+//!   normalised: `\` (a path separator for http(s), so `https://evil.example\@cdn/`
+//!   is a request to `evil.example`), tab, CR and LF (removed anywhere), other control
+//!   characters, space, `"`, `<`, `>`, `` ` ``, `{`, `}`, `'` in a query, non-ASCII
+//!   text, and a host the parser would rewrite (percent-encoded, IDN, IPv4 shorthand
+//!   such as `0x7f.1`). Whoever else reads the same text — a log, a CDN, a person
+//!   writing an allowlist — then sees exactly the host that is requested;
+//! - user information (`user:pass@`) is refused: it disguises the host
+//!   (`https://cdn.example@evil.example/`) and has no place in streaming;
+//! - only `http` and `https` are fetched; `file` only relative to a document that was
+//!   itself local (a remote document never reaches the local file system); `data`
+//!   only where a specification allows it (the HLS steering `SERVER-URI`).
 
-/// The five components of a URI reference (RFC 3986 appendix B).
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use thiserror::Error;
+
+/// Longest URL accepted, in bytes. Signed CDN URLs run to a few KB; nothing needs more.
+pub const MAX_URL_BYTES: usize = 16 * 1024;
+
+/// Why a URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum UrlError {
+    /// The URL parser rejects it (or it is relative where an absolute URL is needed).
+    #[error("{uri:?} is not a valid URL: {reason}")]
+    Syntax {
+        /// The text as given.
+        uri: String,
+        /// The parser's reason.
+        reason: String,
+    },
+    /// It holds a character the URL Standard would rewrite or drop.
+    #[error("{uri:?} contains {what} at byte {at}, which URL parsers rewrite or drop")]
+    Rewritten {
+        /// The text as given.
+        uri: String,
+        /// What was found.
+        what: &'static str,
+        /// Byte offset in `uri`.
+        at: usize,
+    },
+    /// Its host is written in a form the URL Standard rewrites.
+    #[error("{uri:?}: the host {written:?} would be requested as {parsed:?}")]
+    RewrittenHost {
+        /// The text as given.
+        uri: String,
+        /// The host as written.
+        written: String,
+        /// The host as parsed.
+        parsed: String,
+    },
+    /// It carries user information (`user@host`).
+    #[error("{uri:?} carries user information (user@host), which is refused")]
+    UserInfo {
+        /// The text as given.
+        uri: String,
+    },
+    /// Its scheme is not fetched here.
+    #[error("{uri:?}: the {scheme}: scheme is not fetched (only http and https{also})")]
+    Scheme {
+        /// The text as given.
+        uri: String,
+        /// The scheme found.
+        scheme: String,
+        /// What else this place allows, for the message.
+        also: &'static str,
+    },
+    /// A remote document names a local resource.
+    #[error("{uri:?}: a document loaded over the network may not name a local file")]
+    LocalFromRemote {
+        /// The text as given.
+        uri: String,
+    },
+    /// A relative reference against a `data:` URL, which has no hierarchy.
+    #[error("relative reference {uri:?} cannot be resolved against a data: URL")]
+    RelativeToData {
+        /// The reference as given.
+        uri: String,
+    },
+    /// It is longer than [`MAX_URL_BYTES`].
+    #[error("a URL of {len} bytes is over the {MAX_URL_BYTES}-byte limit")]
+    TooLong {
+        /// Its length.
+        len: usize,
+    },
+}
+
+/// An absolute, checked URL (see the module docs for what is refused).
+///
+/// It dereferences to its serialization (`&str`), which is exactly what is requested.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Url(url::Url);
+
+/// Which schemes a place admits besides `http` and `https`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Parts<'a> {
-    pub(crate) scheme: Option<&'a str>,
-    pub(crate) authority: Option<&'a str>,
-    pub(crate) path: &'a str,
-    pub(crate) query: Option<&'a str>,
-    pub(crate) fragment: Option<&'a str>,
+enum Admit {
+    /// `file` too: a document the user or application named (a local manifest).
+    Root,
+    /// Relative to a document: `file` only from a local one; `data` if allowed.
+    From { local: bool, data: bool },
+    /// Anything the checks pass (deserialising a model written by this crate).
+    Any,
 }
 
-/// Splits a URI reference into its components.
-pub(crate) fn split(s: &str) -> Parts<'_> {
-    let (rest, fragment) = match s.find('#') {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let (rest, query) = match rest.find('?') {
-        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-        None => (rest, None),
-    };
-    let (scheme, rest) = match scheme_len(rest) {
-        Some(n) => (Some(&rest[..n]), &rest[n + 1..]),
-        None => (None, rest),
-    };
-    let (authority, path) = match rest.strip_prefix("//") {
-        Some(after) => {
-            let end = after.find('/').unwrap_or(after.len());
-            (Some(&after[..end]), &after[end..])
+impl Url {
+    /// Parses an absolute URL that a user or application hands the player: `http`,
+    /// `https`, or `file` (a local document, for tools and tests).
+    pub fn parse(input: &str) -> Result<Url, UrlError> {
+        Self::build(None, input, Admit::Root)
+    }
+
+    /// Resolves `reference` (as written in the document at this URL) into the URL
+    /// to request: `http`/`https`, or `file` when this document is local.
+    pub fn join(&self, reference: &str) -> Result<Url, UrlError> {
+        let local = self.is_local();
+        Self::build(Some(self), reference, Admit::From { local, data: false })
+    }
+
+    /// As [`join`](Self::join), also admitting a `data:` URL: the HLS steering
+    /// `SERVER-URI` may carry the steering manifest inline (rfc8216bis §4.4.6.6).
+    pub fn join_allowing_data(&self, reference: &str) -> Result<Url, UrlError> {
+        let local = self.is_local();
+        Self::build(Some(self), reference, Admit::From { local, data: true })
+    }
+
+    /// Checks a URL another component parsed with the same parser — an HTTP
+    /// redirect's target, the final URL of a response — under the rules for a
+    /// document loaded over the network (`http`/`https` only, no user information).
+    pub fn from_fetched(url: url::Url) -> Result<Url, UrlError> {
+        let uri = url.as_str().to_string();
+        if uri.len() > MAX_URL_BYTES {
+            return Err(UrlError::TooLong { len: uri.len() });
         }
-        None => (None, rest),
-    };
-    Parts { scheme, authority, path, query, fragment }
+        admit(&url, &uri, Admit::From { local: false, data: false })?;
+        Ok(Url(url))
+    }
+
+    /// The URL of a local file (tools and tests load manifests from disk).
+    #[cfg(any(unix, windows, target_os = "wasi"))]
+    pub fn from_file_path(path: &std::path::Path) -> Result<Url, UrlError> {
+        let absolute = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir().map(|d| d.join(path)).map_err(|e| UrlError::Syntax {
+                uri: path.display().to_string(),
+                reason: format!("cannot make the path absolute: {e}"),
+            })?
+        };
+        url::Url::from_file_path(&absolute).map(Url).map_err(|()| UrlError::Syntax {
+            uri: path.display().to_string(),
+            reason: "not a representable file path".into(),
+        })
+    }
+
+    /// The local path of a `file:` URL.
+    #[cfg(any(unix, windows, target_os = "wasi"))]
+    pub fn to_file_path(&self) -> Option<std::path::PathBuf> {
+        self.is_local().then(|| self.0.to_file_path().ok()).flatten()
+    }
+
+    fn build(base: Option<&Url>, input: &str, admit_as: Admit) -> Result<Url, UrlError> {
+        // A manifest line or attribute may carry stray surrounding whitespace; inner
+        // whitespace is refused below.
+        let input = input.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
+        if input.len() > MAX_URL_BYTES {
+            return Err(UrlError::TooLong { len: input.len() });
+        }
+        check_characters(input)?;
+        let written_host = written_authority(input)?;
+        if let Some(b) = base
+            && b.is_data()
+            && !has_scheme(input)
+        {
+            return Err(UrlError::RelativeToData { uri: input.to_string() });
+        }
+        let parsed = url::Url::options()
+            .base_url(base.map(|b| &b.0))
+            .parse(input)
+            .map_err(|e| UrlError::Syntax { uri: input.to_string(), reason: e.to_string() })?;
+        if parsed.as_str().len() > MAX_URL_BYTES {
+            return Err(UrlError::TooLong { len: parsed.as_str().len() });
+        }
+        if let Some(written) = written_host {
+            let parsed_host = parsed.host_str().unwrap_or("");
+            if !written.eq_ignore_ascii_case(parsed_host) {
+                return Err(UrlError::RewrittenHost {
+                    uri: input.to_string(),
+                    written: written.to_string(),
+                    parsed: parsed_host.to_string(),
+                });
+            }
+        }
+        admit(&parsed, input, admit_as)?;
+        Ok(Url(parsed))
+    }
+
+    /// The serialization: what is requested.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The scheme, lower-case.
+    pub fn scheme(&self) -> &str {
+        self.0.scheme()
+    }
+
+    /// The host, lower-case, without brackets around an IPv6 address; `None` for
+    /// `data:` and local files.
+    pub fn host(&self) -> Option<&str> {
+        let h = self.0.host_str().filter(|h| !h.is_empty())?;
+        Some(h.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(h))
+    }
+
+    /// True for a `file:` URL.
+    pub fn is_local(&self) -> bool {
+        self.0.scheme() == "file"
+    }
+
+    /// True for a `data:` URL.
+    pub fn is_data(&self) -> bool {
+        self.0.scheme() == "data"
+    }
+
+    /// The parsed value, for an HTTP client (reqwest takes it as is).
+    pub fn as_url(&self) -> &url::Url {
+        &self.0
+    }
+
+    /// The parsed value.
+    pub fn into_url(self) -> url::Url {
+        self.0
+    }
+
+    /// This URL with its host (and port, when `host` has one) replaced: a pathway
+    /// clone's `HOST` (rfc8216bis §7.3; hls.js once lost the port, issue #7655).
+    pub fn with_host(&self, host: &str) -> Result<Url, UrlError> {
+        let bad = |reason: &str| UrlError::Syntax { uri: host.to_string(), reason: reason.into() };
+        let (name, port) = split_host_port(host).ok_or_else(|| bad("not a host[:port]"))?;
+        check_characters(name)?;
+        let mut u = self.0.clone();
+        u.set_host(Some(name)).map_err(|e| bad(&e.to_string()))?;
+        let parsed = u.host_str().unwrap_or("");
+        if !parsed.eq_ignore_ascii_case(name) {
+            return Err(UrlError::RewrittenHost {
+                uri: host.to_string(),
+                written: name.to_string(),
+                parsed: parsed.to_string(),
+            });
+        }
+        if let Some(p) = port {
+            u.set_port(Some(p)).map_err(|()| bad("this URL cannot carry a port"))?;
+        }
+        Ok(Url(u))
+    }
+
+    /// This URL with query parameters set: a parameter of the same name is replaced
+    /// in place, others are appended in the order given. Values are used verbatim:
+    /// the steering server sends them already percent-encoded and re-encoding would
+    /// break signed tokens (hls.js issue #7969).
+    pub fn with_query_params(&self, params: &[(String, String)]) -> Url {
+        if params.is_empty() {
+            return self.clone();
+        }
+        let mut pairs: Vec<(String, Option<String>)> = self
+            .0
+            .query()
+            .filter(|q| !q.is_empty())
+            .map(|q| {
+                q.split('&')
+                    .map(|kv| match kv.split_once('=') {
+                        Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                        None => (kv.to_string(), None),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (k, v) in params {
+            let mut found = false;
+            for pair in pairs.iter_mut().filter(|(name, _)| name == k) {
+                pair.1 = Some(v.clone());
+                found = true;
+            }
+            if !found {
+                pairs.push((k.clone(), Some(v.clone())));
+            }
+        }
+        let query: Vec<String> = pairs
+            .into_iter()
+            .map(|(k, v)| match v {
+                Some(v) => format!("{k}={v}"),
+                None => k,
+            })
+            .collect();
+        let mut u = self.0.clone();
+        u.set_query(Some(&query.join("&")));
+        Url(u)
+    }
 }
 
-/// Length of a URI scheme at the start of `s` (before its `:`). A single letter is
-/// not taken as a scheme, so Windows drive letters stay paths.
-fn scheme_len(s: &str) -> Option<usize> {
-    let colon = s.find(':')?;
+impl Url {
+    /// This URL with `pair` (already encoded, e.g. `CMCD=…`) appended to its query,
+    /// before any fragment.
+    pub fn with_appended_query(&self, pair: &str) -> Url {
+        let query = match self.0.query() {
+            None | Some("") => pair.to_string(),
+            Some(q) if q.ends_with('&') => format!("{q}{pair}"),
+            Some(q) => format!("{q}&{pair}"),
+        };
+        let mut u = self.0.clone();
+        u.set_query(Some(&query));
+        Url(u)
+    }
+}
+
+/// `host[:port]` or `[v6][:port]` → (host as written, port).
+fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
+    if s.starts_with('[') {
+        let end = s.find(']')?;
+        let (h, rest) = s.split_at(end + 1);
+        return match rest.strip_prefix(':') {
+            Some(p) => Some((h, Some(p.parse().ok()?))),
+            None if rest.is_empty() => Some((h, None)),
+            None => None,
+        };
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) => Some((h, Some(p.parse().ok()?))),
+        None => Some((s, None)),
+    }
+}
+
+fn has_scheme(s: &str) -> bool {
+    let Some(colon) = s.find(':') else { return false };
     let scheme = &s[..colon];
     let mut chars = scheme.chars();
-    let first = chars.next()?;
-    let valid = first.is_ascii_alphabetic()
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    (valid && colon > 1).then_some(colon)
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
-/// True when `reference` carries its own scheme (`https:`, `data:`…).
-pub fn is_absolute(reference: &str) -> bool {
-    scheme_len(reference.trim()).is_some()
-}
-
-/// Resolves `reference` against `base` (RFC 3986 §5.2.2). Whitespace around the
-/// reference is ignored; an empty reference gives the base without its fragment.
-pub fn resolve(base: &str, reference: &str) -> String {
-    let reference = reference.trim();
-    let r = split(reference);
-    let b = split(base.trim());
-    if r.scheme.is_some() {
-        return join(r.scheme, r.authority, &remove_dot_segments(r.path), r.query, r.fragment);
-    }
-    // Nothing resolves against an opaque `data:` (or other non-hierarchical) base.
-    if b.scheme.is_some() && b.authority.is_none() && !b.path.starts_with('/') {
-        return reference.to_string();
-    }
-    let (authority, path, query) = if r.authority.is_some() {
-        (r.authority, remove_dot_segments(r.path), r.query)
-    } else if r.path.is_empty() {
-        (b.authority, b.path.to_string(), r.query.or(b.query))
-    } else if r.path.starts_with('/') {
-        (b.authority, remove_dot_segments(r.path), r.query)
-    } else {
-        let merged = if b.authority.is_some() && b.path.is_empty() {
-            format!("/{}", r.path)
-        } else {
-            match b.path.rfind('/') {
-                Some(i) => format!("{}{}", &b.path[..=i], r.path),
-                None => r.path.to_string(),
+/// Refuses characters the URL Standard rewrites or drops (see the module docs). A
+/// `data:` URL's body is opaque: only controls and non-ASCII text are rewritten there.
+fn check_characters(input: &str) -> Result<(), UrlError> {
+    let refuse = |what, at| Err(UrlError::Rewritten { uri: input.to_string(), what, at });
+    let opaque = input.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("data:"));
+    let query_start = input.find('?');
+    let fragment_start = input.find('#').unwrap_or(input.len());
+    for (at, c) in input.char_indices() {
+        if opaque && c.is_ascii() && !c.is_ascii_control() {
+            continue;
+        }
+        let what = match c {
+            '\\' => "a backslash",
+            '\t' | '\r' | '\n' => "a tab or line break",
+            c if c.is_control() => "a control character",
+            ' ' => "a space",
+            '"' | '<' | '>' | '`' | '{' | '}' => "a character that is percent-encoded",
+            '\'' if query_start.is_some_and(|q| at > q) && at < fragment_start => {
+                "a quote in the query, which is percent-encoded"
             }
+            c if !c.is_ascii() => "a non-ASCII character",
+            _ => continue,
         };
-        (b.authority, remove_dot_segments(&merged), r.query)
-    };
-    join(b.scheme, authority, &path, query, r.fragment)
+        return refuse(what, at);
+    }
+    Ok(())
 }
 
-/// Reassembles components into a URI reference.
-pub(crate) fn join(
-    scheme: Option<&str>,
-    authority: Option<&str>,
-    path: &str,
-    query: Option<&str>,
-    fragment: Option<&str>,
-) -> String {
-    let mut out = String::with_capacity(path.len() + 32);
-    if let Some(s) = scheme {
-        out.push_str(s);
-        out.push(':');
-    }
-    if let Some(a) = authority {
-        out.push_str("//");
-        out.push_str(a);
-    }
-    out.push_str(path);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    if let Some(f) = fragment {
-        out.push('#');
-        out.push_str(f);
-    }
-    out
-}
-
-/// Removes `.` and `..` segments. Relative paths keep leading `..` segments that
-/// cannot be cancelled; absolute paths never climb above the root.
-fn remove_dot_segments(path: &str) -> String {
-    let absolute = path.starts_with('/');
-    let mut out: Vec<&str> = Vec::new();
-    let segments: Vec<&str> = path.split('/').collect();
-    let last = segments.len().saturating_sub(1);
-    let mut trailing_slash = false;
-    for (i, seg) in segments.iter().enumerate() {
-        match *seg {
-            "." => trailing_slash = i == last,
-            ".." => {
-                match out.last() {
-                    Some(&top)
-                        if top != ".." && !(absolute && top.is_empty() && out.len() == 1) =>
-                    {
-                        out.pop();
-                    }
-                    _ if !absolute => out.push(".."),
-                    _ => {}
-                }
-                trailing_slash = i == last;
+/// The host as written in `input` (lower-cased comparison happens later), when the
+/// input has an authority; refuses user information and percent-encoded hosts.
+fn written_authority(input: &str) -> Result<Option<&str>, UrlError> {
+    let after = if let Some(rest) = input.strip_prefix("//") {
+        rest
+    } else if has_scheme(input) {
+        let colon = input.find(':').unwrap_or(0);
+        match input[colon + 1..].strip_prefix("//") {
+            Some(rest) => rest,
+            // `https:cdn.example/x` is read as `https://cdn.example/x`, or as a path
+            // relative to an https base: say what is meant.
+            None if ["http", "https"].iter().any(|s| input[..colon].eq_ignore_ascii_case(s)) => {
+                return Err(UrlError::Rewritten {
+                    uri: input.to_string(),
+                    what: "an http(s) scheme without //",
+                    at: colon,
+                });
             }
-            s => {
-                out.push(s);
-                trailing_slash = false;
+            None => return Ok(None),
+        }
+    } else {
+        return Ok(None);
+    };
+    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let authority = &after[..end];
+    if authority.contains('@') {
+        return Err(UrlError::UserInfo { uri: input.to_string() });
+    }
+    if let Some(at) = authority.find('%') {
+        let offset = input.len() - after.len() + at;
+        return Err(UrlError::Rewritten {
+            uri: input.to_string(),
+            what: "a percent-encoded host",
+            at: offset,
+        });
+    }
+    let host = match split_host_port(authority) {
+        Some((h, _)) => h,
+        // An unparsable port: the URL parser will say what is wrong.
+        None => return Ok(None),
+    };
+    Ok(Some(host))
+}
+
+/// The scheme and user-information rules of the module docs.
+fn admit(url: &url::Url, input: &str, admit_as: Admit) -> Result<(), UrlError> {
+    let uri = || input.to_string();
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlError::UserInfo { uri: uri() });
+    }
+    let scheme = url.scheme();
+    let (file_ok, data_ok, also) = match admit_as {
+        Admit::Root => (true, false, ", or file for a local document"),
+        Admit::From { local, data } => (
+            local,
+            data,
+            match (local, data) {
+                (true, true) => ", file and data here",
+                (true, false) => ", or file from a local document",
+                (false, true) => ", or data here",
+                (false, false) => "",
+            },
+        ),
+        Admit::Any => (true, true, ", file and data"),
+    };
+    match scheme {
+        "http" | "https" => {
+            if url.host_str().is_none_or(str::is_empty) {
+                return Err(UrlError::Syntax { uri: uri(), reason: "no host".into() });
+            }
+            Ok(())
+        }
+        "file" if file_ok => {
+            // `file://host/...` names a remote share, which is not a local file.
+            match url.host_str() {
+                None | Some("") | Some("localhost") => Ok(()),
+                Some(_) => Err(UrlError::LocalFromRemote { uri: uri() }),
             }
         }
+        "file" if matches!(admit_as, Admit::From { local: false, .. }) => {
+            Err(UrlError::LocalFromRemote { uri: uri() })
+        }
+        "data" if data_ok => Ok(()),
+        other => Err(UrlError::Scheme { uri: uri(), scheme: other.to_string(), also }),
     }
-    let mut joined = out.join("/");
-    if absolute && !joined.starts_with('/') {
-        joined.insert(0, '/');
+}
+
+impl std::ops::Deref for Url {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0.as_str()
     }
-    if trailing_slash && !joined.ends_with('/') {
-        joined.push('/');
+}
+
+impl AsRef<str> for Url {
+    fn as_ref(&self) -> &str {
+        self.0.as_str()
     }
-    joined
+}
+
+impl fmt::Display for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+impl fmt::Debug for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Url({:?})", self.0.as_str())
+    }
+}
+
+impl PartialEq<str> for Url {
+    fn eq(&self, other: &str) -> bool {
+        self.0.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Url {
+    fn eq(&self, other: &&str) -> bool {
+        self.0.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Url {
+    fn eq(&self, other: &String) -> bool {
+        self.0.as_str() == other
+    }
+}
+
+impl std::str::FromStr for Url {
+    type Err = UrlError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Url::parse(s)
+    }
+}
+
+impl Serialize for Url {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Url {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Url::build(None, &s, Admit::Any).map_err(serde::de::Error::custom)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
     #[test]
     fn rfc3986_normal_examples() {
-        let base = "http://a/b/c/d;p?q";
+        let base = u("http://a/b/c/d;p?q");
         let cases = [
             ("g", "http://a/b/c/g"),
             ("./g", "http://a/b/c/g"),
             ("g/", "http://a/b/c/g/"),
             ("/g", "http://a/g"),
-            ("//g", "http://g"),
+            ("//g", "http://g/"),
             ("?y", "http://a/b/c/d;p?y"),
             ("g?y", "http://a/b/c/g?y"),
             ("#s", "http://a/b/c/d;p?q#s"),
@@ -184,21 +553,142 @@ mod tests {
             ("../../g", "http://a/g"),
             ("../../../g", "http://a/g"),
             ("g;x=1/../y", "http://a/b/c/y"),
+            (" seg.ts \t", "http://a/b/c/seg.ts"),
             ("https://cdn.example/x.m4s", "https://cdn.example/x.m4s"),
         ];
         for (r, want) in cases {
-            assert_eq!(resolve(base, r), want, "reference {r:?}");
+            assert_eq!(base.join(r).unwrap(), want, "reference {r:?}");
         }
     }
 
     #[test]
-    fn paths_and_opaque_bases() {
-        assert_eq!(resolve("/srv/hls/master.m3u8", "720p/index.m3u8"), "/srv/hls/720p/index.m3u8");
-        assert_eq!(resolve("tests/a/master.m3u8", "../b/x.ts"), "tests/b/x.ts");
-        assert_eq!(resolve("master.m3u8", "../x.ts"), "../x.ts");
-        assert_eq!(resolve("data:application/json,{}", "x.json"), "x.json");
-        assert_eq!(resolve("http://h/dir/", " seg.ts \t"), "http://h/dir/seg.ts");
-        assert!(!is_absolute("C:\\video\\a.m3u8"));
-        assert!(is_absolute("https://x/y"));
+    fn the_checked_host_is_the_requested_host() {
+        // The finding of issue 9: a backslash ends the authority for http(s).
+        for hostile in [
+            "https://evil.example\\@cdn.allowed/x",
+            "https://evil.example\\.cdn.allowed/",
+            "https://cdn.allowed/a\\b",
+        ] {
+            let e = Url::parse(hostile).unwrap_err();
+            assert!(matches!(e, UrlError::Rewritten { what: "a backslash", .. }), "{e}");
+        }
+        let base = u("https://cdn.allowed/v/master.m3u8");
+        assert!(base.join("\\\\evil.example/x.m3u8").is_err());
+        assert!(base.join("/\\evil.example/x.m3u8").is_err());
+    }
+
+    #[test]
+    fn user_info_and_rewritten_hosts_are_refused() {
+        assert!(matches!(
+            Url::parse("https://cdn.example@evil.example/"),
+            Err(UrlError::UserInfo { .. })
+        ));
+        assert!(matches!(Url::parse("https://u:p@cdn.example/"), Err(UrlError::UserInfo { .. })));
+        assert!(matches!(u("https://a/").join("//x@evil/"), Err(UrlError::UserInfo { .. })));
+        assert!(matches!(
+            Url::parse("https://evil%2Eexample/"),
+            Err(UrlError::Rewritten { what: "a percent-encoded host", .. })
+        ));
+        assert!(matches!(Url::parse("http://0x7f.1/x"), Err(UrlError::RewrittenHost { .. })));
+        assert!(matches!(
+            Url::parse("https:///cdn.example/x"),
+            Err(UrlError::RewrittenHost { .. })
+        ));
+        assert!(matches!(
+            u("https://a/").join("https:cdn.example/x"),
+            Err(UrlError::Rewritten { .. })
+        ));
+        // An IDN look-alike (Cyrillic "а") is refused, not punycoded behind our back.
+        assert!(matches!(
+            Url::parse("https://cdn.\u{430}llowed/"),
+            Err(UrlError::Rewritten { what: "a non-ASCII character", .. })
+        ));
+        // Case is not a rewrite that matters: hosts compare case-insensitively.
+        assert_eq!(u("https://CDN.Example:443/x").host(), Some("cdn.example"));
+        assert_eq!(u("http://[::1]:8080/x").host(), Some("::1"));
+    }
+
+    #[test]
+    fn characters_the_standard_rewrites_are_refused() {
+        for (s, what) in [
+            ("https://h/a b", "a space"),
+            ("https://h/a\tb", "a tab or line break"),
+            ("https://h/a\nb", "a tab or line break"),
+            ("https://h/a\u{1}b", "a control character"),
+            ("https://h/a<b", "a character that is percent-encoded"),
+            ("https://h/caf\u{e9}", "a non-ASCII character"),
+            ("https://h/x?a='b'", "a quote in the query, which is percent-encoded"),
+        ] {
+            match Url::parse(s) {
+                Err(UrlError::Rewritten { what: w, .. }) => assert_eq!(w, what, "{s:?}"),
+                other => panic!("{s:?}: {other:?}"),
+            }
+        }
+        assert!(Url::parse("https://h/it's/x?a=b#it's").is_ok(), "a quote in a path is kept");
+        assert!(matches!(
+            Url::parse(&format!("https://h/{}", "a".repeat(MAX_URL_BYTES))),
+            Err(UrlError::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn schemes_by_place() {
+        let remote = u("https://cdn.example/v/master.m3u8");
+        assert!(matches!(remote.join("file:///dev/zero"), Err(UrlError::LocalFromRemote { .. })));
+        assert!(matches!(remote.join("ftp://h/x"), Err(UrlError::Scheme { .. })));
+        assert!(matches!(remote.join("data:text/plain,x"), Err(UrlError::Scheme { .. })));
+        assert!(matches!(remote.join("javascript:alert(1)"), Err(UrlError::Scheme { .. })));
+        assert!(remote.join_allowing_data("data:application/json,{}").is_ok());
+        let local = Url::parse("file:///srv/hls/master.m3u8").unwrap();
+        assert_eq!(local.join("720p/index.m3u8").unwrap(), "file:///srv/hls/720p/index.m3u8");
+        assert!(local.join("https://cdn.example/x.m4s").is_ok());
+        assert!(matches!(
+            local.join("//evil.example/share"),
+            Err(UrlError::LocalFromRemote { .. })
+        ));
+        let data = remote.join_allowing_data("data:application/json,{}").unwrap();
+        assert!(
+            remote.join_allowing_data(r#"data:application/json,{"VERSION": 1}"#).is_ok(),
+            "a data: body is opaque"
+        );
+        assert!(remote.join_allowing_data("data:application/json,{\n}").is_err());
+        assert!(matches!(data.join("x.json"), Err(UrlError::RelativeToData { .. })));
+        assert!(data.join("https://s.example/x").is_ok());
+        assert!(matches!(Url::parse("master.m3u8"), Err(UrlError::Syntax { .. })));
+    }
+
+    #[test]
+    fn redirect_targets_are_checked_like_remote_references() {
+        let ok = url::Url::parse("https://edge.example/x").unwrap();
+        assert!(Url::from_fetched(ok).is_ok());
+        for bad in ["file:///etc/passwd", "https://u@edge.example/", "gopher://h/"] {
+            assert!(Url::from_fetched(url::Url::parse(bad).unwrap()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn host_replacement_keeps_port_path_and_query() {
+        let x = u("https://a.example:8443/v/seg.m4s?t=1");
+        assert_eq!(x.with_host("b.example").unwrap(), "https://b.example:8443/v/seg.m4s?t=1");
+        assert_eq!(x.with_host("b.example:9000").unwrap(), "https://b.example:9000/v/seg.m4s?t=1");
+        assert!(x.with_host("b.example/evil").is_err());
+        assert!(x.with_host("0x7f.1").is_err());
+    }
+
+    #[test]
+    fn query_params_merge_verbatim() {
+        let p =
+            vec![("token".to_string(), "a%2Fb~=".to_string()), ("x".to_string(), "2".to_string())];
+        assert_eq!(u("https://h/p?x=1&y").with_query_params(&p), "https://h/p?x=2&y&token=a%2Fb~=");
+        assert_eq!(u("https://h/p#f").with_query_params(&p[..1]), "https://h/p?token=a%2Fb~=#f");
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let x = u("https://h/a?b=c");
+        let s = serde_json::to_string(&x).unwrap();
+        assert_eq!(s, "\"https://h/a?b=c\"");
+        assert_eq!(serde_json::from_str::<Url>(&s).unwrap(), x);
+        assert!(serde_json::from_str::<Url>("\"https://e\\\\@h/\"").is_err());
     }
 }

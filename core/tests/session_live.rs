@@ -9,6 +9,7 @@ use streamsteer::session::{
     TrackKind,
 };
 use streamsteer::time::{Duration, Instant};
+use streamsteer::uri::Url;
 
 const SEG_S: f64 = 2.0;
 const WINDOW: u64 = 6;
@@ -100,7 +101,7 @@ fn number(url: &str) -> u64 {
 /// `pause` = (from, to) seconds of user pause.
 fn drive(origin: &Origin, kbps: f64, until_s: f64, pause: Option<(f64, f64)>) -> Run {
     let text = origin.multivariant();
-    let url = format!("{BASE}master.m3u8");
+    let url = Url::parse(&format!("{BASE}master.m3u8")).unwrap();
     drive_presentation(origin, parse_hls(&text, &url).unwrap(), kbps, until_s, pause)
 }
 
@@ -299,7 +300,7 @@ fn endlist_ends_the_session() {
 fn dash_dynamic_mpd_is_reloaded_and_played_to_its_end() {
     let origin = Origin { epoch_s: 300.0, end: Some(199) };
     let mpd = origin.mpd(0.0);
-    let presentation = parse_dash(&mpd, &format!("{BASE}live.mpd")).unwrap();
+    let presentation = parse_dash(&mpd, &Url::parse(&format!("{BASE}live.mpd")).unwrap()).unwrap();
     let run = drive_presentation(&origin, presentation, 8_000.0, 300.0, None);
     assert_eq!(run.end_state, PlayerState::Ended, "{:?}", run.events);
     let first = *run.appended.first().unwrap();

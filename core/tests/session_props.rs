@@ -5,12 +5,14 @@ use proptest::prelude::*;
 use std::collections::BTreeMap;
 use streamsteer::Ladder;
 use streamsteer::abr::RULE_NAMES;
+use streamsteer::allowlist::HostAllowlist;
 use streamsteer::session::{
     Action, Event, FetchKind, FetchRequest, PlayerEvent, PlayerState, Session, SessionConfig,
     SyntheticOptions, TrackKind, presentation_from_ladder,
 };
-use streamsteer::steering::{CostPreference, HostAllowlist, SteeringConfig};
+use streamsteer::steering::CostPreference;
 use streamsteer::time::{Duration, Instant};
+use streamsteer::uri::Url;
 
 #[derive(Debug, Clone)]
 struct Link {
@@ -391,7 +393,7 @@ proptest! {
             init_bytes: if init { 700 } else { 0 },
             steering_url: None,
         };
-        let p = presentation_from_ladder(&ladder, &opts);
+        let p = presentation_from_ladder(&ladder, &opts).unwrap();
         let mut config = SessionConfig { abr_rule: RULE_NAMES[rule].to_string(), ..Default::default() };
         config.buffer.forward_target_s = target;
         config.buffer.startup_s = config.buffer.startup_s.min(target);
@@ -432,9 +434,11 @@ fn steered(steering_url: bool) -> streamsteer::manifest::Presentation {
             ],
             audio_kbps: Some(128.0),
             init_bytes: 800,
-            steering_url: steering_url.then(|| "https://steer.example/steer.json".to_string()),
+            steering_url: steering_url
+                .then(|| Url::parse("https://steer.example/steer.json").unwrap()),
         },
     )
+    .unwrap()
 }
 
 fn media_fetches(o: &Outcome<'_>) -> Vec<(f64, FetchRequest)> {
@@ -566,10 +570,7 @@ fn steering_to_a_host_outside_the_allowlist_is_refused() {
         )
     };
     let config = |allow: &[&str]| SessionConfig {
-        steering: SteeringConfig {
-            allowed_hosts: HostAllowlist::only(allow.iter().copied()),
-            ..Default::default()
-        },
+        allowed_hosts: HostAllowlist::only(allow.iter().copied()),
         ..Default::default()
     };
     let allow = ["steer.example", "oca.example", "cf.example", "*.cdn.example"];

@@ -93,7 +93,8 @@ fn drive(mut session: Session<'static>, kbps: f64, mut user: Vec<UserAt>) -> Run
             let issued = run.fetches.iter().find(|(_, r)| r.id == req.id).map_or(now, |f| f.0);
             if req.kind == FetchKind::Manifest {
                 // Playlists are local fixture files: answer with their text.
-                let text = std::fs::read_to_string(&req.url).unwrap_or_default();
+                let path = req.url.to_file_path().expect("fixtures are local files");
+                let text = std::fs::read_to_string(path).unwrap_or_default();
                 session.handle(at, Event::ManifestLoaded { id: req.id, text, url: req.url });
             } else {
                 session.handle(
@@ -122,7 +123,7 @@ fn drive(mut session: Session<'static>, kbps: f64, mut user: Vec<UserAt>) -> Run
 
 fn session(rule: &str) -> Session<'static> {
     let ladder = Ladder::constant_bitrate(vec![300.0, 750.0, 1200.0, 2850.0], 4.0, 30).unwrap();
-    let presentation = presentation_from_ladder(&ladder, &SyntheticOptions::default());
+    let presentation = presentation_from_ladder(&ladder, &SyntheticOptions::default()).unwrap();
     let config = SessionConfig { abr_rule: rule.into(), ..SessionConfig::default() };
     Session::new(presentation, config).unwrap()
 }
@@ -200,7 +201,8 @@ fn a_pinned_rendition_overrides_the_rule_until_released() {
 fn hls_multivariant_loads_media_playlists_then_plays_their_segments() {
     let master = format!("{}/../tests/fixtures/ffmpeg/hls/master.m3u8", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&master).unwrap();
-    let presentation = streamsteer::manifest::parse_hls(&text, &master).unwrap();
+    let url = streamsteer::uri::Url::from_file_path(std::path::Path::new(&master)).unwrap();
+    let presentation = streamsteer::manifest::parse_hls(&text, &url).unwrap();
     let session = Session::new(presentation, SessionConfig::default()).unwrap();
     let run = drive(session, 20_000.0, vec![]);
     assert_eq!(run.end_state, PlayerState::Ended);

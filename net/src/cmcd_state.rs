@@ -8,6 +8,7 @@ use streamsteer::cmcd::{CmcdContext, StreamType, StreamingFormat, request_data};
 use streamsteer::manifest::{ManifestKind, MediaType, Presentation, PresentationType};
 use streamsteer::session::{FetchRequest, PlayerState, TrackKind};
 use streamsteer::time::Instant;
+use streamsteer::uri::Url;
 
 /// A segment's duration and the path of the one after it.
 #[derive(Debug, Clone)]
@@ -39,15 +40,6 @@ pub(crate) struct Snapshot {
     pub throughput_kbps: Option<f64>,
 }
 
-fn path_of(url: &str) -> &str {
-    let no_frag = url.split('#').next().unwrap_or(url);
-    let no_query = no_frag.split('?').next().unwrap_or(no_frag);
-    match no_query.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
-        None => no_query,
-    }
-}
-
 /// `to` relative to the directory of `from` when they share it, else its absolute path.
 fn relative(from: &str, to: &str) -> String {
     let dir = from.rfind('/').map_or("", |i| &from[..=i]);
@@ -63,7 +55,7 @@ pub(crate) fn decorate_first(
     config: &CmcdConfig,
     seed: u64,
     req: &FetchRequest,
-) -> (String, Vec<(&'static str, String)>) {
+) -> (Url, Vec<(&'static str, String)>) {
     let ctx = CmcdContext {
         session_id: Some(
             config.session_id.clone().unwrap_or_else(|| derived_session_id(seed, &req.url)),
@@ -102,14 +94,30 @@ pub(crate) fn derived_session_id(seed: u64, url: &str) -> String {
 }
 
 impl CmcdState {
-    /// The state for a session on `presentation`, loaded from `url`.
+    /// The state for a session on `presentation`, loaded from `url`. Without CMCD it
+    /// keeps only the presentation's outline, not a second copy of every segment.
     pub(crate) fn new(
         config: CmcdConfig,
         seed: u64,
         url: &str,
-        presentation: Presentation,
+        presentation: &Presentation,
     ) -> Self {
         let session_id = config.session_id.clone().unwrap_or_else(|| derived_session_id(seed, url));
+        let presentation = if config.mode == CmcdMode::Off {
+            Presentation {
+                kind: presentation.kind,
+                url: presentation.url.clone(),
+                presentation_type: presentation.presentation_type,
+                live: None,
+                duration_s: presentation.duration_s,
+                periods: Vec::new(),
+                pathways: Vec::new(),
+                steering: None,
+                warnings: Vec::new(),
+            }
+        } else {
+            presentation.clone()
+        };
         let mut s = Self {
             config,
             session_id,
@@ -132,11 +140,16 @@ impl CmcdState {
             for track in &period.tracks {
                 for r in &track.renditions {
                     let Some(segs) = r.segments() else { continue };
+                    let paths: Vec<Option<String>> = segs
+                        .iter()
+                        .map(|s| r.url_on(&s.uri, None).ok().map(|u| u.as_url().path().to_string()))
+                        .collect();
                     for (i, s) in segs.iter().enumerate() {
+                        let Some(path) = &paths[i] else { continue };
                         let next_path =
-                            segs.get(i + 1).map(|n| relative(path_of(&s.url), path_of(&n.url)));
+                            paths.get(i + 1).and_then(|n| n.as_deref()).map(|n| relative(path, n));
                         let info = SegmentInfo { duration_s: s.duration_s, next_path };
-                        self.segments.insert(path_of(&s.url).to_string(), info);
+                        self.segments.insert(path.clone(), info);
                     }
                 }
             }
@@ -144,7 +157,7 @@ impl CmcdState {
     }
 
     /// A media playlist the session loaded: learn its segments too.
-    pub(crate) fn on_media_playlist(&mut self, playlist_url: &str, text: &str, final_url: &str) {
+    pub(crate) fn on_media_playlist(&mut self, playlist_url: &Url, text: &str, final_url: &Url) {
         if !self.enabled() {
             return;
         }
@@ -154,7 +167,7 @@ impl CmcdState {
             .iter()
             .flat_map(|p| &p.tracks)
             .flat_map(|t| &t.renditions)
-            .find(|r| r.playlist_url.as_deref() == Some(playlist_url))
+            .find(|r| r.playlist_url.as_ref() == Some(playlist_url))
             .map(|r| r.id.clone());
         if let Some(id) = id {
             match self.presentation.apply_media_playlist(&id, text, final_url) {
@@ -200,12 +213,12 @@ impl CmcdState {
         &mut self,
         req: &FetchRequest,
         snap: Snapshot,
-    ) -> (String, Vec<(&'static str, String)>) {
+    ) -> (Url, Vec<(&'static str, String)>) {
         let steering = req.kind == streamsteer::session::FetchKind::Steering;
         if !self.enabled() || (steering && !self.config.on_steering) {
             return (req.url.clone(), Vec::new());
         }
-        let seg = self.segments.get(path_of(&req.url)).cloned();
+        let seg = self.segments.get(req.url.as_url().path()).cloned();
         let ctx = CmcdContext {
             now: snap.now,
             session_id: Some(self.session_id.clone()),
@@ -257,8 +270,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paths_and_relative_references() {
-        assert_eq!(path_of("http://h:1/a/b/seg_1.m4s?x=1#f"), "/a/b/seg_1.m4s");
+    fn relative_references() {
         assert_eq!(relative("/a/v1/seg_1.m4s", "/a/v1/seg_2.m4s"), "seg_2.m4s");
         assert_eq!(relative("/a/v1/seg_1.m4s", "/a/v2/seg_2.m4s"), "/a/v2/seg_2.m4s");
     }

@@ -273,17 +273,7 @@ impl<S: MediaSink> Driver<S> {
 
     fn start_fetch(&mut self, req: FetchRequest) {
         let (url, headers) = self.cmcd.decorate(&req, self.snapshot());
-        let net = &self.config.net;
-        let job = FetchJob {
-            url,
-            headers,
-            policy: net.policy(req.kind).clone(),
-            seed: self.config.jitter_seed,
-            progress_bytes: net.progress_bytes,
-            progress_interval: secs(net.progress_interval_s)
-                .unwrap_or(StdDuration::from_millis(100)),
-            req: req.clone(),
-        };
+        let job = FetchJob::new(req.clone(), url, headers, &self.config);
         tracing::debug!(id = req.id, kind = ?req.kind, url = %job.url, "fetch");
         let handle = tokio::spawn(fetch::run(self.client.clone(), job, self.fetch_tx.clone()));
         self.inflight.insert(req.id, InFlight { handle, req });

@@ -8,6 +8,21 @@ pub enum PlayerError {
     /// The HTTP client could not be built (bad configuration).
     #[error("cannot build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
+    /// The URL to load is refused by the engine's URL rules (see `streamsteer::uri`).
+    #[error("cannot load {url:?}: {source}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// Why.
+        #[source]
+        source: streamsteer::uri::UrlError,
+    },
+    /// The URL to load is on a host `session.allowed_hosts` does not admit.
+    #[error("cannot load {url}: its host is not in the host allowlist")]
+    HostNotAllowed {
+        /// The URL.
+        url: String,
+    },
     /// The manifest could not be fetched.
     #[error("cannot load the manifest {url}: {reason}")]
     ManifestFetch {

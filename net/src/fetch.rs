@@ -1,19 +1,26 @@
-//! One request, run as its own task: send, time, stream the body, retry.
+//! One request, run as its own task: send, follow checked redirects, time, stream the
+//! body within its size limit, retry.
 //!
-//! Each attempt is timed on the tokio clock: TTFB is the time to the response
-//! headers, duration the time to the last body byte. Failures are classified (see
-//! [`FetchError`]); retryable ones are retried under the kind's [`RetryPolicy`](crate::RetryPolicy)
-//! after a seeded, jittered backoff. The task reports to the
-//! driver through a channel; aborting the task (on the engine's `Cancel`) stops it
-//! at its next await, and the driver drops anything it had already queued.
+//! Each attempt is timed on the tokio clock: TTFB is the time to the final response's
+//! headers, duration the time to the last body byte. Redirects are followed here, not
+//! by the HTTP client: each `Location` is parsed by the engine's URL rules
+//! ([`streamsteer::uri`]) and must be on an allowed host, at most
+//! [`NetConfig::max_redirects`](crate::NetConfig::max_redirects) hops, never from
+//! `https` to `http`. Failures are classified (see [`FetchError`]); retryable ones are
+//! retried under the kind's [`RetryPolicy`](crate::RetryPolicy) after a seeded,
+//! jittered backoff. The task reports to the driver through a channel; aborting the
+//! task (on the engine's `Cancel`) stops it at its next await, and the driver drops
+//! anything it had already queued.
 
-use crate::config::RequestPolicy;
+use crate::config::{PlayerConfig, RequestPolicy};
 use crate::event::RequestTiming;
 use crate::retry::{Backoff, parse_retry_after};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use std::time::{Duration, SystemTime};
+use streamsteer::allowlist::HostAllowlist;
 use streamsteer::session::{FetchKind, FetchRequest, RequestId};
+use streamsteer::uri::Url;
 use thiserror::Error;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
@@ -51,6 +58,24 @@ pub enum FetchError {
     /// A manifest body that is not UTF-8.
     #[error("the body is not UTF-8 text")]
     NotText,
+    /// The body (or its announced length) is over the limit for this request.
+    #[error("body over the {limit}-byte limit for this request")]
+    TooLarge {
+        /// The limit, bytes.
+        limit: u64,
+    },
+    /// A redirect that is not followed: its `Location` is refused by the URL rules,
+    /// names a host outside the allowlist, or goes from `https` to `http`.
+    #[error("redirect to {location:?} refused: {reason}")]
+    RedirectRefused {
+        /// The `Location` as sent.
+        location: String,
+        /// Why.
+        reason: String,
+    },
+    /// More redirects than allowed.
+    #[error("more than {0} redirects")]
+    TooManyRedirects(u32),
 }
 
 impl FetchError {
@@ -58,7 +83,10 @@ impl FetchError {
     pub fn retryable(&self) -> bool {
         match self {
             Self::Status(s) => *s >= 500 || *s == 408 || *s == 429,
-            Self::NotText => false,
+            Self::NotText
+            | Self::TooLarge { .. }
+            | Self::RedirectRefused { .. }
+            | Self::TooManyRedirects(_) => false,
             _ => true,
         }
     }
@@ -69,22 +97,92 @@ impl FetchError {
 pub(crate) struct FetchJob {
     pub req: FetchRequest,
     /// The URL to request (the engine's, plus any CMCD query argument).
-    pub url: String,
+    pub url: Url,
     /// Extra headers (CMCD headers).
     pub headers: Vec<(&'static str, String)>,
     pub policy: RequestPolicy,
     pub seed: u64,
     pub progress_bytes: u64,
     pub progress_interval: Duration,
+    /// Largest body accepted when the request is not a byte range.
+    pub max_bytes: u64,
+    /// Hosts redirects may go to.
+    pub allowed_hosts: HostAllowlist,
+    /// Redirects followed at most.
+    pub max_redirects: u32,
+}
+
+impl FetchJob {
+    /// The job for `req` under `config` (timeouts, retries, limits, redirects).
+    pub(crate) fn new(
+        req: FetchRequest,
+        url: Url,
+        headers: Vec<(&'static str, String)>,
+        config: &PlayerConfig,
+    ) -> Self {
+        let net = &config.net;
+        Self {
+            url,
+            headers,
+            policy: net.policy(req.kind).clone(),
+            seed: config.jitter_seed,
+            progress_bytes: net.progress_bytes,
+            progress_interval: secs(net.progress_interval_s).unwrap_or(Duration::from_millis(100)),
+            max_bytes: net.limits.for_request(&req),
+            allowed_hosts: config.session.allowed_hosts.clone(),
+            max_redirects: net.max_redirects,
+            req,
+        }
+    }
+}
+
+fn secs(s: f64) -> Option<Duration> {
+    (s.is_finite() && s > 0.0).then(|| Duration::from_secs_f64(s))
 }
 
 /// A successful fetch.
 #[derive(Debug, Clone)]
 pub(crate) struct Fetched {
     pub body: Bytes,
-    pub final_url: String,
+    /// Where the body came from, after redirects.
+    pub final_url: Url,
     pub ttfb: Duration,
     pub duration: Duration,
+}
+
+/// A document fetched by [`fetch_document`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// The text.
+    pub text: String,
+    /// Where it came from, after redirects: relative references resolve against it.
+    pub url: Url,
+}
+
+/// Fetches one manifest (or media playlist) the way the player does: the manifest
+/// request policy's timeouts and retries, checked redirects, the manifest body limit,
+/// UTF-8 text. `streamsteer inspect` and [`Player::load`](crate::Player::load) use it.
+pub async fn fetch_document(
+    client: &reqwest::Client,
+    config: &PlayerConfig,
+    url: &Url,
+) -> Result<Document, FetchError> {
+    let req = FetchRequest {
+        id: 0,
+        url: url.clone(),
+        byte_range: None,
+        pathway: None,
+        kind: FetchKind::Manifest,
+        track: None,
+        segment: None,
+        rendition: None,
+        expected_bytes: None,
+        deadline: None,
+    };
+    let job = FetchJob::new(req, url.clone(), Vec::new(), config);
+    let f = fetch(client, &job, None).await.map_err(|f| f.error)?;
+    let text = String::from_utf8(f.body.to_vec()).map_err(|_| FetchError::NotText)?;
+    Ok(Document { text, url: f.final_url })
 }
 
 /// A failed fetch (after its retries).
@@ -141,7 +239,7 @@ pub(crate) async fn fetch(
             let _ = tx.send(FetchMsg::Timing(RequestTiming {
                 id: job.req.id,
                 attempt,
-                url: job.url.clone(),
+                url: job.url.to_string(),
                 pathway: job.req.pathway.clone(),
                 kind: job.req.kind,
                 status,
@@ -223,6 +321,31 @@ fn describe(e: &reqwest::Error) -> String {
     s
 }
 
+/// The URL a redirect response points at, if it is to be followed.
+fn redirect_target(
+    from: &Url,
+    resp: &reqwest::Response,
+    job: &FetchJob,
+) -> Result<Url, FetchError> {
+    let raw = resp.headers().get(reqwest::header::LOCATION).ok_or_else(|| {
+        FetchError::RedirectRefused { location: String::new(), reason: "no Location header".into() }
+    })?;
+    let location = raw.to_str().map_err(|_| FetchError::RedirectRefused {
+        location: String::from_utf8_lossy(raw.as_bytes()).into_owned(),
+        reason: "the Location header is not ASCII".into(),
+    })?;
+    let refused =
+        |reason: String| FetchError::RedirectRefused { location: location.to_string(), reason };
+    let next = from.join(location).map_err(|e| refused(e.to_string()))?;
+    if from.scheme() == "https" && next.scheme() != "https" {
+        return Err(refused("a redirect from https to http is not followed".into()));
+    }
+    if !job.allowed_hosts.allows_url(&next) {
+        return Err(refused(format!("{} is not an allowed host", next.host().unwrap_or(""))));
+    }
+    Ok(next)
+}
+
 async fn attempt_once(
     client: &reqwest::Client,
     job: &FetchJob,
@@ -232,34 +355,67 @@ async fn attempt_once(
     let policy = &job.policy;
     let total = limit(policy.total_timeout_s);
     let deadline = total.map(|t| started + t);
-    let mut rb = client.get(&job.url);
-    if let Some(range) = job.req.byte_range.and_then(|b| b.http_range()) {
-        rb = rb.header(reqwest::header::RANGE, range);
-    }
-    for (name, value) in &job.headers {
-        rb = rb.header(*name, value);
-    }
     let ttfb_limit = match (limit(policy.ttfb_timeout_s), total) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    let sent = match ttfb_limit {
-        Some(l) => match tokio::time::timeout(l, rb.send()).await {
-            Ok(r) => r,
-            Err(_) => {
-                let err = if Some(l) == total && limit(policy.ttfb_timeout_s) != Some(l) {
-                    FetchError::TotalTimeout(l.as_secs_f64())
-                } else {
-                    FetchError::TtfbTimeout(l.as_secs_f64())
-                };
-                return Err((failed(None, 0, err), None));
-            }
-        },
-        None => rb.send().await,
+    let ttfb_deadline = ttfb_limit.map(|l| started + l);
+    let mut url = job.url.clone();
+    let mut redirects = 0u32;
+    let resp = loop {
+        let mut rb = client.get(url.as_url().clone());
+        if let Some(range) = job.req.byte_range.and_then(|b| b.http_range()) {
+            rb = rb.header(reqwest::header::RANGE, range);
+        }
+        for (name, value) in &job.headers {
+            rb = rb.header(*name, value);
+        }
+        let sent = match ttfb_deadline {
+            Some(at) => match tokio::time::timeout_at(at, rb.send()).await {
+                Ok(r) => r,
+                Err(_) => {
+                    let l = ttfb_limit.unwrap_or_default();
+                    let err = if Some(l) == total && limit(policy.ttfb_timeout_s) != Some(l) {
+                        FetchError::TotalTimeout(l.as_secs_f64())
+                    } else {
+                        FetchError::TtfbTimeout(l.as_secs_f64())
+                    };
+                    return Err((failed(None, 0, err), None));
+                }
+            },
+            None => rb.send().await,
+        };
+        let resp = sent.map_err(|e| (failed(None, 0, FetchError::Network(describe(&e))), None))?;
+        if !matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+            break resp;
+        }
+        let status = Some(resp.status().as_u16());
+        let ttfb = Some(started.elapsed());
+        if redirects >= job.max_redirects {
+            let err = FetchError::TooManyRedirects(job.max_redirects);
+            return Err((failed(status, 0, err), ttfb));
+        }
+        url = redirect_target(&url, &resp, job).map_err(|e| (failed(status, 0, e), ttfb))?;
+        redirects += 1;
+        tracing::debug!(id = job.req.id, to = %url, "redirect");
     };
-    let resp = sent.map_err(|e| (failed(None, 0, FetchError::Network(describe(&e))), None))?;
     let ttfb = started.elapsed();
     let status = resp.status().as_u16();
+    // A caller's own client may follow redirects before we see them: what it ended on
+    // must pass the same rules, or the body is not used.
+    let final_url = Url::from_fetched(resp.url().clone())
+        .map_err(|e| e.to_string())
+        .and_then(|u| {
+            if job.allowed_hosts.allows_url(&u) {
+                Ok(u)
+            } else {
+                Err(format!("{} is not an allowed host", u.host().unwrap_or("")))
+            }
+        })
+        .map_err(|reason| {
+            let location = resp.url().to_string();
+            (failed(Some(status), 0, FetchError::RedirectRefused { location, reason }), Some(ttfb))
+        })?;
     if !resp.status().is_success() {
         let retry_after = resp
             .headers()
@@ -275,11 +431,25 @@ async fn attempt_once(
         return Err((fail, Some(ttfb)));
     }
     meter.started();
-    let final_url = resp.url().to_string();
     let announced = resp.content_length();
-    let mut buf = BytesMut::with_capacity(announced.unwrap_or(0).min(MAX_RESERVE) as usize);
+    let range = job.req.byte_range.filter(|r| r.length > 0);
+    // A server that ignores Range sends the whole resource: read up to the end of the
+    // range and stop. Otherwise the body may not pass its limit.
+    let (cap, stop_at_cap) = match range {
+        Some(r) if status == 200 => (r.offset.saturating_add(r.length), true),
+        Some(r) => (r.length, false),
+        None => (job.max_bytes, false),
+    };
+    let too_large =
+        |got: u64| (failed(Some(status), got, FetchError::TooLarge { limit: cap }), Some(ttfb));
+    if !stop_at_cap && announced.is_some_and(|n| n > cap) {
+        return Err(too_large(0));
+    }
+    let reserve = announced.unwrap_or(0).min(cap).min(MAX_RESERVE);
+    let mut buf = BytesMut::with_capacity(usize::try_from(reserve).unwrap_or(0));
     let mut stream = resp.bytes_stream();
     let idle = limit(policy.idle_timeout_s);
+    let mut stopped_early = false;
     loop {
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let wait = match (idle, remaining) {
@@ -307,18 +477,28 @@ async fn attempt_once(
                 return Err((failed(Some(status), buf.len() as u64, err), Some(ttfb)));
             }
             Some(Ok(chunk)) => {
+                let room = cap.saturating_sub(buf.len() as u64);
+                if chunk.len() as u64 > room {
+                    if !stop_at_cap {
+                        return Err(too_large(buf.len() as u64));
+                    }
+                    buf.extend_from_slice(&chunk[..usize::try_from(room).unwrap_or(0)]);
+                    stopped_early = true;
+                    meter.progress(buf.len() as u64, ttfb);
+                    break;
+                }
                 buf.extend_from_slice(&chunk);
                 meter.progress(buf.len() as u64, ttfb);
             }
         }
     }
     let got = buf.len() as u64;
-    if let Some(expected) = announced.filter(|n| got < *n) {
+    if let Some(expected) = announced.filter(|n| got < *n && !stopped_early) {
         let err = FetchError::Truncated { got, expected };
         return Err((failed(Some(status), got, err), Some(ttfb)));
     }
     let mut body = buf.freeze();
-    if let Some(range) = job.req.byte_range.filter(|r| r.length > 0) {
+    if let Some(range) = range {
         if status == 200 {
             // The server ignored the Range header and sent the whole resource.
             let end = range.offset.saturating_add(range.length);

@@ -5,12 +5,13 @@ use crate::config::PlayerConfig;
 use crate::driver::{Command, Driver, Outcome};
 use crate::error::PlayerError;
 use crate::event::Event;
-use crate::fetch::{self, FetchJob, FetchMsg};
+use crate::fetch::{self, FetchError, FetchJob, FetchMsg};
 use crate::sink::{MediaSink, TimingSink};
 use std::sync::Mutex;
 use std::time::Duration;
 use streamsteer::manifest::{Presentation, parse_any};
 use streamsteer::session::{FetchKind, FetchRequest, PlayerState, Session, TrackKind};
+use streamsteer::uri::Url;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -30,9 +31,12 @@ pub struct Player {
 /// Builds the shared HTTP client from the configuration.
 pub fn build_client(config: &PlayerConfig) -> Result<reqwest::Client, PlayerError> {
     let net = &config.net;
+    // Redirects are followed by the fetch code, which checks each target against the
+    // engine's URL rules and the host allowlist.
     let mut b = reqwest::Client::builder()
         .user_agent(net.user_agent.clone())
-        .pool_max_idle_per_host(net.pool_max_idle_per_host);
+        .pool_max_idle_per_host(net.pool_max_idle_per_host)
+        .redirect(reqwest::redirect::Policy::none());
     if net.connect_timeout_s.is_finite() && net.connect_timeout_s > 0.0 {
         b = b.connect_timeout(Duration::from_secs_f64(net.connect_timeout_s));
     }
@@ -60,7 +64,11 @@ impl Player {
     }
 
     /// As [`load_with_sink`](Self::load_with_sink), sharing the caller's HTTP client
-    /// (and its connection pool).
+    /// (and its connection pool). Build it with `redirect::Policy::none()` (as
+    /// [`build_client`] does): the player then checks every redirect itself. A client
+    /// that follows redirects on its own still cannot take the player elsewhere — a
+    /// response whose final URL breaks the rules is refused — but the request to that
+    /// URL will have been made.
     pub async fn load_with_client<S: MediaSink>(
         url: &str,
         config: PlayerConfig,
@@ -69,9 +77,15 @@ impl Player {
     ) -> Result<Player, PlayerError> {
         let origin = Instant::now();
         let (events, first) = broadcast::channel(config.event_capacity.max(16));
+        let given = url;
+        let url = Url::parse(given)
+            .map_err(|source| PlayerError::InvalidUrl { url: given.to_string(), source })?;
+        if !config.session.allowed_hosts.allows_url(&url) {
+            return Err(PlayerError::HostNotAllowed { url: url.to_string() });
+        }
         let req = FetchRequest {
             id: 0,
-            url: url.to_string(),
+            url: url.clone(),
             byte_range: None,
             pathway: None,
             kind: FetchKind::Manifest,
@@ -82,15 +96,7 @@ impl Player {
             deadline: None,
         };
         let (cmcd_url, headers) = decorate_first(&config.cmcd, config.jitter_seed, &req);
-        let job = FetchJob {
-            url: cmcd_url,
-            headers,
-            policy: config.net.manifest.clone(),
-            seed: config.jitter_seed,
-            progress_bytes: config.net.progress_bytes,
-            progress_interval: Duration::from_millis(100),
-            req,
-        };
+        let job = FetchJob::new(req, cmcd_url, headers, &config);
         let (tx, mut rx) = mpsc::unbounded_channel();
         let fetched = fetch::fetch(&client, &job, Some(&tx)).await;
         drop(tx);
@@ -103,14 +109,18 @@ impl Player {
             url: url.to_string(),
             reason: f.error.to_string(),
         })?;
-        let text = String::from_utf8_lossy(&fetched.body);
+        let text =
+            String::from_utf8(fetched.body.to_vec()).map_err(|_| PlayerError::ManifestFetch {
+                url: url.to_string(),
+                reason: FetchError::NotText.to_string(),
+            })?;
         let presentation = parse_any(&text, &fetched.final_url).map_err(|source| {
-            PlayerError::ManifestParse { url: fetched.final_url.clone(), source }
+            PlayerError::ManifestParse { url: fetched.final_url.to_string(), source }
         })?;
+        drop(text);
         tracing::info!(url = %fetched.final_url, kind = ?presentation.kind, "manifest loaded");
+        let cmcd = CmcdState::new(config.cmcd.clone(), config.jitter_seed, &url, &presentation);
         let session = Session::new(presentation.clone(), config.session.clone())?;
-        let cmcd =
-            CmcdState::new(config.cmcd.clone(), config.jitter_seed, url, presentation.clone());
         let (commands, command_rx) = mpsc::unbounded_channel();
         let driver =
             Driver::new(session, client, config, origin, command_rx, events.clone(), sink, cmcd);

@@ -151,7 +151,8 @@ mod tests {
         let s = state();
         let url = "http://127.0.0.1:9/steering/hls.json";
         let SteeringAnswer::Manifest(body) = s.answer(40.0, url) else { panic!("not a manifest") };
-        let m = SteeringManifest::parse(&body, url).unwrap();
+        let m =
+            SteeringManifest::parse(&body, &streamsteer::uri::Url::parse(url).unwrap()).unwrap();
         assert_eq!(m.pathway_priority, vec!["b", "a"]);
         assert_eq!(m.ttl.as_secs_f64(), 10.0);
         assert_eq!(m.reload_uri.as_deref(), Some(url));
@@ -175,7 +176,8 @@ mod tests {
         let s = SteeringState::new(&cfg, vec!["a".into(), "b".into()]);
         let url = "http://127.0.0.1:9/steering/hls.json";
         let SteeringAnswer::Manifest(body) = s.answer(0.0, url) else { panic!("not a manifest") };
-        let m = SteeringManifest::parse(&body, url).unwrap();
+        let m =
+            SteeringManifest::parse(&body, &streamsteer::uri::Url::parse(url).unwrap()).unwrap();
         assert_eq!(m.pathway_clones.len(), 1);
         let c = &m.pathway_clones[0];
         assert_eq!((c.base_id.as_str(), c.id.as_str()), ("b", "b2"));

@@ -4,6 +4,7 @@
 mod common;
 
 use streamsteer::manifest::{MediaType, PresentationType, parse_dash_at, parse_hls};
+use streamsteer::uri::Url;
 use streamsteer_origin::config::LiveConfig;
 use streamsteer_origin::live::LiveTimeline;
 use streamsteer_origin::manifests::{self, PathwayBase, Site};
@@ -31,9 +32,9 @@ fn hls_multivariant_and_vod_media_playlists() {
     let store = common::fixture();
     let info = &store.info;
     let site = site();
-    let url = "http://127.0.0.1:1003/vod/master.m3u8";
+    let url = Url::parse("http://127.0.0.1:1003/vod/master.m3u8").unwrap();
     let text = manifests::hls_multivariant(info, &site, Stream::Vod);
-    let mut p = parse_hls(&text, url).unwrap();
+    let mut p = parse_hls(&text, &url).unwrap();
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     let ids: Vec<&str> = p.pathways.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, ["openconnect", "cloudfront"]);
@@ -87,8 +88,9 @@ fn hls_multivariant_and_vod_media_playlists() {
             assert!(close(s.start_s, e.start_s - expected[0].start_s), "{rid} segment {i}");
             assert_eq!(s.number, i as u64);
             let base = playlist_url.rsplit_once('/').unwrap().0;
-            assert_eq!(s.url, format!("{base}/{i}.m4s"));
-            assert_eq!(s.init.as_ref().unwrap().url, format!("{base}/init.mp4"));
+            assert_eq!(r.url_on(&s.uri, None).unwrap(), format!("{base}/{i}.m4s"));
+            let init = &s.init.as_ref().unwrap().uri;
+            assert_eq!(r.url_on(init, None).unwrap(), format!("{base}/init.mp4"));
         }
     }
     assert_eq!(p.presentation_type, PresentationType::Vod);
@@ -101,9 +103,9 @@ fn dash_static_mpd() {
     let store = common::fixture();
     let info = &store.info;
     let site = site();
-    let url = "http://127.0.0.1:1003/vod/manifest.mpd";
+    let url = Url::parse("http://127.0.0.1:1003/vod/manifest.mpd").unwrap();
     let text = manifests::dash_static(info, &site, &store.timescales());
-    let p = parse_dash_at(&text, url, None).unwrap();
+    let p = parse_dash_at(&text, &url, None).unwrap();
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     assert_eq!(p.presentation_type, PresentationType::Vod);
     let ids: Vec<&str> = p.pathways.iter().map(|p| p.id.as_str()).collect();
@@ -117,7 +119,7 @@ fn dash_static_mpd() {
         let rep = p.rendition(r.id).unwrap();
         assert_eq!(rep.bandwidth, Some(r.bandwidth_bps));
         let bases: Vec<_> =
-            rep.bases.iter().map(|b| (b.pathway_id.clone().unwrap(), b.url.clone())).collect();
+            rep.bases.iter().map(|b| (b.pathway_id.clone().unwrap(), b.url.to_string())).collect();
         assert_eq!(
             bases,
             [
@@ -131,12 +133,15 @@ fn dash_static_mpd() {
             assert!(close(s.duration_s, e.duration_s), "{} segment {i}", r.id);
             assert!(close(s.start_s, e.start_s), "{} segment {i}", r.id);
             assert_eq!(
-                rep.segment_url_on(s, "cloudfront"),
+                rep.segment_url_on(s, "cloudfront").unwrap(),
                 format!("http://127.0.0.1:1002/vod/{}/{i}.m4s", r.id)
             );
         }
         let init = segs[0].init.as_ref().unwrap();
-        assert_eq!(init.url, format!("http://127.0.0.1:1001/vod/{}/init.mp4", r.id));
+        assert_eq!(
+            rep.url_on(&init.uri, None).unwrap(),
+            format!("http://127.0.0.1:1001/vod/{}/init.mp4", r.id)
+        );
     }
     let v = p.rendition("v1").unwrap();
     let fixture_v1 = &info.video[1];
@@ -163,7 +168,8 @@ fn live_playlists_and_dynamic_mpd_list_the_same_window() {
 
     // DASH: parsed at `now`, each rendition lists exactly the window.
     let text = manifests::dash_dynamic(info, &site, &store.timescales(), &timeline, now);
-    let p = parse_dash_at(&text, "http://127.0.0.1:1003/live/manifest.mpd", Some(now)).unwrap();
+    let mpd_url = Url::parse("http://127.0.0.1:1003/live/manifest.mpd").unwrap();
+    let p = parse_dash_at(&text, &mpd_url, Some(now)).unwrap();
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     assert_eq!(p.presentation_type, PresentationType::Live);
     let live = p.live.clone().unwrap();
@@ -193,7 +199,8 @@ fn live_playlists_and_dynamic_mpd_list_the_same_window() {
 
     // HLS: the media playlist of each rendition says the same window.
     let mv = manifests::hls_multivariant(info, &site, Stream::Live);
-    let mut hp = parse_hls(&mv, "http://127.0.0.1:1003/live/master.m3u8").unwrap();
+    let mut hp =
+        parse_hls(&mv, &Url::parse("http://127.0.0.1:1003/live/master.m3u8").unwrap()).unwrap();
     for (rid, url) in hp.pending_playlists() {
         let content_id = url.split("/live/").nth(1).unwrap().split('/').next().unwrap().to_string();
         let text = manifests::hls_media_live(info, &timeline, &content_id, live_s).unwrap();

@@ -8,6 +8,7 @@ use common::{client, content_length, fixture, get_all, raw_get};
 use std::time::{Duration, Instant};
 use streamsteer::manifest::{parse_dash_at, parse_hls};
 use streamsteer::steering::SteeringManifest;
+use streamsteer::uri::Url;
 use streamsteer_origin::boxes;
 use streamsteer_origin::{
     Fault, FaultKind, Origin, OriginConfig, PathwayConfig, PriorityStep, RequestKind,
@@ -32,10 +33,10 @@ async fn every_pathway_serves_the_files_byte_for_byte() {
     // each pathway.
     let url = origin.hls_url();
     let text = c.get(&url).send().await.unwrap().text().await.unwrap();
-    let mut p = parse_hls(&text, &url).unwrap();
+    let mut p = parse_hls(&text, &Url::parse(&url).unwrap()).unwrap();
     assert_eq!(p.pathways.len(), 2);
     for (rid, playlist_url) in p.pending_playlists() {
-        let body = c.get(&playlist_url).send().await.unwrap().text().await.unwrap();
+        let body = c.get(playlist_url.as_str()).send().await.unwrap().text().await.unwrap();
         p.apply_media_playlist(&rid, &body, &playlist_url).unwrap();
     }
     let mut fetched = 0;
@@ -45,11 +46,13 @@ async fn every_pathway_serves_the_files_byte_for_byte() {
         let content_id = r.playlist_url.as_ref().unwrap().split('/').nth(4).unwrap().to_string();
         let content = streamsteer_origin::renditions::find(&info, &content_id).unwrap();
         let segs = r.segments().unwrap();
-        let init = c.get(&segs[0].init.as_ref().unwrap().url).send().await.unwrap();
+        let init_url = r.url_on(&segs[0].init.as_ref().unwrap().uri, None).unwrap();
+        let init = c.get(init_url.as_str()).send().await.unwrap();
         assert_eq!(init.bytes().await.unwrap().as_ref(), file(content.init).as_slice());
         for (s, meta) in segs.iter().zip(content.segments) {
-            assert!(s.url.starts_with(&base), "{} on {base}", s.url);
-            let resp = c.get(&s.url).send().await.unwrap();
+            let s_url = r.url_on(&s.uri, None).unwrap();
+            assert!(s_url.starts_with(&base), "{s_url} on {base}");
+            let resp = c.get(s_url.as_str()).send().await.unwrap();
             assert_eq!(resp.status(), 200);
             assert_eq!(resp.content_length(), Some(meta.bytes));
             assert_eq!(resp.bytes().await.unwrap().as_ref(), file(&meta.path).as_slice());
@@ -61,16 +64,16 @@ async fn every_pathway_serves_the_files_byte_for_byte() {
     // DASH: the same bytes through the template, on both service locations.
     let url = origin.dash_url();
     let text = c.get(&url).send().await.unwrap().text().await.unwrap();
-    let p = parse_dash_at(&text, &url, None).unwrap();
+    let p = parse_dash_at(&text, &Url::parse(&url).unwrap(), None).unwrap();
     for pathway in origin.pathway_names() {
         for meta in [&info.video[1].segments[2], &info.audio.segments[3]] {
             let rid = meta.path.split('/').nth(1).unwrap();
             let n: usize =
                 meta.path.trim_end_matches(".m4s").rsplit('_').next().unwrap().parse().unwrap();
             let r = p.rendition(rid).unwrap();
-            let seg_url = r.segment_url_on(&r.segments().unwrap()[n], &pathway);
+            let seg_url = r.segment_url_on(&r.segments().unwrap()[n], &pathway).unwrap();
             assert!(seg_url.starts_with(&origin.pathway_url(&pathway).unwrap()));
-            let got = c.get(&seg_url).send().await.unwrap().bytes().await.unwrap();
+            let got = c.get(seg_url.as_str()).send().await.unwrap().bytes().await.unwrap();
             assert_eq!(got.as_ref(), file(&meta.path).as_slice());
         }
     }
@@ -333,7 +336,7 @@ async fn steering_server_schedule_override_status_and_logged_parameters() {
     let (status, _, body) =
         fetch(format!("{hls}?_HLS_pathway=\"openconnect\"&_HLS_throughput=1234567")).await;
     assert_eq!(status, 200);
-    let m = SteeringManifest::parse(&body, &hls).unwrap();
+    let m = SteeringManifest::parse(&body, &Url::parse(&hls).unwrap()).unwrap();
     assert_eq!(m.pathway_priority, ["openconnect", "cloudfront"]);
     assert_eq!(m.ttl.as_secs_f64(), 7.0);
     assert_eq!(m.reload_uri.as_deref(), Some(hls.as_str()));
@@ -346,13 +349,16 @@ async fn steering_server_schedule_override_status_and_logged_parameters() {
         "{dash}?_DASH_pathway=%22openconnect,cloudfront%22&_DASH_throughput=900000,2000000"
     ))
     .await;
-    let m = SteeringManifest::parse(&body, &dash).unwrap();
+    let m = SteeringManifest::parse(&body, &Url::parse(&dash).unwrap()).unwrap();
     assert_eq!(m.pathway_priority, ["cloudfront", "openconnect"]);
 
     // Runtime override, then back to the schedule.
     origin.set_priority(vec!["openconnect".into()]);
     let (_, _, body) = fetch(hls.clone()).await;
-    assert_eq!(SteeringManifest::parse(&body, &hls).unwrap().pathway_priority, ["openconnect"]);
+    assert_eq!(
+        SteeringManifest::parse(&body, &Url::parse(&hls).unwrap()).unwrap().pathway_priority,
+        ["openconnect"]
+    );
     origin.clear_priority();
     assert_eq!(origin.priority(), ["cloudfront", "openconnect"]);
 
@@ -394,7 +400,7 @@ async fn live_playlists_slide_and_timestamps_only_increase() {
         let url = playlist(rid);
         async move {
             let text = c.get(&url).send().await.unwrap().text().await.unwrap();
-            parse_hls(&text, &url).unwrap()
+            parse_hls(&text, &Url::parse(&url).unwrap()).unwrap()
         }
     };
     let first = load("v0").await;
@@ -419,7 +425,7 @@ async fn live_playlists_slide_and_timestamps_only_increase() {
     // and the rest of each segment untouched.
     let mpd_url = origin.live_dash_url();
     let text = c.get(&mpd_url).send().await.unwrap().text().await.unwrap();
-    let mpd = parse_dash_at(&text, &mpd_url, Some(unix_now())).unwrap();
+    let mpd = parse_dash_at(&text, &Url::parse(&mpd_url).unwrap(), Some(unix_now())).unwrap();
     assert!(mpd.is_live());
     for rid in ["v0", "v1", "a0"] {
         let r = mpd.rendition(rid).unwrap();
@@ -428,8 +434,8 @@ async fn live_playlists_slide_and_timestamps_only_increase() {
         let mut last = None;
         let mut loops = std::collections::BTreeSet::new();
         for s in window {
-            let url = r.segment_url_on(s, "openconnect");
-            let bytes = c.get(&url).send().await.unwrap().bytes().await.unwrap();
+            let url = r.segment_url_on(s, "openconnect").unwrap();
+            let bytes = c.get(url.as_str()).send().await.unwrap().bytes().await.unwrap();
             let tfdt = boxes::first_decode_time(&bytes).unwrap();
             assert_eq!(Some(tfdt), s.time, "{rid} #{}", s.number);
             assert!(last.is_none_or(|l| tfdt > l));
@@ -446,7 +452,7 @@ async fn live_playlists_slide_and_timestamps_only_increase() {
     // The live multivariant playlist points at the live media playlists.
     let url = origin.live_hls_url();
     let text = c.get(&url).send().await.unwrap().text().await.unwrap();
-    let p = parse_hls(&text, &url).unwrap();
+    let p = parse_hls(&text, &Url::parse(&url).unwrap()).unwrap();
     assert!(p.pending_playlists().iter().all(|(_, u)| u.contains("/live/")));
     origin.shutdown().await;
 }

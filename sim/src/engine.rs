@@ -293,13 +293,16 @@ pub fn run_engine(
         steering_url: engine
             .steering
             .as_ref()
-            .map(|_| "https://steering.example/steer.json".to_string()),
+            .map(|_| streamsteer::uri::Url::parse("https://steering.example/steer.json"))
+            .transpose()
+            .map_err(|e| SimError::Unsupported(e.to_string()))?,
     };
     let presentation = if engine.sizes_in_manifest {
         presentation_from_ladder(&ladder, &opts)
     } else {
         presentation_from_ladder(&nominal_sizes(&ladder)?, &opts)
-    };
+    }
+    .map_err(|e| SimError::Unsupported(format!("a pathway host is not usable: {e}")))?;
     let mut session_config = engine.session.clone();
     session_config.abr = config.abr.clone();
     session_config.qoe = config.qoe;

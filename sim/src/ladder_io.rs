@@ -200,10 +200,18 @@ pub fn load_ladder(path: &Path) -> Result<LoadedLadder, LadderLoadError> {
 /// manifest, or `file://`) are read and applied first, as a player would fetch them.
 fn manifest_ladder(path: &Path, text: &str) -> Result<Ladder, LadderLoadError> {
     let manifest_err = |message: String| LadderLoadError::Manifest { path: path.into(), message };
-    let mut presentation = streamsteer::manifest::parse_any(text, &path.display().to_string())
-        .map_err(|e| manifest_err(e.to_string()))?;
+    let base =
+        streamsteer::uri::Url::from_file_path(path).map_err(|e| manifest_err(e.to_string()))?;
+    let mut presentation =
+        streamsteer::manifest::parse_any(text, &base).map_err(|e| manifest_err(e.to_string()))?;
     for (rendition, url) in presentation.pending_playlists() {
-        let local = PathBuf::from(url.strip_prefix("file://").unwrap_or(&url));
+        // A local manifest may name local playlists (its own document is local); a
+        // remote one is not fetched.
+        let Some(local) = url.to_file_path() else {
+            return Err(manifest_err(format!(
+                "media playlist {url} of rendition {rendition} is not a local file"
+            )));
+        };
         let Ok(playlist) = std::fs::read_to_string(&local) else {
             return Err(manifest_err(format!(
                 "media playlist {url} of rendition {rendition} is not a readable local file"

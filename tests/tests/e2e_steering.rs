@@ -12,8 +12,8 @@ mod common;
 use common::{Recorder, is_player, is_request, media_log, media_ok_on, quick_config, steering_log};
 use std::collections::BTreeMap;
 use std::time::Duration;
+use streamsteer::allowlist::HostAllowlist;
 use streamsteer::session::{PlayerEvent, PlayerState};
-use streamsteer::steering::HostAllowlist;
 use streamsteer_net::{Player, PlayerConfig};
 use streamsteer_origin::{
     CloneConfig, Origin, OriginConfig, OriginHandle, PriorityStep, SteeringStatus,
@@ -280,7 +280,7 @@ fn with_clone(clone: CloneConfig) -> impl FnOnce(&mut OriginConfig) {
 
 fn allowlisted() -> PlayerConfig {
     let mut c = paced_config();
-    c.session.steering.allowed_hosts = HostAllowlist::only(["127.0.0.1"]);
+    c.session.allowed_hosts = HostAllowlist::only(["127.0.0.1"]);
     c
 }
 

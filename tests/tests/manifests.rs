@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use streamsteer::manifest::{self, ManifestError, Presentation};
+use streamsteer::uri::Url;
 use streamsteer_tests::shared_dir;
 
 struct Entry {
@@ -35,7 +36,25 @@ fn parse(rel: &str) -> Result<Presentation, ManifestError> {
     let path = corpus_path(rel);
     let bytes = std::fs::read(&path).unwrap();
     let text = String::from_utf8_lossy(&bytes);
-    manifest::parse_any(&text, &path.display().to_string())
+    // These are real-world manifests, served over HTTP where they come from: parse them
+    // at an HTTP URL, so that a scheme-relative reference (`//host/x`) means what it
+    // meant there (against a local file it names a remote share, which is refused).
+    manifest::parse_any(&text, &u(&format!("https://corpus.example/{rel}")))
+}
+
+fn u(s: &str) -> Url {
+    Url::parse(s).unwrap()
+}
+
+/// Segment `i`'s URL on the rendition's default pathway.
+fn seg_url(r: &manifest::Rendition, i: usize) -> String {
+    r.url_on(&r.segments().unwrap()[i].uri, None).unwrap().to_string()
+}
+
+/// The URL of segment `i`'s init segment on the rendition's default pathway.
+fn init_url(r: &manifest::Rendition, i: usize) -> String {
+    let init = r.segments().unwrap()[i].init.clone().unwrap();
+    r.url_on(&init.uri, None).unwrap().to_string()
 }
 
 #[test]
@@ -75,9 +94,9 @@ fn fixture(rel: &str) -> PathBuf {
     streamsteer_tests::repo_dir().join("tests/fixtures").join(rel)
 }
 
-fn load_fixture(rel: &str) -> (String, String) {
+fn load_fixture(rel: &str) -> (String, Url) {
     let path = fixture(rel);
-    (std::fs::read_to_string(&path).unwrap(), path.display().to_string())
+    (std::fs::read_to_string(&path).unwrap(), Url::from_file_path(&path).unwrap())
 }
 
 fn bandwidths(p: &Presentation, track: usize) -> Vec<Option<u64>> {
@@ -115,8 +134,8 @@ fn lenient_files_carry_warnings() {
         assert!(!p.warnings.is_empty(), "{}: a lenient file should warn", e.path);
     }
     let p = parse("videojs-m3u8-parser/whiteSpace.m3u8").unwrap();
-    let urls: Vec<&str> =
-        p.renditions().next().unwrap().segments().unwrap().iter().map(|s| s.url.as_str()).collect();
+    let r = p.renditions().next().unwrap();
+    let urls: Vec<String> = (0..2).map(|i| seg_url(r, i)).collect();
     assert_eq!(urls[0], "http://example.com/00001.ts");
     assert_eq!(urls[1], "https://example.com/00002.ts");
 }
@@ -221,11 +240,12 @@ fn hls_media_playlists_resolve_segments() {
 #[test]
 fn live_playlist_refresh_appends_by_media_sequence() {
     let first = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:10\n#EXTINF:4.0,\ns10.ts\n#EXTINF:4.0,\ns11.ts\n#EXTINF:4.0,\ns12.ts\n";
-    let mut p = manifest::parse_hls(first, "https://cdn.example/live/index.m3u8").unwrap();
+    let mut p = manifest::parse_hls(first, &u("https://cdn.example/live/index.m3u8")).unwrap();
     assert!(p.is_live());
     assert_eq!(p.live.as_ref().unwrap().media_sequence, Some(10));
     let second = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:11\n#EXTINF:4.0,\ns11.ts\n#EXTINF:4.0,\ns12.ts\n#EXTINF:4.0,\ns13.ts\n#EXTINF:3.5,\ns14.ts\n";
-    let upd = p.apply_media_playlist("v0", second, "https://cdn.example/live/index.m3u8").unwrap();
+    let upd =
+        p.apply_media_playlist("v0", second, &u("https://cdn.example/live/index.m3u8")).unwrap();
     assert_eq!(upd, manifest::PlaylistUpdate { added: 2, removed: 1, ended: false });
     let segs = p.rendition("v0").unwrap().segments().unwrap();
     let numbers: Vec<u64> = segs.iter().map(|s| s.number).collect();
@@ -233,13 +253,14 @@ fn live_playlist_refresh_appends_by_media_sequence() {
     // Known segments keep their place on the timeline.
     assert_eq!(segs[0].start_s, 4.0);
     assert_eq!(segs[3].start_s, 16.0);
-    assert_eq!(segs[3].url, "https://cdn.example/live/s14.ts");
+    assert_eq!(seg_url(p.rendition("v0").unwrap(), 3), "https://cdn.example/live/s14.ts");
     let last = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:13\n#EXTINF:4.0,\ns13.ts\n#EXTINF:3.5,\ns14.ts\n#EXT-X-ENDLIST\n";
-    let upd = p.apply_media_playlist("v0", last, "https://cdn.example/live/index.m3u8").unwrap();
+    let upd =
+        p.apply_media_playlist("v0", last, &u("https://cdn.example/live/index.m3u8")).unwrap();
     assert!(upd.ended);
     assert_eq!(p.presentation_type, manifest::PresentationType::Vod);
     assert!(matches!(
-        p.apply_media_playlist("nope", last, "x"),
+        p.apply_media_playlist("nope", last, &u("https://h/x")),
         Err(ManifestError::UnknownRendition(_))
     ));
 }
@@ -250,10 +271,10 @@ fn dash_addressing_modes() {
     let p = parse("dash-mpd-rs/st-sl.mpd").unwrap();
     let segs = p.rendition("video1").unwrap().segments().unwrap();
     assert_eq!(segs.len(), 3);
-    assert_eq!(segs[1].url, "https://foobar.com/fie.1.m4v");
+    assert_eq!(seg_url(p.rendition("video1").unwrap(), 1), "https://foobar.com/fie.1.m4v");
     assert!((segs[1].start_s - 16.56).abs() < 1e-9);
     assert!((segs[2].duration_s - 16.519).abs() < 1e-9);
-    assert_eq!(segs[0].init.as_ref().unwrap().url, "https://foobar.com/init.mp4");
+    assert_eq!(init_url(p.rendition("video1").unwrap(), 0), "https://foobar.com/init.mp4");
 
     // SegmentBase: one resource and its sidx.
     let p = parse("videojs-mpd-parser/segmentBase.mpd").unwrap();
@@ -281,7 +302,7 @@ fn dash_addressing_modes() {
 fn dash_dynamic_live_window_depends_on_now() {
     let path = corpus_path("dash-mpd-rs/dashif-live-atoinf.mpd");
     let text = std::fs::read_to_string(&path).unwrap();
-    let p = manifest::parse_dash(&text, "https://live.example/x.mpd").unwrap();
+    let p = manifest::parse_dash(&text, &u("https://live.example/x.mpd")).unwrap();
     assert!(p.is_live());
     let live = p.live.clone().unwrap();
     let ast = live.availability_start_unix_s.unwrap();
@@ -294,7 +315,8 @@ fn dash_dynamic_live_window_depends_on_now() {
         .expect("a live SegmentTemplate with @duration");
     let seg = template.segment_duration_s();
     let now = ast + 3600.0;
-    let at_now = manifest::parse_dash_at(&text, "https://live.example/x.mpd", Some(now)).unwrap();
+    let at_now =
+        manifest::parse_dash_at(&text, &u("https://live.example/x.mpd"), Some(now)).unwrap();
     let segs = at_now.renditions().find_map(|r| r.segments().filter(|s| !s.is_empty())).unwrap();
     let last = segs.last().unwrap();
     // The newest segment has ended by `now`, the next one has not.
@@ -305,7 +327,7 @@ fn dash_dynamic_live_window_depends_on_now() {
         assert!(window <= depth + seg + 1e-6, "{window} > {depth}");
     }
     let later =
-        manifest::parse_dash_at(&text, "https://live.example/x.mpd", Some(now + 10.0 * seg))
+        manifest::parse_dash_at(&text, &u("https://live.example/x.mpd"), Some(now + 10.0 * seg))
             .unwrap();
     let later_last = later
         .renditions()
@@ -327,7 +349,7 @@ fn ffmpeg_hls_ladder_and_media_playlists() {
     let pending = p.pending_playlists();
     assert_eq!(pending.len(), 4);
     for (id, playlist) in &pending {
-        let body = std::fs::read_to_string(playlist).unwrap();
+        let body = std::fs::read_to_string(playlist.to_file_path().unwrap()).unwrap();
         let upd = p.apply_media_playlist(id, &body, playlist).unwrap();
         assert_eq!(upd.added, body.matches("#EXTINF:").count());
         assert!(upd.added >= 4);
@@ -335,8 +357,9 @@ fn ffmpeg_hls_ladder_and_media_playlists() {
     }
     let v0 = p.rendition("v0").unwrap().segments().unwrap();
     assert_eq!(v0.len(), 4);
-    assert!(v0[0].url.ends_with("ffmpeg/hls/720p/seg_000.m4s"));
-    assert!(v0[3].init.as_ref().unwrap().url.ends_with("ffmpeg/hls/720p/init_0.mp4"));
+    let r0 = p.rendition("v0").unwrap();
+    assert!(seg_url(r0, 0).ends_with("ffmpeg/hls/720p/seg_000.m4s"));
+    assert!(init_url(r0, 3).ends_with("ffmpeg/hls/720p/init_0.mp4"));
     assert!(p.pending_playlists().is_empty());
     assert_eq!(p.presentation_type, manifest::PresentationType::Vod);
     assert!((p.duration_s.unwrap() - 8.0).abs() < 0.05);
@@ -353,7 +376,7 @@ fn ffmpeg_hls_byte_ranges_give_real_sizes() {
     let mut p = manifest::parse_any(&text, &url).unwrap();
     for id in ["v0", "v1", "v2"] {
         let playlist = p.rendition(id).unwrap().playlist_url.clone().unwrap();
-        let body = std::fs::read_to_string(&playlist).unwrap();
+        let body = std::fs::read_to_string(playlist.to_file_path().unwrap()).unwrap();
         p.apply_media_playlist(id, &body, &playlist).unwrap();
     }
     let v0 = p.rendition("v0").unwrap().segments().unwrap();
@@ -379,9 +402,9 @@ fn ffmpeg_dash_template_and_list() {
     let r0 = &video.renditions[0];
     let segs = r0.segments().unwrap();
     assert_eq!(segs.len(), 4);
-    assert!(segs[2].url.ends_with("ffmpeg/dash/chunk-0-00003.m4s"), "{}", segs[2].url);
+    assert!(seg_url(r0, 2).ends_with("ffmpeg/dash/chunk-0-00003.m4s"), "{}", seg_url(r0, 2));
     assert_eq!(segs[2].time, Some(61_440));
-    assert!(segs[0].init.as_ref().unwrap().url.ends_with("ffmpeg/dash/init-0.m4s"));
+    assert!(init_url(r0, 0).ends_with("ffmpeg/dash/init-0.m4s"));
     assert_eq!(r0.frame_rate, None.or(Some(30.0)));
     let audio = p.tracks().find(|t| t.media_type == manifest::MediaType::Audio).unwrap();
     let asegs = audio.renditions[0].segments().unwrap();
@@ -401,7 +424,7 @@ fn ffmpeg_dash_template_and_list() {
         segs[0].byte_range,
         Some(manifest::ByteRange { offset: 834, length: 618_622 - 834 + 1 })
     );
-    assert!(segs[0].url.ends_with("ffmpeg/dash-single/manifest-stream0.mp4"));
+    assert!(seg_url(r0, 0).ends_with("ffmpeg/dash-single/manifest-stream0.mp4"));
     assert_eq!(
         segs[0].init.as_ref().unwrap().byte_range,
         Some(manifest::ByteRange { offset: 0, length: 834 })
@@ -413,7 +436,7 @@ fn ffmpeg_dash_template_and_list() {
 #[test]
 fn hls_steering_and_pathways() {
     let (text, _) = load_fixture("steering/multivariant.m3u8");
-    let p = manifest::parse_hls(&text, "https://origin.example.com/vod/master.m3u8").unwrap();
+    let p = manifest::parse_hls(&text, &u("https://origin.example.com/vod/master.m3u8")).unwrap();
     let ids: Vec<&str> = p.pathways.iter().map(|x| x.id.as_str()).collect();
     assert_eq!(ids, ["oca", "cloudfront"]);
     let s = p.steering.as_ref().unwrap();
@@ -439,7 +462,7 @@ fn hls_steering_and_pathways() {
     let media =
         "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\na.m4s\n#EXTINF:2,\nb.m4s\n#EXT-X-ENDLIST\n";
     for id in ["v0", "v1", "v2", "v3", "v4", "v5"] {
-        p.apply_media_playlist(id, media, "https://x/index.m3u8").unwrap();
+        p.apply_media_playlist(id, media, &u("https://x/index.m3u8")).unwrap();
     }
     assert_eq!(p.to_ladder().unwrap().bitrates_kbps(), &[800.8, 1460.8, 2890.8]);
 }
@@ -447,7 +470,7 @@ fn hls_steering_and_pathways() {
 #[test]
 fn dash_steering_and_base_url_hierarchy() {
     let (text, _) = load_fixture("steering/manifest.mpd");
-    let p = manifest::parse_dash(&text, "https://origin.example.com/vod/manifest.mpd").unwrap();
+    let p = manifest::parse_dash(&text, &u("https://origin.example.com/vod/manifest.mpd")).unwrap();
     let ids: Vec<&str> = p.pathways.iter().map(|x| x.id.as_str()).collect();
     assert_eq!(ids, ["oca", "cloudfront"]);
     let s = p.steering.as_ref().unwrap();
@@ -468,21 +491,21 @@ fn dash_steering_and_base_url_hierarchy() {
         ]
     );
     let segs = hd.segments().unwrap();
-    assert_eq!(segs[0].url, "https://oca.example.net/vod/period0/hd/720p/chunk-00001.m4s");
+    assert_eq!(seg_url(hd, 0), "https://oca.example.net/vod/period0/hd/720p/chunk-00001.m4s");
     assert_eq!(
-        hd.segment_url_on(&segs[0], "cloudfront"),
+        hd.segment_url_on(&segs[0], "cloudfront").unwrap(),
         "https://d111.cloudfront.net/vod/period0/hd/720p/chunk-00001.m4s"
     );
     let sd = p.rendition("360p").unwrap();
-    assert_eq!(
-        sd.segments().unwrap()[3].url,
-        "https://oca.example.net/vod/period0/360p/chunk-00004.m4s"
-    );
+    assert_eq!(seg_url(sd, 3), "https://oca.example.net/vod/period0/360p/chunk-00004.m4s");
 
     // S@r="-1" repeats to the end of the period (8 s at 96256/48000 s per segment).
     let aac = p.rendition("aac").unwrap().segments().unwrap();
     assert_eq!(aac.len(), 4);
-    assert_eq!(aac[3].url, "https://oca.example.net/vod/period0/aac/chunk-288768.m4s");
+    assert_eq!(
+        seg_url(p.rendition("aac").unwrap(), 3),
+        "https://oca.example.net/vod/period0/aac/chunk-288768.m4s"
+    );
     let audio = p.tracks().find(|t| t.media_type == manifest::MediaType::Audio).unwrap();
     assert!(audio.default);
     assert_eq!(audio.language.as_deref(), Some("en"));
@@ -506,11 +529,11 @@ fn corpus_ladders() {
 #[test]
 fn equal_bandwidths_are_deduplicated() {
     let text = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=500000,CODECS=\"avc1.4d401f\"\na.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=500000,CODECS=\"hvc1.1.6.L93\"\nb.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=200000\nc.m3u8\n";
-    let mut p = manifest::parse_hls(text, "https://h/m.m3u8").unwrap();
+    let mut p = manifest::parse_hls(text, &u("https://h/m.m3u8")).unwrap();
     let media =
         "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n1.ts\n#EXTINF:4,\n2.ts\n#EXT-X-ENDLIST\n";
     for id in ["v0", "v1", "v2"] {
-        p.apply_media_playlist(id, media, "https://h/x.m3u8").unwrap();
+        p.apply_media_playlist(id, media, &u("https://h/x.m3u8")).unwrap();
     }
     let l = p.to_ladder().unwrap();
     assert_eq!(l.bitrates_kbps(), &[200.0, 500.0]);
@@ -591,16 +614,16 @@ mod never_panics {
         #[test]
         fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let text = String::from_utf8_lossy(&bytes);
-            let _ = manifest::parse_any(&text, "https://h/x");
-            let _ = manifest::parse_hls(&text, "https://h/x");
-            let _ = manifest::parse_dash(&text, "https://h/x");
+            let _ = manifest::parse_any(&text, &u("https://h/x"));
+            let _ = manifest::parse_hls(&text, &u("https://h/x"));
+            let _ = manifest::parse_dash(&text, &u("https://h/x"));
         }
 
         #[test]
         fn hls_shaped_text(text in hls_text()) {
-            if let Ok(mut p) = manifest::parse_hls(&text, "https://h/a/x.m3u8") {
+            if let Ok(mut p) = manifest::parse_hls(&text, &u("https://h/a/x.m3u8")) {
                 let _ = p.to_ladder();
-                let _ = p.apply_media_playlist("v0", &text, "https://h/b/y.m3u8");
+                let _ = p.apply_media_playlist("v0", &text, &u("https://h/b/y.m3u8"));
                 let _ = serde_json::to_string(&p).unwrap();
             }
         }
@@ -615,10 +638,10 @@ mod never_panics {
             }
             let mutated = format!("{}{}{}", &t[..at], junk, &t[at..]);
             for candidate in [&t[..at], mutated.as_str()] {
-                if let Ok(p) = manifest::parse_any(candidate, "https://h/m") {
+                if let Ok(p) = manifest::parse_any(candidate, &u("https://h/m")) {
                     let _ = p.to_ladder();
                 }
-                let _ = manifest::parse_dash_at(candidate, "https://h/m", Some(2.0e9));
+                let _ = manifest::parse_dash_at(candidate, &u("https://h/m"), Some(2.0e9));
             }
         }
     }
@@ -627,17 +650,17 @@ mod never_panics {
 #[test]
 fn hostile_inputs_are_errors_not_crashes() {
     let huge_r = r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT10S"><Period><AdaptationSet mimeType="video/mp4"><Representation id="a" bandwidth="1"><SegmentTemplate media="$Number$" timescale="1"><SegmentTimeline><S t="0" d="1" r="1000000000000"/></SegmentTimeline></SegmentTemplate></Representation></AdaptationSet></Period></MPD>"#;
-    let err = manifest::parse_dash(huge_r, "x").unwrap_err().to_string();
+    let err = manifest::parse_dash(huge_r, &u("https://h/x")).unwrap_err().to_string();
     assert!(err.contains("SegmentTimeline/S[0]") && err.contains("more than"), "{err}");
     let long =
         r#"<MPD type="static" mediaPresentationDuration="PT9999999999999999H"><Period/></MPD>"#;
-    let err = manifest::parse_dash(long, "x").unwrap_err().to_string();
+    let err = manifest::parse_dash(long, &u("https://h/x")).unwrap_err().to_string();
     assert!(err.contains("mediaPresentationDuration"), "{err}");
     let bad_template = r#"<MPD type="static" mediaPresentationDuration="PT4S"><Period><AdaptationSet><Representation id="r" bandwidth="5"><SegmentTemplate media="s-$Numbr$.m4s" duration="2"/></Representation></AdaptationSet></Period></MPD>"#;
-    let err = manifest::parse_dash(bad_template, "x").unwrap_err().to_string();
+    let err = manifest::parse_dash(bad_template, &u("https://h/x")).unwrap_err().to_string();
     assert!(err.contains("Representation[0]/SegmentTemplate") && err.contains("$Numbr$"), "{err}");
     assert!(matches!(
-        manifest::parse_any("<html><body/></html>", "x"),
+        manifest::parse_any("<html><body/></html>", &u("https://h/x")),
         Err(ManifestError::UnknownFormat)
     ));
 }

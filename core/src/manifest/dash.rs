@@ -8,13 +8,15 @@ use dash_mpd_core::{
 
 use super::error::ManifestError;
 use super::model::{
-    BaseLocation, ByteRange, ContentSteering, InitSegment, LiveTemplate, LiveWindow, ManifestKind,
-    MediaType, Pathway, Period, Presentation, PresentationType, Rendition, Resolution, Segment,
-    SegmentBaseIndex, SegmentIndex, SegmentList, Track,
+    BaseLocation, ByteRange, ContentSteering, InitSegment, LiveTemplate, LiveWindow,
+    MAX_SEGMENTS_PER_PRESENTATION, ManifestKind, MediaType, Pathway, Period, Presentation,
+    PresentationType, Rendition, Resolution, Segment, SegmentBaseIndex, SegmentIndex, SegmentList,
+    Track,
 };
 use super::template::{TemplateVars, expand};
 use super::xml_scan::{oversized_duration, start_tags, text_after, unescape};
-use crate::uri::resolve;
+use crate::uri::Url;
+use std::sync::Arc;
 
 /// Most segments one representation may expand to: a SegmentTimeline `@r` of 10^12
 /// must be an error, not an out-of-memory.
@@ -23,7 +25,7 @@ pub const MAX_SEGMENTS_PER_REPRESENTATION: usize = 500_000;
 /// Parses a DASH MPD loaded from `url`. Dynamic MPDs whose segments depend on the wall
 /// clock (SegmentTemplate `@duration` without a timeline) keep a
 /// [`SegmentIndex::LiveTemplate`]; use [`parse_dash_at`] to expand them.
-pub fn parse_dash(text: &str, url: &str) -> Result<Presentation, ManifestError> {
+pub fn parse_dash(text: &str, url: &Url) -> Result<Presentation, ManifestError> {
     parse_dash_at(text, url, None)
 }
 
@@ -33,7 +35,7 @@ pub fn parse_dash(text: &str, url: &str) -> Result<Presentation, ManifestError> 
 /// time-shift buffer are dropped. `None` behaves like [`parse_dash`].
 pub fn parse_dash_at(
     text: &str,
-    url: &str,
+    url: &Url,
     now_unix_s: Option<f64>,
 ) -> Result<Presentation, ManifestError> {
     if text.trim().is_empty() {
@@ -91,7 +93,8 @@ fn parse_range(s: &str) -> Option<ByteRange> {
     let (a, b) = s.trim().split_once('-')?;
     let first: u64 = a.trim().parse().ok()?;
     let last: u64 = b.trim().parse().ok()?;
-    (last >= first).then(|| ByteRange { offset: first, length: last - first + 1 })
+    let length = last.checked_sub(first)?.checked_add(1)?;
+    Some(ByteRange { offset: first, length })
 }
 
 fn range_attr(
@@ -172,43 +175,49 @@ fn adaptation_type(a: &AdaptationSet) -> MediaType {
 }
 
 /// One resolved base per pathway (`None` = unnamed), first = default.
-type Bases = Vec<(Option<String>, String)>;
+type Bases = Vec<(Option<String>, Url)>;
 
 /// Resolves one level of the BaseURL hierarchy against its parent's bases: each
 /// BaseURL here applies to the parent bases of the same (or an unnamed) service
-/// location, and gives a result per service location.
-fn resolve_level(parents: &Bases, level: &[BaseURL]) -> Bases {
+/// location, and gives a result per service location. `element` names the level for
+/// errors.
+fn resolve_level(
+    element: &str,
+    parents: &Bases,
+    level: &[BaseURL],
+) -> Result<Bases, ManifestError> {
     if level.is_empty() {
-        return parents.clone();
+        return Ok(parents.clone());
     }
     let mut out: Bases = Vec::new();
-    let push = |loc: Option<String>, url: String, out: &mut Bases| {
+    let push = |loc: Option<String>, url: Url, out: &mut Bases| {
         if !out.iter().any(|(l, _)| *l == loc) {
             out.push((loc, url));
         }
     };
-    for b in level {
+    let join = |i: usize, parent: &Url, b: &BaseURL| {
+        parent
+            .join(&unescape(&b.base))
+            .map_err(|e| ManifestError::dash_url(&format!("{element}/BaseURL[{i}]"), e))
+    };
+    for (i, b) in level.iter().enumerate() {
         let loc = b.serviceLocation.clone().filter(|s| !s.trim().is_empty());
         for (ploc, purl) in parents {
             let compatible = loc.is_none() || ploc.is_none() || loc == *ploc;
             if compatible {
-                push(
-                    loc.clone().or_else(|| ploc.clone()),
-                    resolve(purl, &unescape(&b.base)),
-                    &mut out,
-                );
+                push(loc.clone().or_else(|| ploc.clone()), join(i, purl, b)?, &mut out);
             }
         }
     }
     if out.is_empty() {
         // No parent on a matching service location: the first parent carries them all.
         if let Some((_, purl)) = parents.first() {
-            for b in level {
-                push(b.serviceLocation.clone(), resolve(purl, &unescape(&b.base)), &mut out);
+            for (i, b) in level.iter().enumerate() {
+                push(b.serviceLocation.clone(), join(i, purl, b)?, &mut out);
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Field-wise inheritance of the segment-addressing elements: the lowest level wins
@@ -281,17 +290,19 @@ struct PeriodTiming {
 
 struct Converter<'a> {
     text: &'a str,
-    url: &'a str,
+    url: &'a Url,
     mpd: &'a MPD,
     now: Option<f64>,
     dynamic: bool,
     ast: Option<f64>,
     tsbd: Option<f64>,
     warnings: Vec<String>,
+    /// Segments the presentation may still list (see [`MAX_SEGMENTS_PER_PRESENTATION`]).
+    budget: usize,
 }
 
 impl<'a> Converter<'a> {
-    fn new(text: &'a str, url: &'a str, mpd: &'a MPD, now: Option<f64>) -> Self {
+    fn new(text: &'a str, url: &'a Url, mpd: &'a MPD, now: Option<f64>) -> Self {
         let ast = mpd
             .availabilityStartTime
             .as_ref()
@@ -305,7 +316,38 @@ impl<'a> Converter<'a> {
             ast,
             tsbd: secs(mpd.timeShiftBufferDepth),
             warnings: Vec::new(),
+            budget: MAX_SEGMENTS_PER_PRESENTATION,
         }
+    }
+
+    /// Most segments the next representation may expand to.
+    fn segment_limit(&self) -> usize {
+        self.budget.min(MAX_SEGMENTS_PER_REPRESENTATION)
+    }
+
+    /// The error for a representation that would pass [`segment_limit`](Self::segment_limit).
+    fn too_many(&self, element: String, what: &str) -> ManifestError {
+        if self.budget < MAX_SEGMENTS_PER_REPRESENTATION {
+            ManifestError::TooManySegments { at: element, max: MAX_SEGMENTS_PER_PRESENTATION }
+        } else {
+            ManifestError::dash(
+                element,
+                format!("{what} expands to more than {MAX_SEGMENTS_PER_REPRESENTATION} segments"),
+            )
+        }
+    }
+
+    /// Charges a representation's segments to the presentation's budget.
+    fn charge(&mut self, element: &str, index: &SegmentIndex) -> Result<(), ManifestError> {
+        let n = match index {
+            SegmentIndex::Segments(l) => l.segments.len(),
+            _ => 0,
+        };
+        self.budget = self.budget.checked_sub(n).ok_or_else(|| ManifestError::TooManySegments {
+            at: element.to_string(),
+            max: MAX_SEGMENTS_PER_PRESENTATION,
+        })?;
+        Ok(())
     }
 
     fn run(mut self) -> Result<Presentation, ManifestError> {
@@ -333,10 +375,10 @@ impl<'a> Converter<'a> {
         }
         self.warnings.extend(dash_mpd_core::check_conformity(mpd));
 
-        let steering = self.steering();
+        let steering = self.steering()?;
         let default_location = steering.as_ref().and_then(|s| s.default_pathways.first().cloned());
-        let doc_bases: Bases = vec![(None, self.url.to_string())];
-        let mpd_bases = resolve_level(&doc_bases, &mpd.base_url);
+        let doc_bases: Bases = vec![(None, self.url.clone())];
+        let mpd_bases = resolve_level("MPD", &doc_bases, &mpd.base_url)?;
         let timings = self.period_timings();
 
         let mut periods = Vec::with_capacity(mpd.periods.len());
@@ -349,15 +391,15 @@ impl<'a> Converter<'a> {
             if period.adaptations.is_empty() {
                 self.warnings.push(format!("{path}: Period has no AdaptationSet"));
             }
-            let period_bases = resolve_level(&mpd_bases, &period.BaseURL);
+            let period_bases = resolve_level(&path, &mpd_bases, &period.BaseURL)?;
             let mut tracks = Vec::with_capacity(period.adaptations.len());
             for (ai, aset) in period.adaptations.iter().enumerate() {
                 let apath = format!("{path}/AdaptationSet[{ai}]");
-                let as_bases = resolve_level(&period_bases, &aset.BaseURL);
+                let as_bases = resolve_level(&apath, &period_bases, &aset.BaseURL)?;
                 let mut renditions = Vec::with_capacity(aset.representations.len());
                 for (ri, rep) in aset.representations.iter().enumerate() {
                     let rpath = format!("{apath}/Representation[{ri}]");
-                    let mut bases = resolve_level(&as_bases, &rep.BaseURL);
+                    let mut bases = resolve_level(&rpath, &as_bases, &rep.BaseURL)?;
                     if let Some(loc) = &default_location
                         && let Some(i) = bases.iter().position(|(l, _)| l.as_ref() == Some(loc))
                     {
@@ -374,6 +416,7 @@ impl<'a> Converter<'a> {
                     let id = rep.id.clone().unwrap_or_else(|| format!("p{pi}a{ai}r{ri}"));
                     let index =
                         self.segment_index(&rpath, &id, period, aset, rep, &bases, *timing, pi)?;
+                    self.charge(&rpath, &index)?;
                     renditions.push(self.rendition(id, aset, rep, bases, index));
                 }
                 tracks.push(Track {
@@ -421,7 +464,7 @@ impl<'a> Converter<'a> {
         });
         Ok(Presentation {
             kind: ManifestKind::Dash,
-            url: self.url.to_string(),
+            url: self.url.clone(),
             presentation_type: if self.dynamic {
                 PresentationType::Live
             } else {
@@ -463,28 +506,32 @@ impl<'a> Converter<'a> {
             .collect()
     }
 
-    fn steering(&mut self) -> Option<ContentSteering> {
-        let tag = start_tags(self.text).find(|t| t.local_name() == "ContentSteering")?;
+    fn steering(&mut self) -> Result<Option<ContentSteering>, ManifestError> {
+        let Some(tag) = start_tags(self.text).find(|t| t.local_name() == "ContentSteering") else {
+            return Ok(None);
+        };
         let server = text_after(self.text, &tag).map(|t| unescape(t.trim())).unwrap_or_default();
         if server.is_empty() {
             self.warnings.push("ContentSteering element without a server URL, ignored".into());
-            return None;
+            return Ok(None);
         }
+        let element = "MPD/ContentSteering";
+        let url = |s: &str| self.url.join(s).map_err(|e| ManifestError::dash_url(element, e));
         let flag = |name: &str, default: bool| match tag.attr(name).as_deref().map(str::trim) {
             Some("true") | Some("1") => true,
             Some("false") | Some("0") => false,
             _ => default,
         };
-        Some(ContentSteering {
-            server_url: resolve(self.url, &server),
+        Ok(Some(ContentSteering {
+            server_url: url(&server)?,
             default_pathways: tag
                 .attr("defaultServiceLocation")
                 .map(|s| s.split_whitespace().map(str::to_string).collect())
                 .unwrap_or_default(),
             query_before_start: flag("queryBeforeStart", false),
             client_requirement: flag("clientRequirement", true),
-            proxy_server_url: tag.attr("proxyServerURL").map(|p| resolve(self.url, p.trim())),
-        })
+            proxy_server_url: tag.attr("proxyServerURL").map(|p| url(p.trim())).transpose()?,
+        }))
     }
 
     fn rendition(
@@ -535,7 +582,7 @@ impl<'a> Converter<'a> {
             self.warnings.push(format!("{path}: xlink:href is not resolved"));
             return Ok(SegmentIndex::Unresolved);
         }
-        let base = bases.first().map(|(_, u)| u.as_str()).unwrap_or(self.url);
+        let base = bases.first().map_or(self.url, |(_, u)| u);
         let templates = [
             period.SegmentTemplate.as_ref(),
             aset.SegmentTemplate.as_ref(),
@@ -596,17 +643,19 @@ impl<'a> Converter<'a> {
         init: Option<&Initialization>,
         template: Option<&str>,
         vars: &TemplateVars<'_>,
-        base: &str,
-    ) -> Result<Option<InitSegment>, ManifestError> {
+        base: &Url,
+    ) -> Result<Option<Arc<InitSegment>>, ManifestError> {
         if let Some(t) = template {
             let uri = expand(t, vars).map_err(|e| ManifestError::dash(element, e))?;
-            return Ok(Some(InitSegment { url: resolve(base, &uri), uri, byte_range: None }));
+            base.join(&uri).map_err(|e| ManifestError::dash_url(element, e))?;
+            return Ok(Some(Arc::new(InitSegment { uri, byte_range: None })));
         }
         let Some(i) = init else { return Ok(None) };
+        let el = format!("{element}/Initialization");
         let uri = i.sourceURL.clone().unwrap_or_default();
-        let byte_range =
-            range_attr(&format!("{element}/Initialization"), "range", i.range.as_ref())?;
-        Ok(Some(InitSegment { url: resolve(base, &uri), uri, byte_range }))
+        base.join(&uri).map_err(|e| ManifestError::dash_url(&el, e))?;
+        let byte_range = range_attr(&el, "range", i.range.as_ref())?;
+        Ok(Some(Arc::new(InitSegment { uri, byte_range })))
     }
 
     /// Expands a SegmentTimeline into slots.
@@ -659,15 +708,9 @@ impl<'a> Converter<'a> {
                     ));
                 }
             };
-            if repeats >= MAX_SEGMENTS_PER_REPRESENTATION as u64
-                || out.len() + repeats as usize >= MAX_SEGMENTS_PER_REPRESENTATION
-            {
-                return Err(ManifestError::dash(
-                    el,
-                    format!(
-                        "timeline expands to more than {MAX_SEGMENTS_PER_REPRESENTATION} segments"
-                    ),
-                ));
+            let limit = self.segment_limit() as u64;
+            if repeats >= limit || (out.len() as u64).saturating_add(repeats) >= limit {
+                return Err(self.too_many(el, "timeline"));
             }
             for _ in 0..=repeats {
                 out.push(Slot { number, time: t, duration: *d });
@@ -684,7 +727,23 @@ impl<'a> Converter<'a> {
     fn now_ticks(&self, timing: PeriodTiming, timescale: u64, pto: u64) -> Option<u64> {
         let now = self.now?;
         let into_period = now - self.ast? - timing.start_s;
-        (into_period > 0.0).then(|| (into_period * timescale as f64) as u64 + pto)
+        // A float-to-integer cast saturates; the offset must not wrap either.
+        (into_period > 0.0).then(|| ((into_period * timescale as f64) as u64).saturating_add(pto))
+    }
+
+    /// `@presentationTimeOffset` as used: one past the first segment's media time
+    /// would place the period's media before its start, so it is clamped to that time
+    /// with a warning (peers play such streams).
+    fn clamp_pto(&mut self, element: &str, pto: u64, first_time: Option<u64>) -> u64 {
+        match first_time {
+            Some(t) if pto > t => {
+                self.warnings.push(format!(
+                    "{element}: @presentationTimeOffset {pto} is after the first segment's time {t}; clamped to {t}"
+                ));
+                t
+            }
+            _ => pto,
+        }
     }
 
     /// For a dynamic MPD seen at `now`: keep the segments already available and still
@@ -706,7 +765,7 @@ impl<'a> Converter<'a> {
         element: &str,
         t: &SegmentTemplate,
         vars: &TemplateVars<'_>,
-        base: &str,
+        base: &Url,
         timing: PeriodTiming,
         discontinuity_first: bool,
     ) -> Result<SegmentIndex, ManifestError> {
@@ -714,7 +773,7 @@ impl<'a> Converter<'a> {
         if timescale == 0 {
             return Err(ManifestError::dash(element, "@timescale must be positive"));
         }
-        let pto = t.presentationTimeOffset.unwrap_or(0);
+        let mut pto = t.presentationTimeOffset.unwrap_or(0);
         let start_number = t.startNumber.unwrap_or(1);
         let init = Self::init_segment(
             element,
@@ -727,17 +786,19 @@ impl<'a> Converter<'a> {
             return Err(ManifestError::dash(element, "SegmentTemplate without @media"));
         };
         let media = expand(media_t, vars).map_err(|e| ManifestError::dash(element, e))?;
-        // Validate the remaining identifiers once, so expansion below cannot fail.
-        expand(&media, &TemplateVars { number: Some(0), time: Some(0), ..*vars })
+        // Validate the remaining identifiers once, so expansion below cannot fail; and
+        // as every expansion differs only in digits, checking one checks every URL.
+        let sample = expand(&media, &TemplateVars { number: Some(0), time: Some(0), ..*vars })
             .map_err(|e| ManifestError::dash(element, e))?;
+        base.join(&sample).map_err(|e| ManifestError::dash_url(element, e))?;
         let ts = timescale as f64;
-        let period_end_ticks = timing.duration_s.map(|d| (d * ts).round() as u64 + pto);
+        let period_end_ticks =
+            timing.duration_s.map(|d| ((d * ts).round() as u64).saturating_add(pto));
 
-        let make = |slot: Slot, first: bool| {
+        let make = |slot: Slot, first: bool, pto: u64| {
             let v = TemplateVars { number: Some(slot.number), time: Some(slot.time), ..*vars };
             let uri = expand(&media, &v).unwrap_or_else(|_| media.clone());
             Segment {
-                url: resolve(base, &uri),
                 uri,
                 start_s: timing.start_s + (slot.time as f64 - pto as f64) / ts,
                 duration_s: slot.duration as f64 / ts,
@@ -753,8 +814,9 @@ impl<'a> Converter<'a> {
             let now_ticks =
                 if self.dynamic { self.now_ticks(timing, timescale, pto) } else { None };
             let slots = self.timeline(element, tl, start_number, period_end_ticks, now_ticks)?;
+            pto = self.clamp_pto(element, pto, slots.first().map(|s| s.time));
             let mut segments: Vec<Segment> =
-                slots.into_iter().enumerate().map(|(i, s)| make(s, i == 0)).collect();
+                slots.into_iter().enumerate().map(|(i, s)| make(s, i == 0, pto)).collect();
             self.live_filter(&mut segments);
             let target = segments
                 .iter()
@@ -787,7 +849,7 @@ impl<'a> Converter<'a> {
                 period_duration_s: timing.duration_s,
                 availability_start_unix_s: self.ast.unwrap_or(0.0),
                 time_shift_buffer_depth_s: self.tsbd,
-                base_url: base.to_string(),
+                base_url: base.clone(),
             };
             return Ok(match self.now {
                 Some(now) => {
@@ -816,11 +878,8 @@ impl<'a> Converter<'a> {
         if let Some(end) = t.endNumber {
             count = count.min(end.saturating_add(1).saturating_sub(start_number));
         }
-        if count as usize > MAX_SEGMENTS_PER_REPRESENTATION {
-            return Err(ManifestError::dash(
-                element,
-                format!("@duration gives more than {MAX_SEGMENTS_PER_REPRESENTATION} segments"),
-            ));
+        if count > self.segment_limit() as u64 {
+            return Err(self.too_many(element.to_string(), "@duration"));
         }
         let segments = (0..count)
             .map(|k| {
@@ -831,6 +890,7 @@ impl<'a> Converter<'a> {
                         duration: duration_ticks,
                     },
                     k == 0,
+                    pto,
                 );
                 // The last segment ends with the period.
                 s.duration_s = s.duration_s.min(timing.start_s + period_s - s.start_s).max(0.0);
@@ -848,7 +908,7 @@ impl<'a> Converter<'a> {
         &mut self,
         element: &str,
         l: &MpdSegmentList,
-        base: &str,
+        base: &Url,
         timing: PeriodTiming,
         discontinuity_first: bool,
     ) -> Result<SegmentIndex, ManifestError> {
@@ -889,14 +949,11 @@ impl<'a> Converter<'a> {
         }
         let mut segments = Vec::with_capacity(l.segment_urls.len());
         for (i, (u, slot)) in l.segment_urls.iter().zip(slots).enumerate() {
+            let el = format!("{element}/SegmentURL[{i}]");
             let uri = u.media.clone().unwrap_or_default();
-            let byte_range = range_attr(
-                &format!("{element}/SegmentURL[{i}]"),
-                "mediaRange",
-                u.mediaRange.as_ref(),
-            )?;
+            base.join(&uri).map_err(|e| ManifestError::dash_url(&el, e))?;
+            let byte_range = range_attr(&el, "mediaRange", u.mediaRange.as_ref())?;
             segments.push(Segment {
-                url: resolve(base, &uri),
                 uri,
                 start_s: timing.start_s + slot.time as f64 / ts,
                 duration_s: slot.duration as f64 / ts,
@@ -935,7 +992,7 @@ fn collapse(warnings: Vec<String>) -> Vec<String> {
 fn base_index(
     element: &str,
     b: &SegmentBase,
-    base: &str,
+    base: &Url,
     timing: PeriodTiming,
 ) -> Result<SegmentIndex, ManifestError> {
     let timescale = b.timescale.unwrap_or(1);
@@ -944,16 +1001,17 @@ fn base_index(
     }
     let init = match &b.Initialization {
         Some(i) => {
+            let el = format!("{element}/Initialization");
             let uri = i.sourceURL.clone().unwrap_or_default();
-            let byte_range =
-                range_attr(&format!("{element}/Initialization"), "range", i.range.as_ref())?;
-            Some(InitSegment { url: resolve(base, &uri), uri, byte_range })
+            base.join(&uri).map_err(|e| ManifestError::dash_url(&el, e))?;
+            let byte_range = range_attr(&el, "range", i.range.as_ref())?;
+            Some(InitSegment { uri, byte_range })
         }
         None => None,
     };
     Ok(SegmentIndex::Base(SegmentBaseIndex {
         uri: String::new(),
-        url: base.to_string(),
+        url: base.clone(),
         init,
         index_range: range_attr(element, "indexRange", b.indexRange.as_ref())?,
         timescale,
@@ -988,21 +1046,26 @@ mod tests {
             base: base.to_string(),
             ..BaseURL::default()
         };
-        let doc = vec![(None, "https://origin/x/manifest.mpd".to_string())];
+        let u = |s: &str| Url::parse(s).unwrap();
+        let doc = vec![(None, u("https://origin/x/manifest.mpd"))];
         let mpd = resolve_level(
+            "MPD",
             &doc,
             &[b(Some("alpha"), "https://a.cdn/v/"), b(Some("beta"), "https://b.cdn/v/")],
-        );
-        let period = resolve_level(&mpd, &[b(None, "p1/")]);
-        let rep = resolve_level(&period, &[b(None, "720p/")]);
+        )
+        .unwrap();
+        let period = resolve_level("P", &mpd, &[b(None, "p1/")]).unwrap();
+        let rep = resolve_level("R", &period, &[b(None, "720p/")]).unwrap();
         assert_eq!(
             rep,
             vec![
-                (Some("alpha".to_string()), "https://a.cdn/v/p1/720p/".to_string()),
-                (Some("beta".to_string()), "https://b.cdn/v/p1/720p/".to_string()),
+                (Some("alpha".to_string()), u("https://a.cdn/v/p1/720p/")),
+                (Some("beta".to_string()), u("https://b.cdn/v/p1/720p/")),
             ]
         );
-        let none = resolve_level(&doc, &[]);
+        let none = resolve_level("MPD", &doc, &[]).unwrap();
         assert_eq!(none, doc);
+        let e = resolve_level("MPD", &doc, &[b(None, "file:///etc/")]).unwrap_err();
+        assert!(e.to_string().contains("MPD/BaseURL[0]"), "{e}");
     }
 }

@@ -1,5 +1,6 @@
 //! Why a manifest could not be parsed.
 
+use crate::uri::UrlError;
 use thiserror::Error;
 
 /// A manifest parsing or merging error. HLS errors name the 1-based line, DASH errors
@@ -31,6 +32,24 @@ pub enum ManifestError {
         /// What is wrong.
         message: String,
     },
+    /// A URI in the manifest is refused (see [`crate::uri`]).
+    #[error("{at}: {source}")]
+    Url {
+        /// Where: `HLS line 12`, or a DASH element path.
+        at: String,
+        /// Why.
+        #[source]
+        source: UrlError,
+    },
+    /// The presentation would list more segments than
+    /// [`MAX_SEGMENTS_PER_PRESENTATION`](super::MAX_SEGMENTS_PER_PRESENTATION).
+    #[error("{at}: the presentation would list more than {max} segments")]
+    TooManySegments {
+        /// Where the limit was reached.
+        at: String,
+        /// The limit.
+        max: usize,
+    },
     /// No rendition has this id.
     #[error("no rendition with id {0:?}")]
     UnknownRendition(String),
@@ -43,6 +62,16 @@ impl ManifestError {
     #[cfg_attr(not(feature = "hls"), allow(dead_code))]
     pub(crate) fn hls(line: usize, message: impl Into<String>) -> Self {
         Self::Hls { line, message: message.into() }
+    }
+
+    #[cfg_attr(not(feature = "hls"), allow(dead_code))]
+    pub(crate) fn hls_url(line: usize, source: UrlError) -> Self {
+        Self::Url { at: format!("HLS line {line}"), source }
+    }
+
+    #[cfg_attr(not(feature = "dash"), allow(dead_code))]
+    pub(crate) fn dash_url(element: &str, source: UrlError) -> Self {
+        Self::Url { at: format!("DASH {element}"), source }
     }
 
     #[cfg_attr(not(feature = "dash"), allow(dead_code))]

@@ -9,11 +9,13 @@ use super::attr::parse_attributes;
 use super::error::ManifestError;
 use super::hls_strict::{self, PlaylistKind, Scan};
 use super::model::{
-    BaseLocation, ByteRange, ContentSteering, InitSegment, LiveWindow, ManifestKind, MediaType,
-    Pathway, Period, PlaylistUpdate, Presentation, PresentationType, Rendition, Resolution,
-    Segment, SegmentIndex, SegmentList, Track,
+    BaseLocation, ByteRange, ContentSteering, InitSegment, LiveWindow,
+    MAX_SEGMENTS_PER_PRESENTATION, ManifestKind, MediaType, Pathway, Period, PlaylistUpdate,
+    Presentation, PresentationType, Rendition, Resolution, Segment, SegmentIndex, SegmentList,
+    Track,
 };
-use crate::uri::resolve;
+use crate::uri::Url;
+use std::sync::Arc;
 
 /// The pathway of variants without `PATHWAY-ID` (rfc8216bis §4.4.6.2).
 const DEFAULT_PATHWAY: &str = ".";
@@ -23,7 +25,7 @@ const DEFAULT_PATHWAY: &str = ".";
 /// A multivariant playlist gives renditions whose [`SegmentIndex`] is `Unresolved`
 /// until [`Presentation::apply_media_playlist`] loads them; a media playlist on its
 /// own gives one video rendition `v0` with its segments.
-pub fn parse_hls(text: &str, url: &str) -> Result<Presentation, ManifestError> {
+pub fn parse_hls(text: &str, url: &Url) -> Result<Presentation, ManifestError> {
     let scan = hls_strict::scan(text)?;
     match scan.kind {
         PlaylistKind::Multivariant => multivariant(url, scan),
@@ -48,7 +50,7 @@ fn other_attr(
     v.as_ref().and_then(|m| m.get(key)).map(|q| q.as_str().to_string())
 }
 
-fn multivariant(url: &str, scan: Scan) -> Result<Presentation, ManifestError> {
+fn multivariant(url: &Url, scan: Scan) -> Result<Presentation, ManifestError> {
     let master = m3u8_rs::parse_master_playlist_res(scan.clean.as_bytes())
         .map_err(|_| parser_error("multivariant"))?;
     let (iframes, variants): (Vec<&VariantStream>, Vec<&VariantStream>) =
@@ -79,10 +81,11 @@ fn multivariant(url: &str, scan: Scan) -> Result<Presentation, ManifestError> {
         })
     };
 
-    let variant_rendition = |prefix: &str, i: usize, v: &VariantStream| {
-        let playlist_url = resolve(url, &v.uri);
+    let variant_rendition = |prefix: &str, i: usize, v: &VariantStream, lines: &[usize]| {
+        let line = lines.get(i).map_or(0, |l| l + 1);
+        let playlist_url = url.join(&v.uri).map_err(|e| ManifestError::hls_url(line, e))?;
         let pathway_id = pathway_of(v);
-        Rendition {
+        Ok::<_, ManifestError>(Rendition {
             id: format!("{prefix}{i}"),
             bandwidth: Some(v.bandwidth),
             average_bandwidth: v.average_bandwidth,
@@ -98,12 +101,19 @@ fn multivariant(url: &str, scan: Scan) -> Result<Presentation, ManifestError> {
             pathway_id,
             playlist_url: Some(playlist_url),
             index: SegmentIndex::Unresolved,
-        }
+        })
     };
 
     let mut tracks = vec![Track::main_video(
-        variants.iter().enumerate().map(|(i, v)| variant_rendition("v", i, v)).collect(),
+        variants
+            .iter()
+            .enumerate()
+            .map(|(i, v)| variant_rendition("v", i, v, &scan.variant_lines))
+            .collect::<Result<_, _>>()?,
     )];
+    // Line numbers of the I-frame tags are only known when m3u8-rs kept them all.
+    let iframe_lines: &[usize] =
+        if iframes.len() == scan.iframe_lines.len() { &scan.iframe_lines } else { &[] };
     if !iframes.is_empty() {
         tracks.push(Track {
             id: "iframes".to_string(),
@@ -116,18 +126,19 @@ fn multivariant(url: &str, scan: Scan) -> Result<Presentation, ManifestError> {
             renditions: iframes
                 .iter()
                 .enumerate()
-                .map(|(i, v)| variant_rendition("i", i, v))
-                .collect(),
+                .map(|(i, v)| variant_rendition("i", i, v, iframe_lines))
+                .collect::<Result<_, _>>()?,
         });
     }
     alternative_tracks(
         &master.alternatives,
+        &scan.media_lines,
         &variants,
         url,
         uses_pathways,
         &mut tracks,
         &pathway_of,
-    );
+    )?;
 
     let mut pathways: Vec<Pathway> = Vec::new();
     for v in master.variants.iter() {
@@ -152,8 +163,11 @@ fn multivariant(url: &str, scan: Scan) -> Result<Presentation, ManifestError> {
                     ));
                 }
             }
+            let line = scan.steering.as_ref().map_or(0, |s| s.0);
             Some(ContentSteering {
-                server_url: resolve(url, server),
+                server_url: url
+                    .join_allowing_data(server)
+                    .map_err(|e| ManifestError::hls_url(line, e))?,
                 default_pathways,
                 query_before_start: false,
                 client_requirement: true,
@@ -165,7 +179,7 @@ fn multivariant(url: &str, scan: Scan) -> Result<Presentation, ManifestError> {
 
     Ok(Presentation {
         kind: ManifestKind::Hls,
-        url: url.to_string(),
+        url: url.clone(),
         presentation_type: PresentationType::Undetermined,
         live: None,
         duration_s: None,
@@ -181,15 +195,16 @@ fn multivariant(url: &str, scan: Scan) -> Result<Presentation, ManifestError> {
 /// track at two bitrates.
 fn alternative_tracks(
     alternatives: &[AlternativeMedia],
+    lines: &[usize],
     variants: &[&VariantStream],
-    url: &str,
+    url: &Url,
     uses_pathways: bool,
     tracks: &mut Vec<Track>,
     pathway_of: &dyn Fn(&VariantStream) -> Option<String>,
-) {
+) -> Result<(), ManifestError> {
     let mut counters = [0usize; 4];
     let first_alt_track = tracks.len();
-    for alt in alternatives {
+    for (n, alt) in alternatives.iter().enumerate() {
         let (media_type, prefix, slot, label) = match &alt.media_type {
             AlternativeMediaType::Audio => (MediaType::Audio, "a", 0, "audio"),
             AlternativeMediaType::Subtitles => (MediaType::Text, "s", 1, "subtitles"),
@@ -220,7 +235,13 @@ fn alternative_tracks(
             }
             _ => None,
         };
-        let playlist_url = alt.uri.as_deref().map(|u| resolve(url, u));
+        let line = lines.get(n).copied().unwrap_or(0);
+        let playlist_url = alt
+            .uri
+            .as_deref()
+            .map(|u| url.join(u))
+            .transpose()
+            .map_err(|e| ManifestError::hls_url(line, e))?;
         let rendition = Rendition {
             id,
             bandwidth: None,
@@ -267,6 +288,7 @@ fn alternative_tracks(
             }
         }
     }
+    Ok(())
 }
 
 /// A media playlist converted to segments, before it is placed in time.
@@ -278,7 +300,7 @@ struct MediaConversion {
     warnings: Vec<String>,
 }
 
-fn convert_media(text: &str, url: &str) -> Result<MediaConversion, ManifestError> {
+fn convert_media(text: &str, url: &Url) -> Result<MediaConversion, ManifestError> {
     let scan = hls_strict::scan(text)?;
     if scan.kind != PlaylistKind::Media {
         return Err(ManifestError::Merge(
@@ -301,7 +323,13 @@ fn convert_media(text: &str, url: &str) -> Result<MediaConversion, ManifestError
             .push(format!("delta update: {} segments skipped (EXT-X-SKIP)", scan.skipped_segments));
     }
     let mut segments = Vec::with_capacity(pl.segments.len());
-    let mut init: Option<InitSegment> = None;
+    if pl.segments.len() > MAX_SEGMENTS_PER_PRESENTATION {
+        return Err(ManifestError::TooManySegments {
+            at: "HLS media playlist".into(),
+            max: MAX_SEGMENTS_PER_PRESENTATION,
+        });
+    }
+    let mut init: Option<Arc<InitSegment>> = None;
     // (uri, end offset) of the previous byte-range segment, for implicit offsets.
     let mut prev_range: Option<(String, u64)> = None;
     let mut start_s = 0.0;
@@ -310,16 +338,19 @@ fn convert_media(text: &str, url: &str) -> Result<MediaConversion, ManifestError
         // m3u8-rs attaches EXT-X-MAP only to the next segment; it applies until the next one.
         if let Some(m) = &seg.map {
             let uri = m.uri.trim().to_string();
-            init = Some(InitSegment {
-                url: resolve(url, &uri),
+            url.join(&uri).map_err(|e| ManifestError::hls_url(line, e))?;
+            init = Some(Arc::new(InitSegment {
                 uri,
                 byte_range: m
                     .byte_range
                     .as_ref()
                     .map(|r| ByteRange { offset: r.offset.unwrap_or(0), length: r.length }),
-            });
+            }));
         }
         let uri = seg.uri.trim().to_string();
+        // Checked here so that a refused reference is a parse error naming its line;
+        // the session resolves it again, against the pathway it requests from.
+        url.join(&uri).map_err(|e| ManifestError::hls_url(line, e))?;
         let byte_range = match &seg.byte_range {
             Some(r) => {
                 let offset = match (r.offset, &prev_range) {
@@ -346,7 +377,6 @@ fn convert_media(text: &str, url: &str) -> Result<MediaConversion, ManifestError
             }
         };
         segments.push(Segment {
-            url: resolve(url, &uri),
             uri,
             start_s,
             duration_s,
@@ -367,7 +397,7 @@ fn convert_media(text: &str, url: &str) -> Result<MediaConversion, ManifestError
     })
 }
 
-fn single_media(text: &str, url: &str, _scan: Scan) -> Result<Presentation, ManifestError> {
+fn single_media(text: &str, url: &Url, _scan: Scan) -> Result<Presentation, ManifestError> {
     let rendition = Rendition {
         id: "v0".to_string(),
         bandwidth: None,
@@ -381,13 +411,13 @@ fn single_media(text: &str, url: &str, _scan: Scan) -> Result<Presentation, Mani
         audio_group: None,
         subtitles_group: None,
         group_id: None,
-        playlist_url: Some(url.to_string()),
-        bases: vec![BaseLocation { pathway_id: None, url: url.to_string() }],
+        playlist_url: Some(url.clone()),
+        bases: vec![BaseLocation { pathway_id: None, url: url.clone() }],
         index: SegmentIndex::Unresolved,
     };
     let mut p = Presentation {
         kind: ManifestKind::Hls,
-        url: url.to_string(),
+        url: url.clone(),
         presentation_type: PresentationType::Undetermined,
         live: None,
         duration_s: None,
@@ -442,7 +472,7 @@ impl Presentation {
         &mut self,
         rendition_id: &str,
         text: &str,
-        url: &str,
+        url: &Url,
     ) -> Result<PlaylistUpdate, ManifestError> {
         if self.kind != ManifestKind::Hls {
             return Err(ManifestError::Merge(
@@ -487,17 +517,29 @@ impl Presentation {
             }
             merged.push(s);
         }
+        let elsewhere: usize = self
+            .renditions()
+            .filter(|r| r.id != rendition_id)
+            .filter_map(Rendition::segments)
+            .map(<[Segment]>::len)
+            .sum();
+        if elsewhere.saturating_add(merged.len()) > MAX_SEGMENTS_PER_PRESENTATION {
+            return Err(ManifestError::TooManySegments {
+                at: format!("media playlist of rendition {rendition_id}"),
+                max: MAX_SEGMENTS_PER_PRESENTATION,
+            });
+        }
         let ended = conv.list.ended;
         let end_s = merged.last().map(|s| s.start_s + s.duration_s);
         let Some(r) = self.rendition_mut(rendition_id) else {
             return Err(ManifestError::UnknownRendition(rendition_id.to_string()));
         };
-        r.playlist_url = Some(url.to_string());
+        r.playlist_url = Some(url.clone());
         match r.bases.first_mut() {
-            Some(b) => b.url = url.to_string(),
-            None => r
-                .bases
-                .push(BaseLocation { pathway_id: r.pathway_id.clone(), url: url.to_string() }),
+            Some(b) => b.url = url.clone(),
+            None => {
+                r.bases.push(BaseLocation { pathway_id: r.pathway_id.clone(), url: url.clone() })
+            }
         }
         r.index = SegmentIndex::Segments(SegmentList {
             segments: merged,

@@ -24,6 +24,7 @@ mod template;
 #[cfg(feature = "dash")]
 mod xml_scan;
 
+use crate::uri::Url;
 pub use error::ManifestError;
 pub use model::*;
 
@@ -61,8 +62,9 @@ fn looks_like_mpd(t: &str) -> bool {
 }
 
 /// Parses an HLS playlist or a DASH MPD, detected from the content. `url` is where it
-/// was loaded from (a path is fine): relative references resolve against it.
-pub fn parse_any(text: &str, url: &str) -> Result<Presentation, ManifestError> {
+/// was loaded from, after redirects (a `file:` URL for a local document): relative
+/// references resolve against it.
+pub fn parse_any(text: &str, url: &Url) -> Result<Presentation, ManifestError> {
     if text.trim().is_empty() {
         return Err(ManifestError::Empty);
     }
@@ -74,21 +76,21 @@ pub fn parse_any(text: &str, url: &str) -> Result<Presentation, ManifestError> {
 }
 
 #[cfg(feature = "hls")]
-fn parse_hls_or_disabled(text: &str, url: &str) -> Result<Presentation, ManifestError> {
+fn parse_hls_or_disabled(text: &str, url: &Url) -> Result<Presentation, ManifestError> {
     parse_hls(text, url)
 }
 
 #[cfg(not(feature = "hls"))]
-fn parse_hls_or_disabled(_text: &str, _url: &str) -> Result<Presentation, ManifestError> {
+fn parse_hls_or_disabled(_text: &str, _url: &Url) -> Result<Presentation, ManifestError> {
     Err(ManifestError::FeatureDisabled("HLS", "hls"))
 }
 
 #[cfg(feature = "dash")]
-fn parse_dash_or_disabled(text: &str, url: &str) -> Result<Presentation, ManifestError> {
+fn parse_dash_or_disabled(text: &str, url: &Url) -> Result<Presentation, ManifestError> {
     parse_dash(text, url)
 }
 
 #[cfg(not(feature = "dash"))]
-fn parse_dash_or_disabled(_text: &str, _url: &str) -> Result<Presentation, ManifestError> {
+fn parse_dash_or_disabled(_text: &str, _url: &Url) -> Result<Presentation, ManifestError> {
     Err(ManifestError::FeatureDisabled("DASH", "dash"))
 }

@@ -10,7 +10,15 @@
 //! holding [`Track`]s (video, audio, text), each holding [`Rendition`]s (one per
 //! bitrate/pathway), each with a [`SegmentIndex`].
 
+use crate::uri::{Url, UrlError};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Most segments a whole presentation may list (all periods, tracks and renditions):
+/// a small hostile MPD (a SegmentTimeline `@r` of 10^12, thousands of
+/// Representations) must give an error, not exhaust memory. A 24-hour VOD of 2 s
+/// segments on 20 renditions lists about 860,000.
+pub const MAX_SEGMENTS_PER_PRESENTATION: usize = 1_000_000;
 
 /// Which manifest format a presentation came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,8 +49,9 @@ pub enum PresentationType {
 pub struct Presentation {
     /// The source format.
     pub kind: ManifestKind,
-    /// The URL the manifest was loaded from (the base for relative references).
-    pub url: String,
+    /// The URL the manifest was loaded from, after redirects (the base for relative
+    /// references).
+    pub url: Url,
     /// VOD, live, or not yet known.
     pub presentation_type: PresentationType,
     /// Live window parameters; `Some` exactly when `presentation_type` is `Live`.
@@ -199,7 +208,7 @@ pub struct Rendition {
     pub group_id: Option<String>,
     /// HLS: the absolute URL of this rendition's media playlist (`None` for DASH and
     /// for renditions without a URI, e.g. audio muxed into the variants).
-    pub playlist_url: Option<String>,
+    pub playlist_url: Option<Url>,
     /// The resolved base URL of this rendition for each pathway, first = default.
     /// DASH: the `BaseURL` chain MPD→Period→AdaptationSet→Representation resolved
     /// once per `serviceLocation`; HLS: the media playlist URL on its own pathway.
@@ -215,7 +224,7 @@ pub struct BaseLocation {
     /// Pathway id (`BaseURL@serviceLocation`, HLS `PATHWAY-ID`); `None` if unnamed.
     pub pathway_id: Option<String>,
     /// Absolute URL.
-    pub url: String,
+    pub url: Url,
 }
 
 /// A byte range within a resource (both HLS `length@offset` and DASH `first-last`
@@ -237,25 +246,25 @@ impl ByteRange {
 }
 
 /// An initialization segment (HLS `EXT-X-MAP`, DASH `Initialization` or
-/// `SegmentTemplate@initialization`).
+/// `SegmentTemplate@initialization`). Shared (`Arc`) by every segment it applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitSegment {
-    /// The reference as written (template variables substituted).
+    /// The reference as written (template variables substituted), resolved against
+    /// the rendition's base on the pathway it is requested from
+    /// ([`Rendition::url_on`]).
     pub uri: String,
-    /// Absolute URL against the rendition's default base.
-    pub url: String,
-    /// Byte range within `url`, when only part of it is the init segment.
+    /// Byte range within the resource, when only part of it is the init segment.
     pub byte_range: Option<ByteRange>,
 }
 
-/// One media segment.
+/// One media segment. Its URL is not stored: it is the reference resolved against the
+/// rendition's base on the pathway it is requested from ([`Rendition::url_on`]), so a
+/// long list costs one short string per segment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
-    /// The reference as written (template variables substituted), to resolve against
-    /// another pathway's base.
+    /// The reference as written (template variables substituted), checked when the
+    /// manifest was parsed.
     pub uri: String,
-    /// Absolute URL against the rendition's default base.
-    pub url: String,
     /// Presentation time of the segment start, seconds from the presentation start.
     pub start_s: f64,
     /// Duration in seconds.
@@ -264,10 +273,10 @@ pub struct Segment {
     pub number: u64,
     /// DASH `$Time$` in timescale units (SegmentTimeline / template), when defined.
     pub time: Option<u64>,
-    /// Byte range within `url`, when the segment is a sub-range of a resource.
+    /// Byte range within the resource, when the segment is a sub-range of it.
     pub byte_range: Option<ByteRange>,
     /// The initialization segment that applies to this segment.
-    pub init: Option<InitSegment>,
+    pub init: Option<Arc<InitSegment>>,
     /// HLS `EXT-X-DISCONTINUITY` before this segment (DASH: first segment of a
     /// period after the first).
     pub discontinuity: bool,
@@ -307,7 +316,7 @@ pub struct SegmentBaseIndex {
     /// The resource reference as written (usually empty: the BaseURL itself).
     pub uri: String,
     /// Absolute URL of the resource.
-    pub url: String,
+    pub url: Url,
     /// Initialization range or resource.
     pub init: Option<InitSegment>,
     /// Byte range of the `sidx` box (`SegmentBase@indexRange`).
@@ -332,7 +341,7 @@ pub struct LiveTemplate {
     /// `$Bandwidth$` already substituted).
     pub media: String,
     /// The initialization segment.
-    pub init: Option<InitSegment>,
+    pub init: Option<Arc<InitSegment>>,
     /// `@startNumber`.
     pub start_number: u64,
     /// `@endNumber` when given.
@@ -352,7 +361,7 @@ pub struct LiveTemplate {
     /// `MPD@timeShiftBufferDepth` in seconds (`None`: the whole period).
     pub time_shift_buffer_depth_s: Option<f64>,
     /// The rendition's default base URL, to resolve segment references.
-    pub base_url: String,
+    pub base_url: Url,
 }
 
 /// A pathway: one delivery route (CDN) for the whole presentation.
@@ -367,7 +376,7 @@ pub struct Pathway {
 pub struct ContentSteering {
     /// Absolute URL of the steering server (HLS `SERVER-URI`, DASH element text).
     /// May be a `data:` URI for HLS.
-    pub server_url: String,
+    pub server_url: Url,
     /// Initial pathway(s): HLS `PATHWAY-ID` (one), DASH `@defaultServiceLocation`
     /// (space-separated list, split). Empty when not given.
     pub default_pathways: Vec<String>,
@@ -376,7 +385,7 @@ pub struct ContentSteering {
     /// DASH `@clientRequirement` (default true; HLS: true).
     pub client_requirement: bool,
     /// DASH `@proxyServerURL` (2022 draft only), absolute.
-    pub proxy_server_url: Option<String>,
+    pub proxy_server_url: Option<Url>,
 }
 
 /// What [`Presentation::apply_media_playlist`](crate::manifest::Presentation::apply_media_playlist)
@@ -425,7 +434,7 @@ impl Presentation {
     /// `(rendition id, media playlist URL)` of every HLS rendition whose playlist is
     /// not loaded yet, in document order: what a driver fetches and hands to
     /// [`Presentation::apply_media_playlist`](crate::manifest::Presentation::apply_media_playlist).
-    pub fn pending_playlists(&self) -> Vec<(String, String)> {
+    pub fn pending_playlists(&self) -> Vec<(String, Url)> {
         self.renditions()
             .filter(|r| r.index == SegmentIndex::Unresolved)
             .filter_map(|r| r.playlist_url.clone().map(|u| (r.id.clone(), u)))
@@ -447,12 +456,28 @@ impl Rendition {
         self.bandwidth.or(self.average_bandwidth)
     }
 
-    /// The URL of `segment` on `pathway`: its reference resolved against that
-    /// pathway's base, or the default URL when the pathway is unknown here.
-    pub fn segment_url_on(&self, segment: &Segment, pathway: &str) -> String {
-        match self.bases.iter().find(|b| b.pathway_id.as_deref() == Some(pathway)) {
-            Some(base) => crate::uri::resolve(&base.url, &segment.uri),
-            None => segment.url.clone(),
+    /// The base URL on `pathway`, else the default (first) one.
+    pub fn base_on(&self, pathway: Option<&str>) -> Option<&Url> {
+        let own =
+            pathway.and_then(|p| self.bases.iter().find(|b| b.pathway_id.as_deref() == Some(p)));
+        own.or_else(|| self.bases.first()).map(|b| &b.url)
+    }
+
+    /// Resolves `reference` (a segment's or init segment's `uri`) against this
+    /// rendition's base on `pathway` (`None`, or a pathway it has no base for: the
+    /// default base).
+    pub fn url_on(&self, reference: &str, pathway: Option<&str>) -> Result<Url, UrlError> {
+        match self.base_on(pathway) {
+            Some(base) => base.join(reference),
+            None => Err(UrlError::Syntax {
+                uri: reference.to_string(),
+                reason: format!("rendition {} has no base URL to resolve it against", self.id),
+            }),
         }
+    }
+
+    /// The URL of `segment` on `pathway` (see [`url_on`](Self::url_on)).
+    pub fn segment_url_on(&self, segment: &Segment, pathway: &str) -> Result<Url, UrlError> {
+        self.url_on(&segment.uri, Some(pathway))
     }
 }

@@ -5,7 +5,6 @@
 //! and the session expanding a [`LiveTemplate`], share one implementation.
 
 use super::model::{LiveTemplate, Segment};
-use crate::uri::resolve;
 
 /// Values for the template identifiers; `None` leaves an identifier unresolved.
 #[derive(Debug, Clone, Copy, Default)]
@@ -139,7 +138,6 @@ impl LiveTemplate {
                 // The template was validated when the MPD was parsed.
                 let uri = expand(&self.media, &vars).unwrap_or_else(|_| self.media.clone());
                 Segment {
-                    url: resolve(&self.base_url, &uri),
                     uri,
                     start_s: self.period_start_s + k as f64 * seg_s,
                     duration_s: seg_s,
@@ -203,7 +201,7 @@ mod tests {
             period_duration_s: None,
             availability_start_unix_s: 1000.0,
             time_shift_buffer_depth_s: Some(10.0),
-            base_url: "https://cdn/live/".into(),
+            base_url: crate::uri::Url::parse("https://cdn/live/").unwrap(),
         }
     }
 
@@ -216,7 +214,7 @@ mod tests {
         // keeps those ending after 7 s.
         let numbers: Vec<u64> = s.iter().map(|x| x.number).collect();
         assert_eq!(numbers, vec![2, 3, 4]);
-        assert_eq!(s[0].url, "https://cdn/live/s-2.m4s");
+        assert_eq!(t.base_url.join(&s[0].uri).unwrap(), "https://cdn/live/s-2.m4s");
         assert_eq!(s[0].start_s, 4.0);
     }
 }

@@ -6,6 +6,7 @@ use crate::manifest::ByteRange;
 use crate::qoe::QoeReport;
 use crate::steering::SelectionReason;
 use crate::time::Instant;
+use crate::uri::Url;
 use serde::{Deserialize, Serialize};
 
 /// What a request fetches.
@@ -27,8 +28,9 @@ pub enum FetchKind {
 pub struct FetchRequest {
     /// Identifies the request in later events.
     pub id: RequestId,
-    /// Absolute URL.
-    pub url: String,
+    /// The URL to request, checked (see [`crate::uri`]) and admitted by the session's
+    /// host allowlist: a driver requests exactly this value.
+    pub url: Url,
     /// Byte range, when only part of the resource is wanted.
     pub byte_range: Option<ByteRange>,
     /// Pathway (CDN) the URL belongs to; `None` for steering requests.

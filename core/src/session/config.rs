@@ -2,6 +2,7 @@
 
 use crate::abr::AbrConfig;
 use crate::abr::estimator::DualEwmaConfig;
+use crate::allowlist::HostAllowlist;
 use crate::buffer::BufferPolicy;
 use crate::qoe::QoeWeights;
 use crate::steering::SteeringConfig;
@@ -22,6 +23,12 @@ pub struct SessionConfig {
     pub buffer: BufferPolicy,
     /// Content steering, pathway health and cost preference.
     pub steering: SteeringConfig,
+    /// Hosts the session may request from — manifests, segments, steering servers,
+    /// pathway clones — and drivers may follow redirects to (default: any). A URL
+    /// on another host is never requested: a segment's counts as a failure of its
+    /// pathway (the session fails over), a steering response naming one is refused
+    /// whole.
+    pub allowed_hosts: HostAllowlist,
     /// Audio: play the highest rendition at or below this bitrate (kbit/s), else the
     /// lowest; `None` (default) plays the lowest. Audio is a small share of the
     /// bytes, so a fixed rendition avoids audible switches for little cost.
@@ -51,6 +58,7 @@ impl Default for SessionConfig {
             estimator: DualEwmaConfig::default(),
             buffer: BufferPolicy::default(),
             steering: SteeringConfig::default(),
+            allowed_hosts: HostAllowlist::any(),
             audio_max_kbps: None,
             autoplay: true,
             max_attempts_per_segment: 8,

@@ -1,6 +1,7 @@
 //! What the caller tells the session.
 
 use crate::time::Duration;
+use crate::uri::Url;
 use serde::{Deserialize, Serialize};
 
 /// Identifies one request the session asked for (unique within a session).
@@ -62,8 +63,9 @@ pub enum Event {
         id: RequestId,
         /// The body.
         text: String,
-        /// The URL after redirects (relative references resolve against it).
-        url: String,
+        /// The URL after redirects (relative references resolve against it); a driver
+        /// makes it with [`Url::from_fetched`] from its HTTP client's final URL.
+        url: Url,
     },
     /// A steering manifest arrived.
     SteeringLoaded {

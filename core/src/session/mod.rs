@@ -107,7 +107,8 @@ impl<'r> Session<'r> {
             &pathways,
             initial.as_deref(),
             steering_info.as_ref().map(|s| s.server_url.clone()),
-        );
+        )
+        .with_allowed_hosts(config.allowed_hosts.clone());
         let query_before_start = protocol == Protocol::Hls
             || steering_info.as_ref().is_some_and(|s| s.query_before_start);
         let estimator = estimator.unwrap_or_else(|| Box::new(DualEwma::new(config.estimator)));

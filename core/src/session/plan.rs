@@ -14,7 +14,7 @@
 use super::event::TrackKind;
 use crate::Ladder;
 use crate::manifest::{ByteRange, MediaType, Presentation, Rendition, Segment, SegmentIndex};
-use crate::uri as url;
+use crate::uri::{Url, UrlError};
 use std::collections::BTreeMap;
 
 /// Where a rendition lives in the presentation.
@@ -54,7 +54,7 @@ pub(crate) struct TrackPlan {
 /// A resolved request target.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Target {
-    pub url: String,
+    pub url: Url,
     pub byte_range: Option<ByteRange>,
 }
 
@@ -69,12 +69,12 @@ fn main_period(p: &Presentation) -> Option<usize> {
 
 /// Renditions of the tracks the session will play whose media playlists must be
 /// loaded first: `(rendition id, playlist URL)`.
-pub(crate) fn unresolved(p: &Presentation, audio: bool) -> Vec<(String, String)> {
+pub(crate) fn unresolved(p: &Presentation, audio: bool) -> Vec<(String, Url)> {
     let mut out = Vec::new();
     for (_, track) in chosen_tracks(p, audio) {
         for r in &track.renditions {
             if let (SegmentIndex::Unresolved, Some(u)) = (&r.index, &r.playlist_url)
-                && !out.iter().any(|(id, _): &(String, String)| *id == r.id)
+                && !out.iter().any(|(id, _): &(String, Url)| *id == r.id)
             {
                 out.push((r.id.clone(), u.clone()));
             }
@@ -284,7 +284,7 @@ impl TrackPlan {
 
     /// The media playlists to reload for a live refresh: every rung's rendition on
     /// `pathway` (its own copy when it has one), `(rendition id, playlist URL)`.
-    pub fn refresh_targets(&self, p: &Presentation, pathway: &str) -> Vec<(String, String)> {
+    pub fn refresh_targets(&self, p: &Presentation, pathway: &str) -> Vec<(String, Url)> {
         self.rungs
             .iter()
             .filter_map(|r| {
@@ -316,7 +316,8 @@ impl TrackPlan {
     }
 
     /// Where segment `i` (or its init segment) of `rung` is on presentation pathway
-    /// `root`, before any clone rewriting.
+    /// `root`, before any clone rewriting: `None` when the plan has no such segment,
+    /// an error when its reference does not resolve to an admissible URL.
     pub fn target(
         &self,
         p: &Presentation,
@@ -324,7 +325,7 @@ impl TrackPlan {
         i: usize,
         root: &str,
         init: bool,
-    ) -> Option<Target> {
+    ) -> Option<Result<Target, UrlError>> {
         let rung = self.rungs.get(rung)?;
         let number = self.number(i);
         // The default pathway's copy, or (live, refreshed elsewhere) any that lists it.
@@ -333,37 +334,45 @@ impl TrackPlan {
             .filter_map(|r| rendition(p, *r))
             .find_map(|r| Some((r, by_number(r.segments()?, number)?)))?;
         let own = rung.per_pathway.get(root).and_then(|r| rendition(p, *r));
-        let (uri, abs, range) = if init {
+        let (uri, range) = if init {
             let init = seg.init.as_ref()?;
-            (&init.uri, &init.url, init.byte_range)
+            (&init.uri, init.byte_range)
         } else {
-            (&seg.uri, &seg.url, seg.byte_range)
+            (&seg.uri, seg.byte_range)
         };
         let url = match own {
             // HLS: the same rung on that pathway, with its own playlist.
-            Some(r) if r.pathway_id.is_some() && !std::ptr::eq(r, default) => match r
-                .segments()
-                .and_then(|s| by_number(s, number))
-            {
-                Some(s) if init => s.init.as_ref().map_or_else(|| abs.clone(), |x| x.url.clone()),
-                Some(s) => s.url.clone(),
-                // Not loaded: mirrored paths are assumed (the rfc8216bis norm).
-                None => {
-                    r.playlist_url.as_deref().map_or_else(|| abs.clone(), |b| url::resolve(b, uri))
+            Some(r) if r.pathway_id.is_some() && !std::ptr::eq(r, default) => {
+                match r.segments().and_then(|s| by_number(s, number)) {
+                    Some(s) if init => match &s.init {
+                        Some(x) => r.url_on(&x.uri, None),
+                        None => default.url_on(uri, None),
+                    },
+                    Some(s) => r.url_on(&s.uri, None),
+                    // Not loaded: mirrored paths are assumed (the rfc8216bis norm).
+                    None => match &r.playlist_url {
+                        Some(b) => b.join(uri),
+                        None => default.url_on(uri, None),
+                    },
                 }
-            },
+            }
             // DASH: one rendition, a base URL per service location.
-            _ => match default.bases.iter().find(|b| b.pathway_id.as_deref() == Some(root)) {
-                Some(b) if default.pathway_id.is_none() => url::resolve(&b.url, uri),
-                _ => abs.clone(),
-            },
+            _ if default.pathway_id.is_none() => default.url_on(uri, Some(root)),
+            _ => default.url_on(uri, None),
         };
-        Some(Target { url, byte_range: range })
+        Some(url.map(|url| Target { url, byte_range: range }))
     }
 
-    /// Whether segment `i` of `rung` has an init segment, and which (by URL).
+    /// Whether segment `i` of `rung` has an init segment, and which (by URL on the
+    /// default pathway, and byte range).
     pub fn init_key(&self, p: &Presentation, rung: usize, i: usize) -> Option<String> {
         let r = self.rungs.get(rung)?;
-        self.segment(p, r, i)?.init.as_ref().map(|x| format!("{}#{:?}", x.url, x.byte_range))
+        let x = self.segment(p, r, i)?.init.as_ref()?;
+        let base = rendition(p, r.default).and_then(|d| d.base_on(None));
+        let at = base.map_or_else(
+            || x.uri.clone(),
+            |b| b.join(&x.uri).map_or_else(|_| x.uri.clone(), |u| u.to_string()),
+        );
+        Some(format!("{at}#{:?}", x.byte_range))
     }
 }

@@ -16,6 +16,7 @@ use crate::manifest::SegmentIndex;
 use crate::qoe::{PathwayUsage, QoeReport, SegmentRecord};
 use crate::steering::{StableId, Steering};
 use crate::time::{Duration, Instant};
+use crate::uri::Url;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -107,7 +108,7 @@ pub(crate) struct Core<'r> {
     query_before_start: bool,
     ladder: Option<Ladder>,
     tracks: Vec<TrackState>,
-    pending_playlists: BTreeMap<RequestId, (String, String, u32)>,
+    pending_playlists: BTreeMap<RequestId, (String, Url, u32)>,
     actions: VecDeque<Action>,
     started: bool,
     started_at: Instant,
@@ -402,8 +403,23 @@ impl<'r> Core<'r> {
         }
     }
 
-    fn request_playlist(&mut self, rid: String, url: String, attempt: u32) {
+    fn request_playlist(&mut self, rid: String, url: Url, attempt: u32) {
         let id = self.alloc_id();
+        if !self.config.allowed_hosts.allows_url(&url) {
+            self.emit(PlayerEvent::Error {
+                message: format!("media playlist of {rid}: {url} is not on an allowed host"),
+                fatal: false,
+            });
+            // No retry can help: this counts as the last attempt (a live refresh stays
+            // a refresh, whose failure leaves the window playable).
+            let last = if attempt == REFRESH {
+                REFRESH
+            } else {
+                self.config.max_attempts_per_segment.max(attempt)
+            };
+            self.pending_playlists.insert(id, (rid, url, last));
+            return self.on_failed(id, None, 0);
+        }
         // An HLS rendition of one pathway (steering) is fetched from that pathway.
         let own = self.presentation.rendition(&rid).and_then(|r| r.pathway_id.clone());
         let pathway = Some(own.unwrap_or_else(|| self.steering.current().to_string()));
@@ -422,7 +438,7 @@ impl<'r> Core<'r> {
         self.pending_playlists.insert(id, (rid, url, attempt));
     }
 
-    fn on_manifest(&mut self, id: RequestId, text: &str, url: &str) {
+    fn on_manifest(&mut self, id: RequestId, text: &str, url: &Url) {
         let Some((rid, _, attempt)) = self.pending_playlists.remove(&id) else { return };
         if attempt == REFRESH {
             return self.on_refresh(&rid, text, url);
@@ -437,7 +453,7 @@ impl<'r> Core<'r> {
     }
 
     /// Applies a live refresh (a media playlist, or the MPD) and extends the plans.
-    fn on_refresh(&mut self, rid: &str, text: &str, url: &str) {
+    fn on_refresh(&mut self, rid: &str, text: &str, url: &Url) {
         let applied = if rid == MPD_REFRESH {
             self.apply_mpd(text, url)
         } else {
@@ -465,7 +481,7 @@ impl<'r> Core<'r> {
     }
 
     /// Merges an HLS media playlist into the presentation.
-    fn apply_playlist(&mut self, rid: &str, text: &str, url: &str) -> Result<(), String> {
+    fn apply_playlist(&mut self, rid: &str, text: &str, url: &Url) -> Result<(), String> {
         #[cfg(feature = "hls")]
         {
             self.presentation
@@ -481,19 +497,21 @@ impl<'r> Core<'r> {
     }
 
     /// Replaces every rendition's segment list with that of a reloaded MPD.
-    fn apply_mpd(&mut self, text: &str, url: &str) -> Result<(), String> {
+    fn apply_mpd(&mut self, text: &str, url: &Url) -> Result<(), String> {
         #[cfg(feature = "dash")]
         {
             let fresh =
                 crate::manifest::parse_dash_at(text, url, None).map_err(|e| e.to_string())?;
-            for r in fresh.renditions() {
+            let live = fresh.is_live();
+            // Moved, not copied: a reload must not hold two copies of every list.
+            for r in fresh.periods.into_iter().flat_map(|p| p.tracks).flat_map(|t| t.renditions) {
                 if let SegmentIndex::Segments(_) = r.index
                     && let Some(mine) = self.presentation.rendition_mut(&r.id)
                 {
-                    mine.index = r.index.clone();
+                    mine.index = r.index;
                 }
             }
-            if !fresh.is_live() {
+            if !live {
                 // The MPD became static: the presentation ended.
                 for r in self.presentation.periods.iter_mut().flat_map(|p| p.tracks.iter_mut()) {
                     for x in &mut r.renditions {
@@ -535,12 +553,12 @@ impl<'r> Core<'r> {
     /// Reloads the playlists of every track's rungs on the current pathway (or the MPD).
     fn refresh_live(&mut self) {
         self.live_refresh_at = None;
-        let targets: Vec<(String, String)> =
+        let targets: Vec<(String, Url)> =
             if self.presentation.kind == crate::manifest::ManifestKind::Dash {
                 vec![(MPD_REFRESH.to_string(), self.presentation.url.clone())]
             } else {
                 let root = self.steering.root_pathway(self.steering.current()).to_string();
-                let mut all: Vec<(String, String)> = Vec::new();
+                let mut all: Vec<(String, Url)> = Vec::new();
                 for t in self.tracks.iter().filter(|t| t.plan.open) {
                     for target in t.plan.refresh_targets(&self.presentation, &root) {
                         if !all.contains(&target) {
@@ -809,6 +827,14 @@ impl<'r> Core<'r> {
         }
         let fallback = self.estimator.throughput_kbps().map(|k| k * 1000.0);
         if let Some(req) = self.steering.poll(self.now, fallback) {
+            if !self.config.allowed_hosts.allows_url(&req.url) {
+                // The manifest's steering server is not an allowed host: steering
+                // stops for this session, as after 410 Gone; playback goes on.
+                self.steering.on_failed(self.now, Some(410), None);
+                let message = format!("steering server {} is not on an allowed host", req.url);
+                self.emit(PlayerEvent::SteeringError { message });
+                return;
+            }
             let id = self.alloc_id();
             self.steering_request = Some(id);
             self.actions.push_back(Action::Fetch(FetchRequest {
@@ -968,13 +994,20 @@ impl<'r> Core<'r> {
         let init_key = t.plan.init_key(&self.presentation, rung, seg);
         let init = !media_only && init_key.is_some() && init_key != t.loaded_init;
         let root = self.steering.root_pathway(&pathway).to_string();
-        let Some(target) = t.plan.target(&self.presentation, rung, seg, &root, init) else {
-            return self.fail(format!("segment {seg} of rung {rung} has no URL"));
+        let target = match t.plan.target(&self.presentation, rung, seg, &root, init) {
+            Some(Ok(target)) => target,
+            Some(Err(e)) => return self.refuse(i, rung, reason, pathway, init, e.to_string()),
+            None => return self.fail(format!("segment {seg} of rung {rung} has no URL")),
         };
         let url = match self.steering.rewrite_uri(&pathway, &target.url, StableId::None) {
             Ok(u) => u,
-            Err(e) => return self.fail(e.to_string()),
+            Err(e) => return self.refuse(i, rung, reason, pathway, init, e.to_string()),
         };
+        if !self.config.allowed_hosts.allows_url(&url) {
+            let why = format!("{url} is not on an allowed host");
+            return self.refuse(i, rung, reason, pathway, init, why);
+        }
+        let t = &self.tracks[i];
         let expected_bytes = if init {
             target.byte_range.map(|b| b.length)
         } else {
@@ -1005,6 +1038,30 @@ impl<'r> Core<'r> {
         let t = &mut self.tracks[i];
         t.seg_first_request.get_or_insert(self.now);
         t.job = Some(Job { id, segment: seg, rung, pathway, init, reason, issued_at: self.now });
+    }
+
+    /// A request the session will not make, its URL being refused: it counts as a
+    /// failure of `pathway` without touching the network, so the usual failover (or
+    /// backoff, and in the end a fatal error) follows.
+    fn refuse(
+        &mut self,
+        i: usize,
+        rung: usize,
+        reason: DecisionReason,
+        pathway: String,
+        init: bool,
+        why: String,
+    ) {
+        let segment = self.tracks[i].next_segment;
+        self.emit(PlayerEvent::Error {
+            message: format!("segment {segment} on pathway {pathway}: {why}"),
+            fatal: false,
+        });
+        let id = self.alloc_id();
+        let t = &mut self.tracks[i];
+        t.seg_first_request.get_or_insert(self.now);
+        t.job = Some(Job { id, segment, rung, pathway, init, reason, issued_at: self.now });
+        self.on_failed(id, None, 0);
     }
 
     fn job_track(&self, id: RequestId) -> Option<usize> {

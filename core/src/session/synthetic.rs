@@ -7,6 +7,8 @@ use crate::manifest::{
     BaseLocation, ByteRange, ContentSteering, InitSegment, ManifestKind, MediaType, Pathway,
     Period, Presentation, PresentationType, Rendition, Segment, SegmentIndex, SegmentList, Track,
 };
+use crate::uri::{Url, UrlError};
+use std::sync::Arc;
 
 /// How to dress the ladder up as a presentation.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +20,7 @@ pub struct SyntheticOptions {
     /// Size of each rendition's init segment in bytes (0 = no init segments).
     pub init_bytes: u64,
     /// Steering server URL (with `PATHWAY-ID` = the first pathway), if any.
-    pub steering_url: Option<String>,
+    pub steering_url: Option<Url>,
 }
 
 impl Default for SyntheticOptions {
@@ -39,23 +41,23 @@ fn rendition(
     seg_s: f64,
     opts: &SyntheticOptions,
     kind: &str,
-) -> Rendition {
-    let bases: Vec<BaseLocation> = opts
+) -> Result<Rendition, UrlError> {
+    let mut bases: Vec<BaseLocation> = opts
         .pathways
         .iter()
-        .map(|(p, host)| BaseLocation {
-            pathway_id: Some(p.clone()),
-            url: format!("https://{host}/{kind}/{id}/"),
+        .map(|(p, host)| {
+            Ok(BaseLocation {
+                pathway_id: Some(p.clone()),
+                url: Url::parse(&format!("https://{host}/{kind}/{id}/"))?,
+            })
         })
-        .collect();
-    let base0 = bases
-        .first()
-        .map_or_else(|| format!("https://origin.example/{kind}/{id}/"), |b| b.url.clone());
-    let init = (opts.init_bytes > 0).then(|| InitSegment {
-        uri: "init.mp4".into(),
-        url: format!("{base0}init.mp4"),
-        byte_range: None,
-    });
+        .collect::<Result<_, UrlError>>()?;
+    if bases.is_empty() {
+        let url = Url::parse(&format!("https://origin.example/{kind}/{id}/"))?;
+        bases.push(BaseLocation { pathway_id: None, url });
+    }
+    let init = (opts.init_bytes > 0)
+        .then(|| Arc::new(InitSegment { uri: "init.mp4".into(), byte_range: None }));
     let mut offset = 0u64;
     let segments = sizes_bits
         .enumerate()
@@ -65,7 +67,6 @@ fn rendition(
             offset += length;
             Segment {
                 uri: "media.mp4".into(),
-                url: format!("{base0}media.mp4"),
                 start_s: n as f64 * seg_s,
                 duration_s: seg_s,
                 number: n as u64 + 1,
@@ -76,7 +77,7 @@ fn rendition(
             }
         })
         .collect();
-    Rendition {
+    Ok(Rendition {
         id: id.into(),
         bandwidth: Some((kbps * 1000.0).round() as u64),
         average_bandwidth: None,
@@ -96,13 +97,16 @@ fn rendition(
             target_duration_s: Some(seg_s),
             ended: true,
         }),
-    }
+    })
 }
 
 /// A VOD presentation (DASH-shaped: one rendition per rung, a base URL per pathway)
 /// whose video segments have exactly the ladder's sizes, as byte ranges of one file
-/// per rendition.
-pub fn presentation_from_ladder(ladder: &Ladder, opts: &SyntheticOptions) -> Presentation {
+/// per rendition. Fails only on a pathway host that is not a valid host name.
+pub fn presentation_from_ladder(
+    ladder: &Ladder,
+    opts: &SyntheticOptions,
+) -> Result<Presentation, UrlError> {
     let seg_s = ladder.segment_duration_s();
     let n = ladder.segment_count();
     let video: Vec<Rendition> = ladder
@@ -119,7 +123,7 @@ pub fn presentation_from_ladder(ladder: &Ladder, opts: &SyntheticOptions) -> Pre
                 "video",
             )
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let mut tracks = vec![Track::main_video(video)];
     if let Some(kbps) = opts.audio_kbps {
         let bits = kbps * 1000.0 * seg_s;
@@ -131,13 +135,13 @@ pub fn presentation_from_ladder(ladder: &Ladder, opts: &SyntheticOptions) -> Pre
             default: true,
             autoselect: true,
             trick_play: false,
-            renditions: vec![rendition("a0", kbps, (0..n).map(|_| bits), seg_s, opts, "audio")],
+            renditions: vec![rendition("a0", kbps, (0..n).map(|_| bits), seg_s, opts, "audio")?],
         });
     }
     let duration = n as f64 * seg_s;
-    Presentation {
+    Ok(Presentation {
         kind: ManifestKind::Dash,
-        url: "https://origin.example/synthetic.mpd".into(),
+        url: Url::parse("https://origin.example/synthetic.mpd")?,
         presentation_type: PresentationType::Vod,
         live: None,
         duration_s: Some(duration),
@@ -151,5 +155,5 @@ pub fn presentation_from_ladder(ladder: &Ladder, opts: &SyntheticOptions) -> Pre
             proxy_server_url: None,
         }),
         warnings: Vec::new(),
-    }
+    })
 }

@@ -1,6 +1,7 @@
 //! Pathway cloning: a new Pathway made from an existing one by rewriting its URIs.
 
 use super::{SteeringError, uri};
+use crate::uri::Url;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -11,10 +12,10 @@ pub struct UriReplacement {
     pub host: Option<String>,
     /// Query parameters added or replaced, already percent-encoded by the server.
     pub params: Vec<(String, String)>,
-    /// HLS only: `STABLE-VARIANT-ID` → absolute URI of the variant's media playlist.
-    pub per_variant_uris: BTreeMap<String, String>,
-    /// HLS only: `STABLE-RENDITION-ID` → absolute URI of the rendition's media playlist.
-    pub per_rendition_uris: BTreeMap<String, String>,
+    /// HLS only: `STABLE-VARIANT-ID` → absolute URL of the variant's media playlist.
+    pub per_variant_uris: BTreeMap<String, Url>,
+    /// HLS only: `STABLE-RENDITION-ID` → absolute URL of the rendition's media playlist.
+    pub per_rendition_uris: BTreeMap<String, Url>,
 }
 
 /// One entry of `PATHWAY-CLONES`.
@@ -43,12 +44,7 @@ pub enum StableId<'a> {
 impl UriReplacement {
     /// Rewrites `uri` (absolute, of the base Pathway). `per_id` enables the HLS-only
     /// per-variant/per-rendition maps; DASH clients must ignore them.
-    pub fn apply(
-        &self,
-        uri: &str,
-        id: StableId<'_>,
-        per_id: bool,
-    ) -> Result<String, SteeringError> {
+    pub fn apply(&self, uri: &Url, id: StableId<'_>, per_id: bool) -> Result<Url, SteeringError> {
         if per_id {
             let hit = match id {
                 StableId::Variant(v) => self.per_variant_uris.get(v),
@@ -60,18 +56,21 @@ impl UriReplacement {
             }
         }
         let out = match &self.host {
-            Some(h) => uri::replace_host(uri, h)?,
-            None => uri.to_string(),
+            Some(h) => uri.with_host(h).map_err(|source| SteeringError::InvalidUri {
+                field: "PATHWAY-CLONES HOST".into(),
+                source,
+            })?,
+            None => uri.clone(),
         };
-        Ok(uri::set_query_params(&out, &self.params))
+        Ok(out.with_query_params(&self.params))
     }
 
     /// Hosts this replacement may send requests to (for the allowlist).
     pub fn hosts(&self) -> Vec<String> {
         let mut hosts: Vec<String> = self.host.iter().map(|h| uri::host_without_port(h)).collect();
         for u in self.per_variant_uris.values().chain(self.per_rendition_uris.values()) {
-            if let Some(h) = uri::host(u) {
-                hosts.push(h);
+            if let Some(h) = u.host() {
+                hosts.push(h.to_string());
             }
         }
         hosts
@@ -82,30 +81,35 @@ impl UriReplacement {
 mod tests {
     use super::*;
 
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
     fn rep() -> UriReplacement {
         UriReplacement {
             host: Some("cdn-b.example".into()),
             params: vec![("token".into(), "abc".into())],
-            per_variant_uris: [("v1".to_string(), "https://pv.example/v1.m3u8".to_string())].into(),
+            per_variant_uris: [("v1".to_string(), u("https://pv.example/v1.m3u8"))].into(),
             per_rendition_uris: BTreeMap::new(),
         }
     }
 
     #[test]
     fn host_and_params_rewrite_segment_uris() {
-        let out = rep().apply("https://cdn-a.example/v/1.m4s", StableId::None, true).unwrap();
+        let out = rep().apply(&u("https://cdn-a.example/v/1.m4s"), StableId::None, true).unwrap();
         assert_eq!(out, "https://cdn-b.example/v/1.m4s?token=abc");
     }
 
     #[test]
     fn per_variant_uri_supersedes_host_and_params_for_hls_only() {
         let r = rep();
+        let playlist = u("https://cdn-a.example/v1.m3u8");
         assert_eq!(
-            r.apply("https://cdn-a.example/v1.m3u8", StableId::Variant("v1"), true).unwrap(),
+            r.apply(&playlist, StableId::Variant("v1"), true).unwrap(),
             "https://pv.example/v1.m3u8"
         );
         assert_eq!(
-            r.apply("https://cdn-a.example/v1.m3u8", StableId::Variant("v1"), false).unwrap(),
+            r.apply(&playlist, StableId::Variant("v1"), false).unwrap(),
             "https://cdn-b.example/v1.m3u8?token=abc",
             "DASH ignores PER-VARIANT-URIS"
         );

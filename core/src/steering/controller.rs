@@ -3,8 +3,10 @@
 use super::clone::{PathwayClone, StableId};
 use super::cost::{CostPreference, CostReason};
 use super::manifest::SteeringManifest;
-use super::{HostAllowlist, PathwayHealth, SteeringError, uri};
+use super::{PathwayHealth, SteeringError};
+use crate::allowlist::HostAllowlist;
 use crate::time::{Duration, Instant};
+use crate::uri::Url;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -35,8 +37,6 @@ pub struct SteeringConfig {
     pub throughput_window: usize,
     /// The cost preference between pathways.
     pub cost: CostPreference,
-    /// Hosts a steering response may point at (default: any).
-    pub allowed_hosts: HostAllowlist,
 }
 
 impl Default for SteeringConfig {
@@ -47,7 +47,6 @@ impl Default for SteeringConfig {
             default_ttl_s: 300.0,
             throughput_window: 4,
             cost: CostPreference::default(),
-            allowed_hosts: HostAllowlist::any(),
         }
     }
 }
@@ -73,7 +72,7 @@ pub enum PollState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SteeringRequest {
     /// Full URL including the `_HLS_*` / `_DASH_*` query parameters.
-    pub url: String,
+    pub url: Url,
 }
 
 /// What a successfully applied steering manifest changed.
@@ -120,7 +119,8 @@ const MAX_CLONE_DEPTH: usize = 32;
 pub struct Steering {
     protocol: Protocol,
     config: SteeringConfig,
-    server_uri: Option<String>,
+    allowed_hosts: HostAllowlist,
+    server_uri: Option<Url>,
     poll: PollState,
     last_ttl: Option<Duration>,
     /// Every pathway the presentation or a clone defined, in discovery order.
@@ -141,7 +141,7 @@ impl Steering {
         config: SteeringConfig,
         pathways: &[String],
         initial: Option<&str>,
-        server_uri: Option<String>,
+        server_uri: Option<Url>,
     ) -> Self {
         let mut known: Vec<String> = Vec::new();
         for p in pathways {
@@ -161,6 +161,7 @@ impl Steering {
         Self {
             protocol,
             config,
+            allowed_hosts: HostAllowlist::any(),
             server_uri,
             poll: PollState::Idle,
             last_ttl: None,
@@ -171,6 +172,13 @@ impl Steering {
             current,
             used_since_poll: Vec::new(),
         }
+    }
+
+    /// Refuses, whole, any steering response that names a host outside `hosts`
+    /// (`RELOAD-URI`, a clone's `HOST` or per-ID URIs). Default: any host.
+    pub fn with_allowed_hosts(mut self, hosts: HostAllowlist) -> Self {
+        self.allowed_hosts = hosts;
+        self
     }
 
     /// The protocol in force.
@@ -204,8 +212,8 @@ impl Steering {
     }
 
     /// The URI the next steering request goes to.
-    pub fn server_uri(&self) -> Option<&str> {
-        self.server_uri.as_deref()
+    pub fn server_uri(&self) -> Option<&Url> {
+        self.server_uri.as_ref()
     }
 
     /// Health of one pathway.
@@ -246,8 +254,7 @@ impl Steering {
         }
         let base = self.server_uri.clone()?;
         self.poll = PollState::InFlight;
-        let is_data = base.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("data:"));
-        let url = if is_data {
+        let url = if base.is_data() {
             base
         } else {
             let any_age = Duration(u64::MAX);
@@ -283,7 +290,7 @@ impl Steering {
                     ]
                 }
             };
-            uri::set_query_params(&base, &params)
+            base.with_query_params(&params)
         };
         self.used_since_poll = vec![self.current.clone()];
         Some(SteeringRequest { url })
@@ -297,15 +304,15 @@ impl Steering {
     }
 
     fn check_hosts(&self, m: &SteeringManifest) -> Result<(), SteeringError> {
-        if let Some(u) = &m.reload_uri {
-            let host = uri::host(u).unwrap_or_default();
-            if !self.config.allowed_hosts.allows(&host) {
-                return Err(SteeringError::HostNotAllowed { field: "RELOAD-URI".into(), host });
-            }
+        if let Some(u) = &m.reload_uri
+            && !self.allowed_hosts.allows_url(u)
+        {
+            let host = u.host().unwrap_or_default().to_string();
+            return Err(SteeringError::HostNotAllowed { field: "RELOAD-URI".into(), host });
         }
         for c in &m.pathway_clones {
             for host in c.replacement.hosts() {
-                if !self.config.allowed_hosts.allows(&host) {
+                if !self.allowed_hosts.allows(&host) {
                     return Err(SteeringError::HostNotAllowed {
                         field: format!("clone {} HOST", c.id),
                         host,
@@ -323,7 +330,9 @@ impl Steering {
         if self.poll == PollState::Gone {
             return Err(SteeringError::Missing("server (steering stopped after 410 Gone)"));
         }
-        let base = self.server_uri.clone().unwrap_or_default();
+        let Some(base) = self.server_uri.clone() else {
+            return Err(SteeringError::Missing("server (the manifest names no steering server)"));
+        };
         let parsed =
             SteeringManifest::parse(body, &base).and_then(|m| self.check_hosts(&m).map(|()| m));
         let m = match parsed {
@@ -439,9 +448,9 @@ impl Steering {
     pub fn rewrite_uri(
         &self,
         pathway: &str,
-        root_uri: &str,
+        root_uri: &Url,
         id: StableId<'_>,
-    ) -> Result<String, SteeringError> {
+    ) -> Result<Url, SteeringError> {
         let mut chain = Vec::new();
         let mut p = pathway;
         while let Some(c) = self.clones.get(p) {
@@ -452,7 +461,7 @@ impl Steering {
             p = &c.base_id;
         }
         let per_id = self.protocol == Protocol::Hls;
-        let mut out = root_uri.to_string();
+        let mut out = root_uri.clone();
         for c in chain.iter().rev() {
             out = c.replacement.apply(&out, id, per_id)?;
         }
@@ -474,7 +483,7 @@ mod tests {
             SteeringConfig::default(),
             &["oca".to_string(), "cf".to_string()],
             Some("oca"),
-            Some("https://steer.example/s.json?v=1".to_string()),
+            Some(Url::parse("https://steer.example/s.json?v=1").unwrap()),
         )
     }
 
@@ -496,7 +505,7 @@ mod tests {
         let up = s.on_loaded(t(2.0), BODY).unwrap();
         assert_eq!(up.priority, vec!["cf", "oca"]);
         assert_eq!(up.next_poll, t(22.0));
-        assert_eq!(s.server_uri(), Some("https://steer.example/s2.json"));
+        assert_eq!(s.server_uri().unwrap(), "https://steer.example/s2.json");
         assert_eq!(s.poll(t(21.9), None), None);
         s.on_media_success(t(5.0), "cf", 8e6, 2.0);
         assert_eq!(s.select(t(5.0), 1000.0).pathway, "cf", "the new priority is applied");
@@ -523,7 +532,7 @@ mod tests {
             SteeringConfig::default(),
             &["a".to_string(), "b".to_string()],
             Some("a"),
-            Some("https://steer.example/d".to_string()),
+            Some(Url::parse("https://steer.example/d").unwrap()),
         );
         s.start(t(0.0));
         assert_eq!(
@@ -629,17 +638,14 @@ mod tests {
 
     #[test]
     fn refuses_hosts_outside_the_allowlist() {
-        let config = SteeringConfig {
-            allowed_hosts: HostAllowlist::only(["steer.example", "*.cdn.example"]),
-            ..SteeringConfig::default()
-        };
         let mut s = Steering::new(
             Protocol::Hls,
-            config,
+            SteeringConfig::default(),
             &["oca".to_string(), "cf".to_string()],
             None,
-            Some("https://steer.example/s.json".to_string()),
-        );
+            Some(Url::parse("https://steer.example/s.json").unwrap()),
+        )
+        .with_allowed_hosts(HostAllowlist::only(["steer.example", "*.cdn.example"]));
         let e = s.on_loaded(
             t(0.0),
             r#"{"VERSION":1,"TTL":5,"RELOAD-URI":"https://evil.example/s","PATHWAY-PRIORITY":["cf"]}"#,
@@ -653,7 +659,7 @@ mod tests {
         assert!(matches!(e, Err(SteeringError::HostNotAllowed { .. })));
         assert_eq!(s.priority(), ["oca", "cf"], "refused responses change nothing");
         assert_eq!(s.pathways(), ["oca", "cf"]);
-        assert_eq!(s.server_uri(), Some("https://steer.example/s.json"));
+        assert_eq!(s.server_uri().unwrap(), "https://steer.example/s.json");
         let ok = s.on_loaded(
             t(0.0),
             r#"{"VERSION":1,"TTL":5,"PATHWAY-PRIORITY":["x"],"PATHWAY-CLONES":[
@@ -678,11 +684,10 @@ mod tests {
         assert_eq!(up.cloned, vec!["c1", "c2"]);
         assert_eq!(s.root_pathway("c2"), "cf");
         assert_eq!(s.root_pathway("cf"), "cf");
-        let u = s.rewrite_uri("c2", "https://cf.example:444/v/1.m4s", StableId::None).unwrap();
+        let root = Url::parse("https://cf.example:444/v/1.m4s").unwrap();
+        let u = s.rewrite_uri("c2", &root, StableId::None).unwrap();
         assert_eq!(u, "https://c1.example:444/v/1.m4s?a=1&b=2");
-        assert_eq!(
-            s.rewrite_uri("cf", "https://cf.example/x", StableId::None).unwrap(),
-            "https://cf.example/x"
-        );
+        let x = Url::parse("https://cf.example/x").unwrap();
+        assert_eq!(s.rewrite_uri("cf", &x, StableId::None).unwrap(), "https://cf.example/x");
     }
 }

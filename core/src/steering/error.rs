@@ -1,5 +1,6 @@
 //! Errors of the steering module.
 
+use crate::uri::UrlError;
 use thiserror::Error;
 
 /// Why a steering manifest (or a URI it names) was refused.
@@ -64,16 +65,17 @@ pub enum SteeringError {
         /// What is wrong.
         why: String,
     },
-    /// A URI cannot be parsed or resolved.
-    #[error("invalid URI {uri:?}: {why}")]
+    /// A URI is refused (see [`crate::uri`]).
+    #[error("{field}: {source}")]
     InvalidUri {
-        /// The URI.
-        uri: String,
-        /// What is wrong.
-        why: &'static str,
+        /// Which part of the response or manifest named it.
+        field: String,
+        /// Why.
+        #[source]
+        source: UrlError,
     },
     /// A host is outside the configured allowlist.
-    #[error("{field} host {host:?} is not in the steering host allowlist")]
+    #[error("{field} host {host:?} is not in the host allowlist")]
     HostNotAllowed {
         /// Which part of the response named it (RELOAD-URI, clone HOST, SERVER-URI).
         field: String,

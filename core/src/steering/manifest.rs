@@ -3,6 +3,7 @@
 use super::clone::{PathwayClone, UriReplacement};
 use super::{SteeringError, uri};
 use crate::time::Duration;
+use crate::uri::Url;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,8 +18,8 @@ pub const MAX_ENTRIES: usize = 256;
 pub struct SteeringManifest {
     /// Time to wait after this load before the next one.
     pub ttl: Duration,
-    /// Where to load the next manifest from, resolved to an absolute URI.
-    pub reload_uri: Option<String>,
+    /// Where to load the next manifest from, resolved to an absolute URL.
+    pub reload_uri: Option<Url>,
     /// Pathway IDs in order of preference (non-empty, no duplicates; unknown IDs are
     /// kept here and ignored when the list is applied).
     pub pathway_priority: Vec<String>,
@@ -85,7 +86,7 @@ fn parse_clone(index: usize, v: &Value) -> Result<PathwayClone, SteeringError> {
     let host = match r.get("HOST") {
         None => None,
         Some(Value::String(h)) => {
-            uri::check_host(h).map_err(bad)?;
+            uri::check_host(h).map_err(|why| bad(&why))?;
             Some(h.clone())
         }
         Some(_) => return Err(bad("HOST must be a string")),
@@ -96,14 +97,17 @@ fn parse_clone(index: usize, v: &Value) -> Result<PathwayClone, SteeringError> {
             return Err(bad(&format!("PARAMS entry {k:?} is not a single query parameter")));
         }
     }
-    let per_id = |key: &str| -> Result<BTreeMap<String, String>, SteeringError> {
-        let pairs = string_map(r, key, index)?;
-        for (_, u) in &pairs {
-            if !uri::is_absolute(u) || uri::host(u).is_none() {
-                return Err(bad(&format!("{key} value {u:?} is not an absolute URI")));
-            }
-        }
-        Ok(pairs.into_iter().collect())
+    let per_id = |key: &str| -> Result<BTreeMap<String, Url>, SteeringError> {
+        string_map(r, key, index)?
+            .into_iter()
+            .map(|(id, u)| {
+                let url = Url::parse(&u).map_err(|e| bad(&format!("{key} value: {e}")))?;
+                if url.is_local() {
+                    return Err(bad(&format!("{key} value {u:?} is not an http(s) URL")));
+                }
+                Ok((id, url))
+            })
+            .collect()
     };
     let per_variant_uris = per_id("PER-VARIANT-URIS")?;
     let per_rendition_uris = per_id("PER-RENDITION-URIS")?;
@@ -117,7 +121,7 @@ fn parse_clone(index: usize, v: &Value) -> Result<PathwayClone, SteeringError> {
 impl SteeringManifest {
     /// Parses and validates a steering manifest fetched from `base_uri` (relative
     /// `RELOAD-URI`s resolve against it). Never panics, whatever the body.
-    pub fn parse(body: &str, base_uri: &str) -> Result<Self, SteeringError> {
+    pub fn parse(body: &str, base_uri: &Url) -> Result<Self, SteeringError> {
         if body.len() > MAX_MANIFEST_BYTES {
             return Err(SteeringError::TooLarge { len: body.len(), max: MAX_MANIFEST_BYTES });
         }
@@ -141,7 +145,9 @@ impl SteeringManifest {
         };
         let reload_uri = match o.get("RELOAD-URI") {
             None => None,
-            Some(Value::String(s)) => Some(uri::resolve(base_uri, s)?),
+            Some(Value::String(s)) => Some(base_uri.join(s).map_err(|source| {
+                SteeringError::InvalidUri { field: "RELOAD-URI".into(), source }
+            })?),
             Some(_) => return Err(wrong("RELOAD-URI", "a string")),
         };
         let pathway_priority = match o.get("PATHWAY-PRIORITY") {
@@ -195,7 +201,11 @@ impl SteeringManifest {
 mod tests {
     use super::*;
 
-    const BASE: &str = "https://steer.example/v1/steering.json?video=12";
+    const BASE_STR: &str = "https://steer.example/v1/steering.json?video=12";
+
+    fn base() -> Url {
+        Url::parse(BASE_STR).unwrap()
+    }
 
     #[test]
     fn parses_a_full_manifest() {
@@ -205,7 +215,7 @@ mod tests {
                 "PATHWAY-CLONES":[{"BASE-ID":"cloudfront","ID":"cf2",
                   "URI-REPLACEMENT":{"HOST":"cf2.example","PARAMS":{"k":"v"},
                   "PER-VARIANT-URIS":{"v1":"https://cf2.example/v1.m3u8"}}}]}"#,
-            BASE,
+            &base(),
         )
         .unwrap();
         assert_eq!(m.ttl, Duration::from_secs_f64(300.0));
@@ -221,12 +231,15 @@ mod tests {
 
     #[test]
     fn version_must_be_one() {
-        let e = SteeringManifest::parse(r#"{"VERSION":2,"TTL":10,"PATHWAY-PRIORITY":["a"]}"#, BASE);
-        assert_eq!(e, Err(SteeringError::UnsupportedVersion("2".into())));
-        let e = SteeringManifest::parse(r#"{"TTL":10,"PATHWAY-PRIORITY":["a"]}"#, BASE);
-        assert_eq!(e, Err(SteeringError::Missing("VERSION")));
         let e =
-            SteeringManifest::parse(r#"{"VERSION":"1","TTL":10,"PATHWAY-PRIORITY":["a"]}"#, BASE);
+            SteeringManifest::parse(r#"{"VERSION":2,"TTL":10,"PATHWAY-PRIORITY":["a"]}"#, &base());
+        assert_eq!(e, Err(SteeringError::UnsupportedVersion("2".into())));
+        let e = SteeringManifest::parse(r#"{"TTL":10,"PATHWAY-PRIORITY":["a"]}"#, &base());
+        assert_eq!(e, Err(SteeringError::Missing("VERSION")));
+        let e = SteeringManifest::parse(
+            r#"{"VERSION":"1","TTL":10,"PATHWAY-PRIORITY":["a"]}"#,
+            &base(),
+        );
         assert!(matches!(e, Err(SteeringError::UnsupportedVersion(_))));
     }
 
@@ -235,12 +248,12 @@ mod tests {
         for ttl in ["0", "-5", "\"300\"", "null"] {
             let body = format!(r#"{{"VERSION":1,"TTL":{ttl},"PATHWAY-PRIORITY":["a"]}}"#);
             assert!(
-                matches!(SteeringManifest::parse(&body, BASE), Err(SteeringError::BadTtl(_))),
+                matches!(SteeringManifest::parse(&body, &base()), Err(SteeringError::BadTtl(_))),
                 "{ttl}"
             );
         }
         let m =
-            SteeringManifest::parse(r#"{"VERSION":1,"TTL":0.5,"PATHWAY-PRIORITY":["a"]}"#, BASE)
+            SteeringManifest::parse(r#"{"VERSION":1,"TTL":0.5,"PATHWAY-PRIORITY":["a"]}"#, &base())
                 .unwrap();
         assert_eq!(m.ttl, Duration::from_millis(500));
     }
@@ -250,7 +263,7 @@ mod tests {
         let p = |list: &str| {
             SteeringManifest::parse(
                 &format!(r#"{{"VERSION":1,"TTL":1,"PATHWAY-PRIORITY":{list}}}"#),
-                BASE,
+                &base(),
             )
         };
         assert_eq!(p("[]"), Err(SteeringError::EmptyPriority));
@@ -267,7 +280,7 @@ mod tests {
                 &format!(
                     r#"{{"VERSION":1,"TTL":1,"PATHWAY-PRIORITY":["a"],"PATHWAY-CLONES":[{clone}]}}"#
                 ),
-                BASE,
+                &base(),
             )
         };
         assert!(matches!(
@@ -309,21 +322,39 @@ mod tests {
             r#"{"VERSION":1e400}"#,
             r#"{"VERSION":1,"TTL":1e308,"PATHWAY-PRIORITY":["a"],"RELOAD-URI":"http://a b"}"#,
         ] {
-            let _ = SteeringManifest::parse(body, BASE);
+            let _ = SteeringManifest::parse(body, &base());
         }
         let big = format!(
             r#"{{"VERSION":1,"TTL":1,"PATHWAY-PRIORITY":["{}"]}}"#,
             "a".repeat(MAX_MANIFEST_BYTES)
         );
-        assert!(matches!(SteeringManifest::parse(&big, BASE), Err(SteeringError::TooLarge { .. })));
+        assert!(matches!(
+            SteeringManifest::parse(&big, &base()),
+            Err(SteeringError::TooLarge { .. })
+        ));
     }
 
     #[test]
     fn relative_reload_uri_against_data_base_is_refused() {
         let e = SteeringManifest::parse(
             r#"{"VERSION":1,"TTL":1,"PATHWAY-PRIORITY":["a"],"RELOAD-URI":"x.json"}"#,
-            "data:application/vnd.apple.steering-list;base64,e30=",
+            &base()
+                .join_allowing_data("data:application/vnd.apple.steering-list;base64,e30=")
+                .unwrap(),
         );
         assert!(matches!(e, Err(SteeringError::InvalidUri { .. })));
+    }
+
+    #[test]
+    fn reload_uris_the_standard_would_rewrite_are_refused() {
+        for reload in
+            [r"https://evil.example\\@steer.example/x", "//u@steer.example/x", "file:///etc/passwd"]
+        {
+            let body = format!(
+                r#"{{"VERSION":1,"TTL":1,"PATHWAY-PRIORITY":["a"],"RELOAD-URI":"{reload}"}}"#
+            );
+            let e = SteeringManifest::parse(&body, &base());
+            assert!(matches!(e, Err(SteeringError::InvalidUri { .. })), "{reload}: {e:?}");
+        }
     }
 }

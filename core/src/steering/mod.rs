@@ -7,14 +7,14 @@
 //!   query parameters and per-ID clone URIs): TTL scheduling, 410/429/error handling,
 //!   clones, per-pathway [`PathwayHealth`] (penalties, throughput) and the pathway
 //!   selection with a [`CostPreference`].
-//! - [`HostAllowlist`]: responses that point at other hosts are refused whole.
+//! - Responses that point at hosts outside the session's
+//!   [`HostAllowlist`](crate::allowlist::HostAllowlist) are refused whole.
 //!
 //! Deliberate choices where players differ (see `reference/specs.md` §1–2): a clone
 //! ID, once defined, keeps its first definition for the session (hls.js); a 429
 //! without Retry-After waits the last TTL; a 429 never ends steering (hls.js's does, a
 //! spec deviation); a penalty lasts `penalty_s` for both protocols.
 
-mod allowlist;
 mod clone;
 mod controller;
 mod cost;
@@ -23,7 +23,6 @@ mod manifest;
 mod pathway;
 pub mod uri;
 
-pub use allowlist::HostAllowlist;
 pub use clone::{PathwayClone, StableId, UriReplacement};
 pub use controller::{
     PathwaySelection, PollState, Protocol, SelectionReason, Steering, SteeringConfig,
