@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 /// Most segments one representation may expand to: a SegmentTimeline `@r` of 10^12
 /// must be an error, not an out-of-memory.
-pub const MAX_SEGMENTS_PER_REPRESENTATION: usize = 500_000;
+pub const MAX_SEGMENTS_PER_REPRESENTATION: usize = 250_000;
 
 /// Parses a DASH MPD loaded from `url`. Dynamic MPDs whose segments depend on the wall
 /// clock (SegmentTemplate `@duration` without a timeline) keep a
@@ -42,6 +42,8 @@ pub fn parse_dash_at(
         return Err(ManifestError::Empty);
     }
     check_document(text)?;
+    let (text, early_warnings) = clamp_negative_offsets(text);
+    let text = text.as_ref();
     let mpd = dash_mpd_core::parse(text).map_err(|e| {
         let msg = match e {
             dash_mpd_core::DashMpdError::Parsing(s) => s,
@@ -55,7 +57,49 @@ pub fn parse_dash_at(
             _ => ManifestError::dash("MPD", msg),
         }
     })?;
-    Converter::new(text, url, &mpd, now_unix_s).run()
+    let mut converter = Converter::new(text, url, &mpd, now_unix_s);
+    converter.warnings = early_warnings;
+    converter.run()
+}
+
+/// `@presentationTimeOffset` is unsigned (ISO/IEC 23009-1), but real MPDs carry
+/// negative ones and peers play them: such a value is read as 0, with a warning,
+/// instead of failing the whole document.
+fn clamp_negative_offsets(text: &str) -> (std::borrow::Cow<'_, str>, Vec<String>) {
+    const ATTR: &str = "presentationTimeOffset";
+    let mut warnings = Vec::new();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut search = 0;
+    while let Some(found) = text[search..].find(ATTR) {
+        let at = search + found;
+        search = at + ATTR.len();
+        let rest = &text[search..];
+        let after_eq = rest.trim_start().strip_prefix('=').map(str::trim_start);
+        let Some(value) = after_eq else { continue };
+        let Some(quote) = value.chars().next().filter(|q| *q == '"' || *q == '\'') else {
+            continue;
+        };
+        let inner = &value[1..];
+        let Some(end) = inner.find(quote) else { continue };
+        let v = inner[..end].trim();
+        let negative = v
+            .strip_prefix('-')
+            .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+        if !negative {
+            continue;
+        }
+        let value_start = text.len() - inner.len();
+        out.push_str(&text[copied..value_start]);
+        out.push('0');
+        copied = value_start + end;
+        warnings.push(format!("@presentationTimeOffset {v} is negative; read as 0"));
+    }
+    if warnings.is_empty() {
+        return (std::borrow::Cow::Borrowed(text), warnings);
+    }
+    out.push_str(&text[copied..]);
+    (std::borrow::Cow::Owned(out), warnings)
 }
 
 /// Document-level checks dash-mpd-core does not make.
@@ -1030,6 +1074,21 @@ mod tests {
         assert_eq!(parse_range("864-1915"), Some(ByteRange { offset: 864, length: 1052 }));
         assert_eq!(parse_range("9-1"), None);
         assert_eq!(parse_range("abc"), None);
+    }
+
+    #[test]
+    fn negative_offsets_read_as_zero_with_a_warning() {
+        let (t, w) = clamp_negative_offsets(
+            r#"<S presentationTimeOffset="-5000" x="1"/><T presentationTimeOffset = '-7'/><U presentationTimeOffset="9"/>"#,
+        );
+        assert_eq!(
+            t,
+            r#"<S presentationTimeOffset="0" x="1"/><T presentationTimeOffset = '0'/><U presentationTimeOffset="9"/>"#
+        );
+        assert_eq!(w.len(), 2);
+        assert!(w[0].contains("-5000"));
+        let (t, w) = clamp_negative_offsets("<S presentationTimeOffset=\"-\"/>");
+        assert!(w.is_empty() && t == "<S presentationTimeOffset=\"-\"/>");
     }
 
     #[test]

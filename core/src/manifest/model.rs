@@ -16,9 +16,10 @@ use std::sync::Arc;
 
 /// Most segments a whole presentation may list (all periods, tracks and renditions):
 /// a small hostile MPD (a SegmentTimeline `@r` of 10^12, thousands of
-/// Representations) must give an error, not exhaust memory. A 24-hour VOD of 2 s
-/// segments on 20 renditions lists about 860,000.
-pub const MAX_SEGMENTS_PER_PRESENTATION: usize = 1_000_000;
+/// Representations) must give an error, not exhaust memory. A segment costs about
+/// 130 bytes, so this bounds a presentation near 65 MiB; a 12-hour VOD of 2 s
+/// segments on 20 renditions lists 432,000.
+pub const MAX_SEGMENTS_PER_PRESENTATION: usize = 500_000;
 
 /// Which manifest format a presentation came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
