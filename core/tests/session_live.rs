@@ -100,9 +100,15 @@ fn number(url: &str) -> u64 {
 /// Plays over a `kbps` link, one transfer at a time, until `until_s` or the end;
 /// `pause` = (from, to) seconds of user pause.
 fn drive(origin: &Origin, kbps: f64, until_s: f64, pause: Option<(f64, f64)>) -> Run {
+    let user = pause.map_or(vec![], |(a, b)| vec![(a, Event::Pause), (b, Event::Play)]);
+    drive_user(origin, kbps, until_s, user)
+}
+
+/// Plays HLS with `user` events at their times.
+fn drive_user(origin: &Origin, kbps: f64, until_s: f64, user: Vec<(f64, Event)>) -> Run {
     let text = origin.multivariant();
     let url = Url::parse(&format!("{BASE}master.m3u8")).unwrap();
-    drive_presentation(origin, parse_hls(&text, &url).unwrap(), kbps, until_s, pause)
+    drive_presentation(origin, parse_hls(&text, &url).unwrap(), kbps, until_s, user)
 }
 
 fn drive_presentation(
@@ -110,7 +116,7 @@ fn drive_presentation(
     presentation: streamsteer::manifest::Presentation,
     kbps: f64,
     until_s: f64,
-    pause: Option<(f64, f64)>,
+    mut user: Vec<(f64, Event)>,
 ) -> Run {
     let mut session = Session::new(presentation, SessionConfig::default()).unwrap();
     let mut run = Run {
@@ -125,8 +131,6 @@ fn drive_presentation(
     let mut queue: Vec<FetchRequest> = Vec::new();
     let mut current: Option<(FetchRequest, f64)> = None;
     let mut next_sample = 0.0f64;
-    let mut user: Vec<(f64, Event)> =
-        pause.map_or(vec![], |(a, b)| vec![(a, Event::Pause), (b, Event::Play)]);
     session.handle(Instant::ZERO, Event::Tick);
     while now < until_s {
         while let Some(a) = session.poll_action() {
@@ -287,6 +291,31 @@ fn a_pause_longer_than_the_window_rejoins_it() {
 }
 
 #[test]
+fn seeking_before_the_window_rejoins_it() {
+    // Ten minutes in, the session has forgotten the segments the window slid past;
+    // a seek back to the start lands at the window, not at a forgotten segment.
+    let origin = Origin { epoch_s: 700.0, end: None };
+    let run =
+        drive_user(&origin, 8_000.0, 700.0, vec![(600.0, Event::UserSeek { position_s: 0.0 })]);
+    assert_eq!(run.end_state, PlayerState::Playing, "{:?}", run.events);
+    assert!(run.events.iter().any(
+        |e| matches!(e, PlayerEvent::Error { fatal: false, message } if message.contains("live window"))
+    ));
+    let after: Vec<u64> = run
+        .fetches
+        .iter()
+        .filter(|(t, r)| *t > 600.0 && r.kind == FetchKind::Media)
+        .map(|(_, r)| number(&r.url))
+        .collect();
+    let first_listed = origin.newest(600.0).saturating_sub(WINDOW - 1);
+    assert!(!after.is_empty());
+    assert!(after.iter().all(|n| *n >= first_listed), "{first_listed}: {after:?}");
+    assert!(after.windows(2).all(|w| w[1] >= w[0]), "{after:?}");
+    let (_, pos, live_end) = *run.samples.last().unwrap();
+    assert!(live_end - pos <= 4.0 * SEG_S + 30.0, "{pos} vs edge {live_end}");
+}
+
+#[test]
 fn endlist_ends_the_session() {
     // The stream ends 40 s after the player joins.
     let origin = Origin { epoch_s: 200.0, end: Some(119) };
@@ -301,7 +330,7 @@ fn dash_dynamic_mpd_is_reloaded_and_played_to_its_end() {
     let origin = Origin { epoch_s: 300.0, end: Some(199) };
     let mpd = origin.mpd(0.0);
     let presentation = parse_dash(&mpd, &Url::parse(&format!("{BASE}live.mpd")).unwrap()).unwrap();
-    let run = drive_presentation(&origin, presentation, 8_000.0, 300.0, None);
+    let run = drive_presentation(&origin, presentation, 8_000.0, 300.0, vec![]);
     assert_eq!(run.end_state, PlayerState::Ended, "{:?}", run.events);
     let first = *run.appended.first().unwrap();
     assert_eq!(first, origin.newest(0.0) - 2);
@@ -310,4 +339,35 @@ fn dash_dynamic_mpd_is_reloaded_and_played_to_its_end() {
     assert!(!run.events.iter().any(|e| matches!(e, PlayerEvent::Stalled { .. })));
     let reloads = run.fetches.iter().filter(|(_, r)| r.url.ends_with("live.mpd")).count();
     assert!(reloads >= 25, "{reloads} MPD reloads");
+}
+
+#[test]
+fn live_reloads_do_not_grow_the_warnings() {
+    let origin = Origin { epoch_s: 100.0, end: None };
+    let url = Url::parse(&format!("{BASE}master.m3u8")).unwrap();
+    let mut p = parse_hls(&origin.multivariant(), &url).unwrap();
+    let before = p.warnings.len();
+    let rid = p.renditions().next().unwrap().id.clone();
+    let playlist = Url::parse(&format!("{BASE}v0.m3u8")).unwrap();
+    // The same deviation (a whitespace-only line) on every reload: noted once.
+    for i in 0..500 {
+        let text = origin.media(0, i as f64 * SEG_S).replacen("#EXT-X-MAP", "  \n#EXT-X-MAP", 1);
+        p.apply_media_playlist(&rid, &text, &playlist).unwrap();
+    }
+    assert_eq!(p.warnings.len(), before + 1, "{:?}", p.warnings);
+    assert!(p.warnings[before].contains("whitespace-only"), "{:?}", p.warnings);
+    // A different one each time (the line moves): capped.
+    for i in 0..1000 {
+        let comments = "# comment\n".repeat(i % 400);
+        let text = origin.media(0, (500 + i) as f64 * SEG_S).replacen(
+            "#EXT-X-MAP",
+            &format!("{comments}  \n#EXT-X-MAP"),
+            1,
+        );
+        p.apply_media_playlist(&rid, &text, &playlist).unwrap();
+    }
+    assert_eq!(p.warnings.len(), 256, "bounded");
+    // The segment list itself stays the window.
+    let listed = p.renditions().find(|r| r.id == rid).and_then(|r| r.segments()).unwrap().len();
+    assert_eq!(listed, WINDOW as usize);
 }

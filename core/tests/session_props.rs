@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use streamsteer::Ladder;
 use streamsteer::abr::RULE_NAMES;
 use streamsteer::allowlist::HostAllowlist;
+use streamsteer::qoe::{QoeReport, QoeWeights};
 use streamsteer::session::{
-    Action, Event, FetchKind, FetchRequest, PlayerEvent, PlayerState, Session, SessionConfig,
-    SyntheticOptions, TrackKind, presentation_from_ladder,
+    Action, Event, FetchKind, FetchRequest, HistoryConfig, PlayerEvent, PlayerState, Retention,
+    Session, SessionConfig, SyntheticOptions, TrackKind, presentation_from_ladder,
 };
 use streamsteer::steering::CostPreference;
 use streamsteer::time::{Duration, Instant};
@@ -415,6 +416,66 @@ proptest! {
             let failed = o.session.event_log().iter().any(|e| matches!(e.event, PlayerEvent::FetchFailed { .. }));
             prop_assert!(failed, "a failure without fetch failures");
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Bounding the event log and the segment records changes nothing but what is
+    /// kept: the same session keeping everything has the same actions and the same
+    /// report, which is `QoeReport::from_segments` over every record (bit for bit);
+    /// the bounded histories hold the newest entries of the full ones.
+    #[test]
+    fn bounded_histories_keep_the_newest_and_the_same_report(
+        ladder in ladder_strategy(),
+        a in link_strategy(),
+        audio in any::<bool>(),
+        rule in 0usize..RULE_NAMES.len(),
+        fail_every in prop_oneof![Just(0u64), 3u64..20],
+        log_cap in 0usize..40,
+        record_cap in 0usize..12,
+    ) {
+        let opts = SyntheticOptions {
+            pathways: vec![("a".to_string(), "a.example".to_string())],
+            audio_kbps: audio.then_some(96.0),
+            init_bytes: 0,
+            steering_url: None,
+        };
+        let run_with = |history: HistoryConfig| {
+            let config = SessionConfig { abr_rule: RULE_NAMES[rule].to_string(), history, ..Default::default() };
+            let session = Session::new(presentation_from_ladder(&ladder, &opts).unwrap(), config).unwrap();
+            let net = Net { links: [("a.example".to_string(), a.clone())].into(), steering: vec![], fail_every };
+            run(session, &net)
+        };
+        let full = run_with(HistoryConfig { event_log: Retention::All, segment_records: Retention::All });
+        let bounded = run_with(HistoryConfig {
+            event_log: Retention::Last(log_cap),
+            segment_records: Retention::Last(record_cap),
+        });
+        prop_assert_eq!(&full.actions, &bounded.actions);
+        let report = bounded.session.qoe_report();
+        prop_assert_eq!(&report, &full.session.qoe_report());
+        let all = full.session.segment_records().to_vec();
+        let reference = QoeReport::from_segments(&all, report.startup_delay_s, QoeWeights::default());
+        // The session accounts stalls and transfers itself; the rest comes from the records.
+        let same = QoeReport {
+            rebuffer_count: reference.rebuffer_count,
+            rebuffer_s: reference.rebuffer_s,
+            pathways: reference.pathways.clone(),
+            ..report.clone()
+        };
+        prop_assert_eq!(same, reference);
+        prop_assert_eq!(report.segments, all.len());
+        let records = bounded.session.segment_records();
+        prop_assert_eq!(records.total(), all.len() as u64);
+        prop_assert_eq!(records.len(), all.len().min(record_cap));
+        prop_assert_eq!(records.to_vec(), all[all.len() - records.len()..].to_vec());
+        let log = full.session.event_log().to_vec();
+        let kept = bounded.session.event_log();
+        prop_assert_eq!(kept.len(), log.len().min(log_cap));
+        prop_assert_eq!(kept.dropped() as usize, log.len() - kept.len());
+        prop_assert_eq!(kept.to_vec(), log[log.len() - kept.len()..].to_vec());
     }
 }
 

@@ -19,8 +19,8 @@ use streamsteer::Ladder;
 use streamsteer::abr::estimator::DualEwma;
 use streamsteer::abr::{AbrContext, AbrRule, Decision, DownloadReport, FetchProgress};
 use streamsteer::session::{
-    Action, Event, FetchKind, PlayerState, RequestId, Session, SessionConfig, SyntheticOptions,
-    TrackKind, presentation_from_ladder,
+    Action, Event, FetchKind, PlayerState, RequestId, Retention, Session, SessionConfig,
+    SyntheticOptions, TrackKind, presentation_from_ladder,
 };
 use streamsteer::time::{Duration, Instant};
 
@@ -91,7 +91,9 @@ pub struct EngineConfig {
     /// A request to an unreachable pathway fails after this long, seconds.
     pub connect_timeout_s: f64,
     /// Session settings (buffer, steering, audio); `SimConfig` overrides its ABR
-    /// parameters, QoE weights and, when set, the forward buffer.
+    /// parameters, QoE weights and, when set, the forward buffer, and the model keeps
+    /// every segment record (`history.segment_records` is [`Retention::All`]: the
+    /// outcome lists them all).
     pub session: SessionConfig,
 }
 
@@ -306,6 +308,9 @@ pub fn run_engine(
     let mut session_config = engine.session.clone();
     session_config.abr = config.abr.clone();
     session_config.qoe = config.qoe;
+    // The outcome's per-segment list (and the timelines built from it) needs every
+    // record; a simulated session is bounded by its content, so this is opt-in here.
+    session_config.history.segment_records = Retention::All;
     session_config.buffer.forward_target_s =
         config.buffer_max_s.unwrap_or(session_config.buffer.forward_target_s);
     let rule_name = rule.name().to_string();

@@ -1,6 +1,9 @@
 //! The `streamsteer` simulator model: the real session on real traces and ladders.
 
-use streamsteer::abr::build_rule;
+use streamsteer::abr::{
+    AbrContext, AbrRule, Decision, DownloadReport, FetchProgress, RULE_NAMES, build_rule,
+};
+use streamsteer::qoe::QoeReport;
 use streamsteer::steering::{CostPreference, SteeringConfig};
 use streamsteer_sim::engine::{EngineConfig, EngineModel, PathwayLink, SteeringReply, run_engine};
 use streamsteer_sim::ladder_io::load_ladder;
@@ -44,6 +47,75 @@ fn plays_every_segment_of_real_sessions_with_every_rule() {
             );
         }
     }
+}
+
+/// A rule that starts at the top rung (a player's initial-bitrate guess) and then
+/// defers to `0`: its sessions reach their lowest bitrate only later.
+struct StartHigh(Box<dyn AbrRule>);
+
+impl AbrRule for StartHigh {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn choose(&mut self, ctx: &AbrContext<'_>) -> Decision {
+        let d = self.0.choose(ctx);
+        if ctx.segment_index == 0 {
+            return Decision { rendition: ctx.ladder.bitrates_kbps().len() - 1, ..d };
+        }
+        d
+    }
+    fn on_download(&mut self, ctx: &AbrContext<'_>, report: &DownloadReport) {
+        self.0.on_download(ctx, report)
+    }
+    fn on_delay(&mut self, delay_s: f64) {
+        self.0.on_delay(delay_s)
+    }
+    fn on_seek(&mut self, segment_index: usize) {
+        self.0.on_seek(segment_index)
+    }
+    fn check_abandon(&mut self, ctx: &AbrContext<'_>, progress: &FetchProgress) -> Option<usize> {
+        self.0.check_abandon(ctx, progress)
+    }
+}
+
+/// The session accumulates its QoE report as segments arrive (it keeps only the
+/// latest records by default): over real traces and every rule, the report equals
+/// `QoeReport::from_segments` over the full record list, bit for bit, also when the
+/// lowest bitrate (QoE_log's `R_min`) first appears late in the session.
+#[test]
+fn accumulated_report_is_from_segments_over_every_record() {
+    let ladder = pensieve_ladder();
+    let config = SimConfig::default();
+    let (mut sessions, mut late_minimum) = (0, 0);
+    let rules = RULE_NAMES.iter().flat_map(|n| [(*n, false), (*n, true)]);
+    for trace in traces("hsdpa", 6).iter().chain(traces("fcc", 6).iter()) {
+        for (name, start_high) in rules.clone() {
+            let mut rule = build_rule(name, &config.abr, &ladder).unwrap();
+            if start_high {
+                rule = Box::new(StartHigh(rule));
+            }
+            let out = EngineModel.run(&ladder, trace, rule.as_mut(), &config).unwrap();
+            let r = &out.report;
+            let reference = QoeReport::from_segments(&out.segments, r.startup_delay_s, config.qoe);
+            // Stalls and transfers are the session's own accounting; the rest is the
+            // records'.
+            let same = QoeReport {
+                rebuffer_count: reference.rebuffer_count,
+                rebuffer_s: reference.rebuffer_s,
+                pathways: reference.pathways.clone(),
+                ..r.clone()
+            };
+            assert_eq!(same, reference, "{name} on {}", trace.name);
+            assert_eq!(r.segments, ladder.segment_count());
+            let min = out.segments.iter().map(|s| s.bitrate_kbps).fold(f64::INFINITY, f64::min);
+            sessions += 1;
+            late_minimum += usize::from(out.segments[0].bitrate_kbps > min);
+        }
+    }
+    // Sessions whose lowest rung first appears after the start exercise QoE_log's
+    // change of R_min.
+    println!("{sessions} sessions, {late_minimum} with the lowest bitrate first seen late");
+    assert!(late_minimum >= sessions / 4, "too few sessions changed R_min");
 }
 
 #[test]

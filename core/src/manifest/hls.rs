@@ -20,6 +20,10 @@ use std::sync::Arc;
 /// The pathway of variants without `PATHWAY-ID` (rfc8216bis §4.4.6.2).
 const DEFAULT_PATHWAY: &str = ".";
 
+/// Most warnings that media playlists add to a presentation (live reloads would
+/// otherwise grow the list for as long as the session lasts).
+const MAX_WARNINGS: usize = 256;
+
 /// Parses an HLS multivariant or media playlist loaded from `url`.
 ///
 /// A multivariant playlist gives renditions whose [`SegmentIndex`] is `Unresolved`
@@ -546,8 +550,14 @@ impl Presentation {
             target_duration_s: conv.list.target_duration_s,
             ended,
         });
-        self.warnings
-            .extend(conv.warnings.into_iter().map(|w| format!("rendition {rendition_id}: {w}")));
+        // A live playlist is reloaded every few seconds and repeats its deviations:
+        // each is noted once, and at most MAX_WARNINGS in all.
+        for w in conv.warnings {
+            let w = format!("rendition {rendition_id}: {w}");
+            if self.warnings.len() < MAX_WARNINGS && !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
         if ended {
             self.presentation_type = PresentationType::Vod;
             self.live = None;

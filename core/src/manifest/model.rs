@@ -68,7 +68,8 @@ pub struct Presentation {
     /// Content steering parameters, when the manifest asks for steering.
     pub steering: Option<ContentSteering>,
     /// Deviations from the specification that were tolerated (the "lenient" cases),
-    /// in the order they were found.
+    /// in the order they were found. Media playlists (reloaded again and again when
+    /// live) add each distinct warning once, up to 256 in all.
     pub warnings: Vec<String>,
 }
 

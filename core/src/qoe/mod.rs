@@ -1,4 +1,5 @@
-//! Quality of experience: the per-segment event log and the serialisable report.
+//! Quality of experience: the per-segment event log, the serialisable report and the
+//! accumulator that computes it as segments arrive.
 //!
 //! Metric definitions follow the MPC (Yin et al., SIGCOMM 2015) and Pensieve (Mao et
 //! al., SIGCOMM 2017) papers so that our numbers compare with the literature:
@@ -12,8 +13,10 @@
 //! Reported as the mean over segments 2…N: the first segment's rebuffering is the
 //! startup delay, which Pensieve excludes and we report separately.
 
+mod accumulator;
 mod playback;
 mod report;
 
+pub use accumulator::QoeAccumulator;
 pub use playback::PlaybackStats;
 pub use report::{PathwayUsage, QoeReport, QoeWeights, SegmentRecord};

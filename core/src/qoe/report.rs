@@ -1,5 +1,6 @@
 //! The QoE report and how it is computed from a segment log.
 
+use super::QoeAccumulator;
 use crate::abr::Reason;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -88,16 +89,10 @@ pub struct QoeReport {
     pub playback: Option<super::PlaybackStats>,
 }
 
-/// Pensieve's HD reward for a bitrate: its map {300→1, 750→2, 1200→3, 1850→12,
-/// 2850→15, 4300→20}, applied to any ladder by the highest threshold reached.
-fn hd_reward(kbps: f64) -> f64 {
-    const MAP: [(f64, f64); 6] =
-        [(300.0, 1.0), (750.0, 2.0), (1200.0, 3.0), (1850.0, 12.0), (2850.0, 15.0), (4300.0, 20.0)];
-    MAP.iter().rev().find(|(t, _)| kbps >= *t).map_or(MAP[0].1, |(_, r)| *r)
-}
-
 impl QoeReport {
-    /// Computes the report from the per-segment log.
+    /// Computes the report from the per-segment log (through a [`QoeAccumulator`],
+    /// the one definition of the metrics, given the list's lowest bitrate as QoE_log's
+    /// `R_min`).
     ///
     /// `startup_delay_s` is the first segment's stall; stalls inside later segments
     /// count as rebuffering.
@@ -106,57 +101,18 @@ impl QoeReport {
         startup_delay_s: f64,
         weights: QoeWeights,
     ) -> Self {
-        let mut report =
-            QoeReport { segments: records.len(), startup_delay_s, ..Default::default() };
-        let min_rate = records
-            .iter()
-            .map(|r| r.bitrate_kbps)
-            .fold(f64::INFINITY, f64::min)
-            .max(f64::MIN_POSITIVE);
-        let (mut lin, mut log, mut hd, mut rate) = (0.0, 0.0, 0.0, 0.0);
-        let mut switch_sum = 0.0;
-        for (i, r) in records.iter().enumerate() {
-            let usage = report.pathways.entry(r.pathway.clone()).or_default();
-            usage.bytes += (r.size_bits / 8.0).round() as u64;
-            usage.seconds += r.download_s;
-            usage.segments += 1;
-            if i == 0 {
-                continue;
-            }
-            let prev = records[i - 1].bitrate_kbps;
-            let cur = r.bitrate_kbps;
-            if r.rebuffer_s > 0.0 {
-                report.rebuffer_count += 1;
-                report.rebuffer_s += r.rebuffer_s;
-            }
-            if records[i - 1].rendition != r.rendition {
-                report.switch_count += 1;
-            }
-            switch_sum += (cur - prev).abs();
-            rate += cur;
-            lin += cur / 1000.0 - weights.lin_rebuffer * r.rebuffer_s - (cur - prev).abs() / 1000.0;
-            let (q, qp) = ((cur / min_rate).ln(), (prev / min_rate).ln());
-            log += q - weights.log_rebuffer * r.rebuffer_s - (q - qp).abs();
-            let (h, hp) = (hd_reward(cur), hd_reward(prev));
-            hd += h - weights.hd_rebuffer * r.rebuffer_s - (h - hp).abs();
+        let mut acc = QoeAccumulator::new(weights);
+        acc.add_log_bases(records.iter().map(|r| r.bitrate_kbps).reduce(f64::min));
+        for r in records {
+            acc.push(r);
         }
-        let n = records.len().saturating_sub(1);
-        if n > 0 {
-            let n = n as f64;
-            report.avg_bitrate_kbps = rate / n;
-            report.switch_magnitude_kbps = switch_sum / n;
-            report.qoe_lin = lin / n;
-            report.qoe_log = log / n;
-            report.qoe_hd = hd / n;
-        } else if let Some(first) = records.first() {
-            report.avg_bitrate_kbps = first.bitrate_kbps;
-        }
-        report
+        acc.report(startup_delay_s)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::accumulator::hd_reward;
     use super::*;
 
     fn rec(index: usize, rendition: usize, kbps: f64, rebuffer_s: f64) -> SegmentRecord {

@@ -1,5 +1,6 @@
 //! Session settings.
 
+use super::history::HistoryConfig;
 use crate::abr::AbrConfig;
 use crate::abr::estimator::DualEwmaConfig;
 use crate::allowlist::HostAllowlist;
@@ -48,6 +49,10 @@ pub struct SessionConfig {
     /// Live: start this many segments behind the newest one listed (default 3, the
     /// HLS specification's "three target durations from the end").
     pub live_delay_segments: usize,
+    /// How much of the event log and of the segment records to keep (default: the
+    /// last 10 000 of each, so that a long live session runs in flat memory; the QoE
+    /// report counts every segment whatever is kept).
+    pub history: HistoryConfig,
 }
 
 impl Default for SessionConfig {
@@ -66,6 +71,7 @@ impl Default for SessionConfig {
             retry_max_s: 8.0,
             qoe: QoeWeights::default(),
             live_delay_segments: 3,
+            history: HistoryConfig::default(),
         }
     }
 }

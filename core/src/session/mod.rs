@@ -18,18 +18,24 @@
 //! [`Event::PlaybackPosition`].
 //!
 //! Every decision goes into the QoE event log ([`Session::event_log`]) and the final
-//! [`QoeReport`] ([`Session::qoe_report`]).
+//! [`QoeReport`] ([`Session::qoe_report`]). The log and the per-segment records keep
+//! the newest entries only ([`SessionConfig::history`]) while the report is
+//! accumulated as segments arrive, so that a session of any length (a 24-hour live
+//! stream) runs in flat memory.
 
 mod action;
 mod config;
 mod event;
+mod history;
 mod plan;
 mod state;
 mod synthetic;
+mod timeline;
 
 pub use action::{Action, DecisionReason, FetchKind, FetchRequest, PlayerEvent, PlayerState};
 pub use config::SessionConfig;
 pub use event::{Event, RequestId, TrackKind};
+pub use history::{DEFAULT_EVENT_LOG, DEFAULT_SEGMENT_RECORDS, History, HistoryConfig, Retention};
 pub use state::LogEntry;
 pub use synthetic::{SyntheticOptions, presentation_from_ladder};
 
@@ -143,17 +149,21 @@ impl<'r> Session<'r> {
         self.core.position_s()
     }
 
-    /// The QoE event log: every decision, pathway change, stall and error.
-    pub fn event_log(&self) -> &[LogEntry] {
+    /// The QoE event log: every decision, pathway change, stall and error, oldest
+    /// first; only the newest entries under [`HistoryConfig::event_log`]
+    /// ([`History::dropped`] says how many went).
+    pub fn event_log(&self) -> &History<LogEntry> {
         self.core.log()
     }
 
-    /// The per-segment log of the video track.
-    pub fn segment_records(&self) -> &[crate::qoe::SegmentRecord] {
+    /// The per-segment log of the video track, oldest first; only the newest records
+    /// under [`HistoryConfig::segment_records`] ([`History::total`] counts them all).
+    pub fn segment_records(&self) -> &History<crate::qoe::SegmentRecord> {
         self.core.records()
     }
 
-    /// The QoE report so far (final once the state is `Ended`).
+    /// The QoE report so far (final once the state is `Ended`), over every segment
+    /// played, whatever the records keep.
     pub fn qoe_report(&self) -> QoeReport {
         self.core.qoe_report()
     }

@@ -12,6 +12,7 @@
 //! never by position in a rendition's current list.
 
 use super::event::TrackKind;
+use super::timeline::Timeline;
 use crate::Ladder;
 use crate::manifest::{ByteRange, MediaType, Presentation, Rendition, Segment, SegmentIndex};
 use crate::uri::{Url, UrlError};
@@ -43,8 +44,9 @@ pub(crate) struct Rung {
 pub(crate) struct TrackPlan {
     pub kind: TrackKind,
     pub rungs: Vec<Rung>,
-    /// `(start_s, duration_s)` per segment, from the lowest rung.
-    pub timeline: Vec<(f64, f64)>,
+    /// `(start_s, duration_s)` per segment, from the lowest rung (live: the oldest
+    /// are dropped once the window has slid past them).
+    pub timeline: Timeline,
     /// Number of the segment at index 0.
     pub first_number: u64,
     /// Live and not ended: segments will be added by playlist refreshes.
@@ -192,7 +194,7 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Str
             return Err("no rendition of the main track has a segment list".into());
         };
         let list = rendition(p, first.default).and_then(Rendition::segments).unwrap_or_default();
-        let timeline: Vec<(f64, f64)> = list.iter().map(|s| (s.start_s, s.duration_s)).collect();
+        let timeline: Timeline = list.iter().map(|s| (s.start_s, s.duration_s)).collect();
         let first_number = list.first().map_or(0, |s| s.number);
         let mut plan = TrackPlan { kind, rungs, timeline, first_number, open: p.is_live() };
         plan.extend_live(p);

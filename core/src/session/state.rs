@@ -5,6 +5,7 @@ use super::SessionError;
 use super::action::{Action, DecisionReason, FetchKind, FetchRequest, PlayerEvent, PlayerState};
 use super::config::SessionConfig;
 use super::event::{Event, RequestId, TrackKind};
+use super::history::History;
 use super::plan::{self, TrackPlan};
 use crate::Ladder;
 use crate::abr::estimator::{Estimator, Sample};
@@ -13,7 +14,7 @@ use crate::buffer::PlaybackPhase;
 use crate::manifest::Presentation;
 #[cfg(feature = "dash")]
 use crate::manifest::SegmentIndex;
-use crate::qoe::{PathwayUsage, QoeReport, SegmentRecord};
+use crate::qoe::{PathwayUsage, QoeAccumulator, QoeReport, SegmentRecord};
 use crate::steering::{StableId, Steering};
 use crate::time::{Duration, Instant};
 use crate::uri::Url;
@@ -125,9 +126,11 @@ pub(crate) struct Core<'r> {
     rebuffer_count: usize,
     rebuffer_s: f64,
     startup_delay_s: Option<f64>,
-    records: Vec<SegmentRecord>,
+    records: History<SegmentRecord>,
+    /// The QoE report over every segment, whatever `records` keeps.
+    qoe: QoeAccumulator,
     usage: BTreeMap<String, PathwayUsage>,
-    log: Vec<LogEntry>,
+    log: History<LogEntry>,
     last_wake: Option<Instant>,
     current_pathway: Option<String>,
     /// Live: when to reload the playlists (or the MPD) next.
@@ -185,6 +188,7 @@ impl<'r> Core<'r> {
                 "no video or audio track with renditions".into(),
             ));
         }
+        let (history, qoe) = (config.history, config.qoe);
         Ok(Self {
             config,
             presentation,
@@ -211,9 +215,10 @@ impl<'r> Core<'r> {
             rebuffer_count: 0,
             rebuffer_s: 0.0,
             startup_delay_s: None,
-            records: Vec::new(),
+            records: History::new(history.segment_records),
+            qoe: QoeAccumulator::new(qoe),
             usage: BTreeMap::new(),
-            log: Vec::new(),
+            log: History::new(history.event_log),
             last_wake: None,
             current_pathway: None,
             live_refresh_at: None,
@@ -230,11 +235,11 @@ impl<'r> Core<'r> {
         self.position_s
     }
 
-    pub(crate) fn log(&self) -> &[LogEntry] {
+    pub(crate) fn log(&self) -> &History<LogEntry> {
         &self.log
     }
 
-    pub(crate) fn records(&self) -> &[SegmentRecord] {
+    pub(crate) fn records(&self) -> &History<SegmentRecord> {
         &self.records
     }
 
@@ -277,7 +282,7 @@ impl<'r> Core<'r> {
         let startup = self
             .startup_delay_s
             .unwrap_or_else(|| self.now.saturating_since(self.started_at).as_secs_f64());
-        let mut report = QoeReport::from_segments(&self.records, startup, self.config.qoe);
+        let mut report = self.qoe.report(startup);
         let ongoing =
             self.stall_started.map_or(0.0, |s| self.now.saturating_since(s).as_secs_f64());
         report.rebuffer_count = self.rebuffer_count + usize::from(self.stall_started.is_some());
@@ -295,6 +300,18 @@ impl<'r> Core<'r> {
 
     fn emit(&mut self, event: PlayerEvent) {
         self.emit_at(self.now, event);
+    }
+
+    /// Accounts a played video segment in the QoE report and keeps its record.
+    fn record(&mut self, record: SegmentRecord) {
+        if self.qoe.segments() == 0 {
+            // Every record's bitrate is a rung's (or 0 for a missing one): with them
+            // as QoE_log's candidate minima the report is exact.
+            let rungs = self.tracks.first().map(|t| t.plan.rungs.iter().map(|r| r.bitrate_kbps));
+            self.qoe.add_log_bases(rungs.into_iter().flatten().chain([0.0]));
+        }
+        self.qoe.push(&record);
+        self.records.push(record);
     }
 
     fn set_state_at(&mut self, at: Instant, to: PlayerState) {
@@ -469,6 +486,13 @@ impl<'r> Core<'r> {
         let mut added = 0;
         for t in &mut self.tracks {
             added += t.plan.extend_live(&self.presentation);
+            // What the window slid past and the track no longer needs (it is neither
+            // next nor in flight) will not be fetched again: forget it, so that the
+            // plan does not grow with the length of a live session.
+            if let Some(first) = t.plan.first_available(&self.presentation) {
+                let job = t.job.as_ref().map_or(usize::MAX, |j| j.segment);
+                t.plan.timeline.trim_before(first.min(t.next_segment).min(job));
+            }
         }
         if !self.refresh_pending() {
             self.schedule_refresh(added > 0);
@@ -605,7 +629,7 @@ impl<'r> Core<'r> {
         let idx = video.len().saturating_sub(self.config.live_delay_segments.max(1));
         let Some(&(start, _)) = video.get(idx) else { return };
         for t in &mut self.tracks {
-            let i = t.plan.timeline.iter().rposition(|(s, _)| *s <= start + EPS).unwrap_or(0);
+            let i = t.plan.timeline.index_at(start, EPS);
             t.next_segment = i;
             t.buffered_end_s = t.plan.timeline.get(i).map_or(start, |s| s.0);
         }
@@ -740,7 +764,7 @@ impl<'r> Core<'r> {
         let mut video_index = 0;
         for i in 0..self.tracks.len() {
             let t = &mut self.tracks[i];
-            let idx = t.plan.timeline.iter().rposition(|(s, _)| *s <= target + EPS).unwrap_or(0);
+            let idx = t.plan.timeline.index_at(target, EPS);
             if i == 0 {
                 video_index = idx;
             }
@@ -1162,7 +1186,7 @@ impl<'r> Core<'r> {
             DecisionReason::Abr { reason } => reason,
             _ => Reason::Hold { buffer_s: before },
         };
-        self.records.push(SegmentRecord {
+        self.record(SegmentRecord {
             index: job.segment,
             rendition: job.rung,
             bitrate_kbps,

@@ -113,6 +113,12 @@ pub struct PathwaySelection {
 /// Deepest chain of clones of clones followed when rewriting a URI.
 const MAX_CLONE_DEPTH: usize = 32;
 
+/// Most clones kept over a session: a clone is kept for the rest of the session (its
+/// pathway may be listed again), so a steering server minting new clone IDs on every
+/// poll would otherwise grow the session's pathway list, health map and usage
+/// report without bound. Real deployments define a handful.
+pub const MAX_CLONES: usize = 64;
+
 /// The steering state machine: polling schedule, priority list, clones and
 /// per-pathway health. Sans-IO: it builds request URLs and digests responses.
 #[derive(Debug, Clone)]
@@ -345,7 +351,10 @@ impl Steering {
         let mut cloned = Vec::new();
         for c in m.pathway_clones {
             // First definition wins (hls.js); a clone of an unknown base is ignored.
-            if self.known.contains(&c.id) || !self.known.contains(&c.base_id) {
+            if self.known.contains(&c.id)
+                || !self.known.contains(&c.base_id)
+                || self.clones.len() >= MAX_CLONES
+            {
                 continue;
             }
             self.known.push(c.id.clone());
@@ -689,5 +698,23 @@ mod tests {
         assert_eq!(u, "https://c1.example:444/v/1.m4s?a=1&b=2");
         let x = Url::parse("https://cf.example/x").unwrap();
         assert_eq!(s.rewrite_uri("cf", &x, StableId::None).unwrap(), "https://cf.example/x");
+    }
+
+    #[test]
+    fn clones_are_capped_over_a_session() {
+        let mut s = hls();
+        for poll in 0..200 {
+            let body = format!(
+                r#"{{"VERSION":1,"TTL":5,"PATHWAY-PRIORITY":["n{poll}","cf"],"PATHWAY-CLONES":[
+                 {{"BASE-ID":"cf","ID":"n{poll}","URI-REPLACEMENT":{{"HOST":"n{poll}.example"}}}}]}}"#
+            );
+            let up = s.on_loaded(t(poll as f64 * 5.0), &body).unwrap();
+            assert_eq!(up.cloned.len(), usize::from(poll < MAX_CLONES), "poll {poll}");
+        }
+        assert_eq!(s.pathways().len(), 2 + MAX_CLONES);
+        assert_eq!(s.health.len(), 2 + MAX_CLONES);
+        // Past the cap, a new clone's pathway is unknown: the priority falls back to
+        // the listed pathways that are known.
+        assert_eq!(s.priority(), ["cf"]);
     }
 }

@@ -25,7 +25,7 @@ pub mod uri;
 
 pub use clone::{PathwayClone, StableId, UriReplacement};
 pub use controller::{
-    PathwaySelection, PollState, Protocol, SelectionReason, Steering, SteeringConfig,
+    MAX_CLONES, PathwaySelection, PollState, Protocol, SelectionReason, Steering, SteeringConfig,
     SteeringRequest, SteeringUpdate,
 };
 pub use cost::{CostPreference, CostReason};
