@@ -158,3 +158,44 @@ fn inspect_describes_and_refuses() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("error:") && !err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn inspect_shows_what_was_tolerated() {
+    let shared = shared_dir();
+    let dir = std::env::temp_dir().join(format!("streamsteer-lenient-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A real media playlist, its EXT-X-PLAYLIST-TYPE quoted and one tag line indented.
+    let original =
+        std::fs::read_to_string(shared.join("manifests/videojs-m3u8-parser/playlist.m3u8"))
+            .unwrap();
+    let sloppy = original
+        .replace("#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-PLAYLIST-TYPE:\"VOD\"")
+        .replace("#EXT-X-VERSION:4", "  #EXT-X-VERSION:4");
+    assert_ne!(sloppy, original);
+    let path = dir.join("sloppy.m3u8");
+    std::fs::write(&path, &sloppy).unwrap();
+
+    let out = streamsteer(&["inspect", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("type: Vod"), "{text}");
+    let quoted = "rendition v0: line 5: EXT-X-PLAYLIST-TYPE:\"VOD\" is quoted, but RFC 8216 makes it an enumerated-string: read as EXT-X-PLAYLIST-TYPE:VOD";
+    let (_, warnings) = text.split_once("warnings:\n").expect("a warnings section");
+    assert!(warnings.contains(&format!("  - {quoted}\n")), "{text}");
+    assert!(warnings.contains("with leading or trailing whitespace (first on line 3)"), "{text}");
+
+    let json = streamsteer(&["inspect", path.to_str().unwrap(), "--json"]);
+    let v = stdout_json(&json);
+    let listed: Vec<&str> =
+        v["warnings"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(listed.contains(&quoted), "{listed:?}");
+    assert_eq!(v["presentation_type"], "vod");
+
+    // Ambiguous: refused, with the line.
+    std::fs::write(&path, original.replace("PLAYLIST-TYPE:VOD", "PLAYLIST-TYPE:\"vod\"")).unwrap();
+    let out = streamsteer(&["inspect", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("HLS line 5: EXT-X-PLAYLIST-TYPE must be VOD or EVENT"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

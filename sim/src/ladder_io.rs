@@ -18,15 +18,27 @@ pub enum LadderLoadError {
         source: std::io::Error,
     },
     /// A Sabre movie or Pensieve `ladder.json` is malformed.
-    #[error("{path}: {source}")]
+    #[error("{path}: expected {expected}: {source}")]
     Json {
         /// Path that failed.
         path: PathBuf,
+        /// What the file should have held.
+        expected: &'static str,
         /// Underlying error.
         source: serde_json::Error,
     },
+    /// The file is none of the ladder formats.
+    #[error(
+        "{path}: expected a ladder (a Sabre movie JSON object, a Pensieve folder of video_size_N files, an HLS playlist or a DASH MPD), found {found}"
+    )]
+    NotALadder {
+        /// Path.
+        path: PathBuf,
+        /// What the file holds instead.
+        found: String,
+    },
     /// A `video_size_N` file has a bad line.
-    #[error("{path}: line {line}: expected a segment size in bytes, got {text:?}")]
+    #[error("{path}: line {line}: expected a segment size in bytes, found {text:?}")]
     SizeLine {
         /// File.
         path: PathBuf,
@@ -36,7 +48,9 @@ pub enum LadderLoadError {
         text: String,
     },
     /// The folder has no `video_size_0`.
-    #[error("{0}: no video_size_0 … video_size_N files (Pensieve ladder folder)")]
+    #[error(
+        "{0}: expected a Pensieve ladder folder (video_size_0 … video_size_N), found no video_size_0"
+    )]
     NoSizeFiles(PathBuf),
     /// A manifest could not be turned into a ladder.
     #[error("{path}: {message}")]
@@ -84,6 +98,11 @@ struct PensieveLevel {
     bitrate_kbps: f64,
 }
 
+const SABRE_MOVIE: &str =
+    "a Sabre movie JSON object {segment_duration_ms, bitrates_kbps, segment_sizes_bits}";
+const PENSIEVE_LADDER_JSON: &str =
+    "a Pensieve ladder.json {levels: [{bitrate_kbps}, …], segment_duration_s_nominal}";
+
 /// Pensieve's nominal chunk duration when a folder has no `ladder.json`.
 pub const PENSIEVE_CHUNK_S: f64 = 4.0;
 
@@ -100,8 +119,11 @@ fn name_of(path: &Path) -> String {
 
 /// Parses a Sabre movie JSON document.
 pub fn parse_sabre_movie(path: &Path, text: &str) -> Result<Ladder, LadderLoadError> {
-    let movie: SabreMovie = serde_json::from_str(text)
-        .map_err(|source| LadderLoadError::Json { path: path.into(), source })?;
+    let movie: SabreMovie = serde_json::from_str(text).map_err(|source| LadderLoadError::Json {
+        path: path.into(),
+        expected: SABRE_MOVIE,
+        source,
+    })?;
     Ladder::new(movie.bitrates_kbps, movie.segment_duration_ms / 1000.0, movie.segment_sizes_bits)
         .map_err(|source| LadderLoadError::Invalid { path: path.into(), source })
 }
@@ -146,8 +168,12 @@ pub fn load_pensieve_folder(dir: &Path) -> Result<Ladder, LadderLoadError> {
     let segments = columns.iter().map(Vec::len).min().unwrap_or(0);
     let meta_path = dir.join("ladder.json");
     let (bitrates, duration) = if meta_path.exists() {
-        let meta: PensieveLadderJson = serde_json::from_str(&read(&meta_path)?)
-            .map_err(|source| LadderLoadError::Json { path: meta_path.clone(), source })?;
+        let meta: PensieveLadderJson =
+            serde_json::from_str(&read(&meta_path)?).map_err(|source| LadderLoadError::Json {
+                path: meta_path.clone(),
+                expected: PENSIEVE_LADDER_JSON,
+                source,
+            })?;
         (
             meta.levels.iter().map(|l| l.bitrate_kbps).collect::<Vec<_>>(),
             meta.segment_duration_s_nominal.unwrap_or(PENSIEVE_CHUNK_S),
@@ -166,9 +192,9 @@ pub fn load_pensieve_folder(dir: &Path) -> Result<Ladder, LadderLoadError> {
         return Err(LadderLoadError::Manifest {
             path: meta_path,
             message: format!(
-                "{} levels in ladder.json but {} video_size files",
-                bitrates.len(),
-                columns.len()
+                "expected one level per video_size file ({}), found {}",
+                columns.len(),
+                bitrates.len()
             ),
         });
     }
@@ -184,11 +210,32 @@ pub fn load_ladder(path: &Path) -> Result<LoadedLadder, LadderLoadError> {
     if path.is_dir() {
         return Ok(LoadedLadder { name, ladder: load_pensieve_folder(path)? });
     }
-    let text = read(path)?;
-    let ladder = if text.trim_start().starts_with('{') {
-        parse_sabre_movie(path, &text)?
+    let bytes =
+        std::fs::read(path).map_err(|source| LadderLoadError::Io { path: path.into(), source })?;
+    let not_a_ladder = |found: String| LadderLoadError::NotALadder { path: path.into(), found };
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        not_a_ladder(format!(
+            "binary data (byte 0x{:02x} at offset {at} is not UTF-8)",
+            bytes.get(at).copied().unwrap_or(0)
+        ))
+    })?;
+    let start = text.trim_start();
+    let ladder = if start.starts_with('{') {
+        parse_sabre_movie(path, text)?
+    } else if start.is_empty() {
+        return Err(not_a_ladder("an empty file".into()));
+    } else if start.starts_with('[') {
+        return Err(not_a_ladder("a JSON array".into()));
+    } else if streamsteer::manifest::detect(text).is_none() {
+        let first = start.lines().next().unwrap_or_default().trim();
+        let mut shown: String = first.chars().take(60).collect();
+        if shown.len() < first.len() {
+            shown.push('…');
+        }
+        return Err(not_a_ladder(format!("{shown:?}")));
     } else {
-        manifest_ladder(path, &text)?
+        manifest_ladder(path, text)?
     };
     Ok(LoadedLadder { name, ladder })
 }

@@ -14,7 +14,13 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// Errors reading a trace.
+/// What a trace file may hold, for error messages.
+const TRACE_FORMATS: &str = "a network trace: lines of `time_s Mbps` (Pensieve cooked), lines of `ms` (Mahimahi) or a Sabre network JSON array";
+
+const SABRE_NETWORK: &str =
+    "expected a Sabre network JSON array of {duration_ms, bandwidth_kbps, latency_ms} objects";
+
+/// Errors reading a trace. Each says what was expected and what was found.
 #[derive(Debug, Error)]
 pub enum TraceError {
     /// The file or folder could not be read.
@@ -25,30 +31,45 @@ pub enum TraceError {
         /// Underlying error.
         source: std::io::Error,
     },
-    /// The content is not in any known format.
-    #[error("{name}: line {line}: {message}")]
+    /// The content is not in any known format, or breaks its format.
+    #[error("{name}: {}{message}", at_line(*.line))]
     Parse {
         /// Trace name.
         name: String,
         /// 1-based line (0 for whole-file problems).
         line: usize,
-        /// What was wrong.
+        /// What was expected and what was found.
         message: String,
     },
-    /// A Sabre JSON trace failed to parse.
-    #[error("{name}: Sabre network JSON: {source}")]
+    /// Text that starts like a Sabre network JSON array but is not valid JSON.
+    #[error("{name}: {SABRE_NETWORK}: {source}")]
     Json {
         /// Trace name.
         name: String,
         /// Underlying error.
         source: serde_json::Error,
     },
-    /// The trace has no usable samples.
-    #[error("{0}: trace is empty or has zero total duration")]
+    /// The file holds no samples: empty, only whitespace, or `[]`.
+    #[error("{0}: expected {TRACE_FORMATS}, found no samples")]
     Empty(String),
     /// A folder held no trace files.
-    #[error("{0}: no trace files found")]
+    #[error(
+        "{0}: expected trace files in this folder, found none (*.md, LICENSE and hidden files are skipped)"
+    )]
     NoTraces(PathBuf),
+}
+
+fn at_line(line: usize) -> String {
+    if line == 0 { String::new() } else { format!("line {line}: ") }
+}
+
+/// `text` for an error message: at most 60 characters.
+fn shown(text: &str) -> String {
+    let mut out: String = text.chars().take(60).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    format!("{out:?}")
 }
 
 /// One constant-rate stretch of a Sabre-style trace.
@@ -100,22 +121,66 @@ pub const MAHIMAHI_PACKET_BYTES: f64 = 1500.0;
 impl Trace {
     /// Parses `text`, detecting the format.
     pub fn parse(name: &str, text: &str) -> Result<Trace, TraceError> {
+        let err = |line: usize, message: String| TraceError::Parse {
+            name: name.to_string(),
+            line,
+            message,
+        };
         let trimmed = text.trim_start();
-        let data = if trimmed.starts_with('[') {
-            let periods: Vec<Period> = serde_json::from_str(trimmed)
+        let data = if trimmed.is_empty() {
+            return Err(TraceError::Empty(name.to_string()));
+        } else if trimmed.starts_with('{') {
+            let line = text.len() - trimmed.len();
+            let line = text[..line].matches('\n').count() + 1;
+            return Err(err(line, format!("expected {TRACE_FORMATS}, found a JSON object")));
+        } else if trimmed.starts_with('[') {
+            let items: Vec<serde_json::Value> = serde_json::from_str(trimmed)
                 .map_err(|source| TraceError::Json { name: name.to_string(), source })?;
+            if items.is_empty() {
+                return Err(TraceError::Empty(name.to_string()));
+            }
+            if let Some(other) = items.iter().find(|v| !v.is_object()) {
+                let kind = match other {
+                    serde_json::Value::Array(_) => "arrays",
+                    serde_json::Value::String(_) => "strings",
+                    serde_json::Value::Number(_) => "numbers",
+                    serde_json::Value::Bool(_) => "booleans",
+                    _ => "nulls",
+                };
+                return Err(err(0, format!("{SABRE_NETWORK}, found an array of {kind}")));
+            }
+            let mut periods = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                let p: Period = serde_json::from_value(item).map_err(|e| {
+                    err(
+                        0,
+                        format!(
+                            "period {i}: expected {{duration_ms, bandwidth_kbps, latency_ms}}, found {e}"
+                        ),
+                    )
+                })?;
+                periods.push(p);
+            }
             for (i, p) in periods.iter().enumerate() {
                 let ok = |v: f64| v.is_finite() && v >= 0.0;
                 if !(ok(p.duration_ms) && ok(p.bandwidth_kbps) && ok(p.latency_ms)) {
-                    return Err(TraceError::Parse {
-                        name: name.to_string(),
-                        line: 0,
-                        message: format!("period {i} has a negative or non-finite value"),
-                    });
+                    return Err(err(
+                        0,
+                        format!(
+                            "period {i}: expected duration_ms, bandwidth_kbps and latency_ms ≥ 0, found {}, {} and {}",
+                            p.duration_ms, p.bandwidth_kbps, p.latency_ms
+                        ),
+                    ));
                 }
             }
             if periods.iter().map(|p| p.duration_ms).sum::<f64>() <= 0.0 {
-                return Err(TraceError::Empty(name.to_string()));
+                return Err(err(
+                    0,
+                    format!(
+                        "expected a positive total duration_ms, found {} period(s) of 0 ms",
+                        periods.len()
+                    ),
+                ));
             }
             TraceData::Periods(periods)
         } else {
@@ -133,81 +198,164 @@ impl Trace {
         let mut time_s = Vec::new();
         let mut mbps = Vec::new();
         let mut opportunities_ms = Vec::new();
-        let mut columns = None;
+        // The format and the line it was decided on: 1 or 2 columns.
+        let mut format: Option<(usize, usize)> = None;
+        let mut last_line = 0;
         for (i, line) in text.lines().enumerate() {
+            let n = i + 1;
             let fields: Vec<&str> = line.split_whitespace().collect();
             if fields.is_empty() {
                 continue;
             }
-            match *columns.get_or_insert(fields.len()) {
-                1 if fields.len() == 1 => {
-                    let ms: u64 = fields[0].parse().map_err(|_| {
-                        err(
-                            i + 1,
-                            format!("expected a Mahimahi timestamp (ms), got {:?}", fields[0]),
-                        )
-                    })?;
-                    if opportunities_ms.last().is_some_and(|&last| ms < last) {
-                        return Err(err(i + 1, "Mahimahi timestamps go backwards".into()));
+            last_line = n;
+            let (columns, first) = match format {
+                Some(f) => f,
+                None => {
+                    // The first line decides, if it is one of the two line formats.
+                    let numbers = fields.iter().all(|f| f.parse::<f64>().is_ok());
+                    match fields.len() {
+                        1 if numbers => *format.insert((1, n)),
+                        2 if numbers => *format.insert((2, n)),
+                        1 | 2 => {
+                            return Err(err(
+                                n,
+                                format!("expected {TRACE_FORMATS}, found {}", shown(line.trim())),
+                            ));
+                        }
+                        k => {
+                            return Err(err(
+                                n,
+                                format!(
+                                    "expected {TRACE_FORMATS}, found {k} fields: {}",
+                                    shown(line.trim())
+                                ),
+                            ));
+                        }
                     }
-                    opportunities_ms.push(ms);
                 }
-                2 if fields.len() == 2 => {
-                    let t: f64 = fields[0]
-                        .parse()
-                        .map_err(|_| err(i + 1, format!("bad time {:?}", fields[0])))?;
-                    let b: f64 = fields[1]
-                        .parse()
-                        .map_err(|_| err(i + 1, format!("bad throughput {:?}", fields[1])))?;
-                    if !t.is_finite() || !b.is_finite() || b < 0.0 {
-                        return Err(err(
-                            i + 1,
-                            "time and throughput must be finite, throughput ≥ 0".into(),
-                        ));
-                    }
-                    if time_s.last().is_some_and(|&last| t < last) {
-                        return Err(err(i + 1, "cooked trace times go backwards".into()));
-                    }
-                    time_s.push(t);
-                    mbps.push(b);
-                }
-                n => {
-                    return Err(err(
-                        i + 1,
+            };
+            if fields.len() != columns {
+                let what = if columns == 1 {
+                    "1 field (a Mahimahi timestamp in ms)"
+                } else {
+                    "2 fields (Pensieve cooked `time_s Mbps`)"
+                };
+                return Err(err(
+                    n,
+                    format!(
+                        "expected {what} as on line {first}, found {} field(s): {}",
+                        fields.len(),
+                        shown(line.trim())
+                    ),
+                ));
+            }
+            if columns == 1 {
+                let ms: u64 = fields[0].parse().map_err(|_| {
+                    err(
+                        n,
                         format!(
-                            "expected {} column(s) (Pensieve cooked: `time_s Mbps`; Mahimahi: `ms`), found {}",
-                            n,
-                            fields.len()
+                            "expected a Mahimahi timestamp (a whole number of ms), found {}",
+                            shown(fields[0])
+                        ),
+                    )
+                })?;
+                if let Some(&last) = opportunities_ms.last()
+                    && ms < last
+                {
+                    return Err(err(
+                        n,
+                        format!(
+                            "expected Mahimahi timestamps in non-decreasing order, found {ms} ms after {last} ms"
                         ),
                     ));
                 }
+                opportunities_ms.push(ms);
+            } else {
+                let t: f64 = fields[0].parse().map_err(|_| {
+                    err(n, format!("expected a time in seconds, found {}", shown(fields[0])))
+                })?;
+                let b: f64 = fields[1].parse().map_err(|_| {
+                    err(n, format!("expected a throughput in Mbit/s, found {}", shown(fields[1])))
+                })?;
+                if !t.is_finite() || !b.is_finite() || b < 0.0 {
+                    return Err(err(
+                        n,
+                        format!(
+                            "expected a finite time and a finite throughput ≥ 0 Mbit/s, found {} {}",
+                            fields[0], fields[1]
+                        ),
+                    ));
+                }
+                if let Some(&last) = time_s.last()
+                    && t < last
+                {
+                    return Err(err(
+                        n,
+                        format!(
+                            "expected times in non-decreasing order, found {t} s after {last} s"
+                        ),
+                    ));
+                }
+                time_s.push(t);
+                mbps.push(b);
             }
         }
-        match columns {
-            Some(1) if opportunities_ms.last().copied().unwrap_or(0) > MAX_MAHIMAHI_MS => Err(err(
-                opportunities_ms.len(),
-                format!(
-                    "Mahimahi trace spans {} s, more than the {} s this reader accepts",
-                    opportunities_ms.last().copied().unwrap_or(0) / 1000,
-                    MAX_MAHIMAHI_MS / 1000
-                ),
-            )),
-            Some(1) if opportunities_ms.last().copied().unwrap_or(0) > 0 => {
-                Ok(TraceData::Mahimahi { opportunities_ms })
+        match format {
+            None => Err(TraceError::Empty(name.to_string())),
+            Some((1, _)) => {
+                let last = opportunities_ms.last().copied().unwrap_or(0);
+                if last > MAX_MAHIMAHI_MS {
+                    Err(err(
+                        last_line,
+                        format!(
+                            "expected a Mahimahi trace of at most {} s, found one of {} s",
+                            MAX_MAHIMAHI_MS / 1000,
+                            last / 1000
+                        ),
+                    ))
+                } else if last == 0 {
+                    Err(err(
+                        0,
+                        format!(
+                            "expected Mahimahi timestamps reaching past 0 ms, found {} at 0 ms",
+                            opportunities_ms.len()
+                        ),
+                    ))
+                } else {
+                    Ok(TraceData::Mahimahi { opportunities_ms })
+                }
             }
-            Some(2) if time_s.len() >= 2 && time_s[time_s.len() - 1] > time_s[0] => {
-                Ok(TraceData::Cooked { time_s, mbps })
-            }
-            _ => Err(TraceError::Empty(name.to_string())),
+            Some(_) => match (time_s.first(), time_s.last()) {
+                (Some(&a), Some(&b)) if b > a => Ok(TraceData::Cooked { time_s, mbps }),
+                _ => Err(err(
+                    0,
+                    format!(
+                        "expected cooked samples spanning a positive time, found {} sample(s) all at {} s",
+                        time_s.len(),
+                        time_s.first().copied().unwrap_or(0.0)
+                    ),
+                )),
+            },
         }
     }
 
     /// Reads one file.
     pub fn load_file(path: &Path) -> Result<Trace, TraceError> {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|source| TraceError::Io { path: path.to_path_buf(), source })?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        Self::parse(&name, &text)
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            let at = e.valid_up_to();
+            TraceError::Parse {
+                line: bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1,
+                message: format!(
+                    "expected a text file ({TRACE_FORMATS}), found binary data (byte 0x{:02x} at offset {at} is not UTF-8)",
+                    bytes.get(at).copied().unwrap_or(0)
+                ),
+                name: name.clone(),
+            }
+        })?;
+        Self::parse(&name, text)
     }
 
     /// Reads a file, or every trace file of a folder (sorted by name; `*.md` and hidden
@@ -349,6 +497,6 @@ mod tests {
         // Found by the `trace` fuzz target: one far-future opportunity used to size a
         // per-second allocation of gigabytes.
         let e = Trace::parse("oom", "1111182228822").unwrap_err();
-        assert!(e.to_string().contains("more than"), "{e}");
+        assert!(e.to_string().contains("at most 604800 s, found one of 1111182228 s"), "{e}");
     }
 }

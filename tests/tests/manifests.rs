@@ -140,6 +140,236 @@ fn lenient_files_carry_warnings() {
     assert_eq!(urls[1], "https://example.com/00002.ts");
 }
 
+/// Rewrites every attribute of the attribute-list tags on `text`'s lines with `f(tag,
+/// name, value)` (value with its quotes), joined by `sep`; other lines are kept.
+fn rewrite_lists(text: &str, sep: &str, f: &dyn Fn(&str, &str, &str) -> String) -> String {
+    const LIST_TAGS: &[&str] = &[
+        "#EXT-X-MEDIA",
+        "#EXT-X-STREAM-INF",
+        "#EXT-X-I-FRAME-STREAM-INF",
+        "#EXT-X-KEY",
+        "#EXT-X-SESSION-KEY",
+        "#EXT-X-MAP",
+        "#EXT-X-START",
+        "#EXT-X-SERVER-CONTROL",
+        "#EXT-X-PART-INF",
+        "#EXT-X-PART",
+        "#EXT-X-PRELOAD-HINT",
+        "#EXT-X-RENDITION-REPORT",
+        "#EXT-X-SKIP",
+        "#EXT-X-DATERANGE",
+    ];
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let ending = &line[body.len()..];
+        let Some((tag, list)) = body.split_once(':').filter(|(t, _)| LIST_TAGS.contains(t)) else {
+            out.push_str(line);
+            continue;
+        };
+        // Split on commas outside quotes.
+        let (mut attrs, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+        for c in list.chars() {
+            match c {
+                '"' => {
+                    quoted = !quoted;
+                    cur.push(c);
+                }
+                ',' if !quoted => attrs.push(std::mem::take(&mut cur)),
+                _ => cur.push(c),
+            }
+        }
+        attrs.push(cur);
+        let rewritten: Vec<String> = attrs
+            .iter()
+            .map(|a| match a.split_once('=') {
+                Some((name, value)) => f(tag, name, value),
+                None => a.clone(),
+            })
+            .collect();
+        out.push_str(&format!("{tag}:{}{ending}", rewritten.join(sep)));
+    }
+    out
+}
+
+/// `text` with every enumerated-string attribute value quoted, as some packagers write
+/// them (`DEFAULT="YES"`), and EXT-X-PLAYLIST-TYPE quoted.
+fn quote_enumerated_strings(text: &str) -> String {
+    let quoted = rewrite_lists(text, ",", &|tag, name, value| {
+        let values: &[&str] = match (tag, name) {
+            ("#EXT-X-MEDIA", "TYPE") => &["AUDIO", "VIDEO", "SUBTITLES", "CLOSED-CAPTIONS"],
+            ("#EXT-X-MEDIA", "DEFAULT" | "AUTOSELECT" | "FORCED") => &["YES", "NO"],
+            (_, "HDCP-LEVEL") => &["TYPE-0", "TYPE-1", "NONE"],
+            (_, "VIDEO-RANGE") => &["SDR", "HLG", "PQ"],
+            ("#EXT-X-KEY", "METHOD") => &["NONE", "AES-128", "SAMPLE-AES"],
+            ("#EXT-X-START", "PRECISE") => &["YES", "NO"],
+            ("#EXT-X-PART", "INDEPENDENT" | "GAP") => &["YES"],
+            ("#EXT-X-SERVER-CONTROL", "CAN-BLOCK-RELOAD" | "CAN-SKIP-DATERANGES") => &["YES"],
+            ("#EXT-X-PRELOAD-HINT", "TYPE") => &["PART", "MAP"],
+            _ => &[],
+        };
+        if values.contains(&value) {
+            format!("{name}=\"{value}\"")
+        } else {
+            format!("{name}={value}")
+        }
+    });
+    quoted
+        .replace("#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-PLAYLIST-TYPE:\"VOD\"")
+        .replace("#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-PLAYLIST-TYPE:\"EVENT\"")
+}
+
+/// `text` with stray whitespace: around `=` and after `,` in attribute lists, before
+/// and after tag lines.
+fn add_stray_whitespace(text: &str) -> String {
+    let spaced = rewrite_lists(text, ", ", &|_, name, value| format!("{name} = {value}"));
+    spaced
+        .split_inclusive('\n')
+        .map(|l| match l.strip_suffix('\n') {
+            Some(body) if body.starts_with("#EXT-X-") => format!("  {body} \t\n"),
+            _ => l.to_string(),
+        })
+        .collect()
+}
+
+/// What a presentation says, without its warnings.
+fn content(p: &Presentation) -> Presentation {
+    Presentation { warnings: Vec::new(), ..p.clone() }
+}
+
+#[test]
+fn sloppy_rewrites_of_the_corpus_parse_identically() {
+    let (mut crlf, mut quoted, mut spaced) = (0, 0, 0);
+    for e in corpus().into_iter().filter(|e| e.kind.starts_with("hls") && e.expect != "invalid") {
+        let path = corpus_path(&e.path);
+        let url = path.display().to_string();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        let reference = manifest::parse_any(&text, &url).unwrap();
+        let parse_as_reference = |variant: &str, what: &str| {
+            let p = manifest::parse_any(variant, &url)
+                .unwrap_or_else(|err| panic!("{} {what}: {err}", e.path));
+            assert_eq!(content(&p), content(&reference), "{} {what}", e.path);
+            // Whitespace warnings count lines: padding more lines changes the count.
+            let recounted = |w: &String| what.contains("whitespace") && w.contains("whitespace");
+            for w in reference.warnings.iter().filter(|w| !recounted(w)) {
+                assert!(p.warnings.contains(w), "{} {what}: lost warning {w:?}", e.path);
+            }
+            let new: Vec<String> =
+                p.warnings.into_iter().filter(|w| !reference.warnings.contains(w)).collect();
+            new
+        };
+
+        // CRLF line ends are RFC 8216 (§4.1): same presentation, nothing new to say.
+        let new = parse_as_reference(&text.replace('\n', "\r\n"), "with CRLF");
+        assert!(new.is_empty(), "{}: {new:?}", e.path);
+        crlf += 1;
+
+        let variant = quote_enumerated_strings(&text);
+        if variant != text {
+            let new = parse_as_reference(&variant, "with quoted enumerated-strings");
+            assert!(!new.is_empty(), "{}: quoted values read silently", e.path);
+            assert!(new.iter().all(|w| w.contains("enumerated-string")), "{}: {new:?}", e.path);
+            quoted += 1;
+        }
+
+        let variant = add_stray_whitespace(&text);
+        if variant != text {
+            let new = parse_as_reference(&variant, "with stray whitespace");
+            assert!(
+                new.iter().any(|w| w.contains("leading or trailing whitespace")),
+                "{}: {new:?}",
+                e.path
+            );
+            let around = |w: &String| w.contains("whitespace around ':', '=' or ','");
+            if rewrite_lists(&text, ", ", &|_, n, v| format!("{n} = {v}")) != text {
+                assert!(new.iter().chain(&reference.warnings).any(around), "{}: {new:?}", e.path);
+            }
+            spaced += 1;
+        }
+    }
+    // Every HLS playlist that parses; 38 have enumerated-strings to quote.
+    assert_eq!((crlf, quoted, spaced), (56, 38, 56));
+}
+
+#[test]
+fn quoted_enumerated_strings_keep_their_meaning() {
+    // DEFAULT/AUTOSELECT/FORCED quoted used to drop the whole EXT-X-MEDIA tag.
+    let text = std::fs::read_to_string(corpus_path("videojs-m3u8-parser/master-fmp4.m3u8"))
+        .unwrap()
+        .replace("FORCED=NO", "FORCED=\"NO\"")
+        .replace("DEFAULT=YES", "DEFAULT=\"YES\"");
+    let p = manifest::parse_hls(&text, "https://h/master.m3u8").unwrap();
+    let defaults: Vec<&str> = p.tracks().filter(|t| t.default).map(|t| t.id.as_str()).collect();
+    let reference = parse("videojs-m3u8-parser/master-fmp4.m3u8").unwrap();
+    let expected: Vec<&str> =
+        reference.tracks().filter(|t| t.default).map(|t| t.id.as_str()).collect();
+    assert!(expected.len() > 2, "{expected:?}");
+    assert_eq!(defaults, expected);
+    assert!(
+        p.warnings.iter().any(
+            |w| w.contains("EXT-X-MEDIA DEFAULT") && w.contains("read unquoted (first on line")
+        ),
+        "{:?}",
+        p.warnings
+    );
+
+    // Whitespace around '=' used to lose the attribute silently (m3u8-rs reads the
+    // name "DEFAULT ").
+    let text = std::fs::read_to_string(corpus_path("videojs-m3u8-parser/multipleAudioGroups.m3u8"))
+        .unwrap()
+        .replace(", DEFAULT=YES", ", DEFAULT = YES");
+    let p = manifest::parse_hls(&text, "https://h/master.m3u8").unwrap();
+    let english = p.tracks().find(|t| t.language.as_deref() == Some("eng")).unwrap();
+    assert!(english.default);
+    assert!(p.warnings.iter().any(|w| w.contains("whitespace around ':', '=' or ','")));
+}
+
+#[test]
+fn ambiguous_values_are_typed_errors_naming_the_line() {
+    let text =
+        std::fs::read_to_string(corpus_path("videojs-m3u8-parser/master-fmp4.m3u8")).unwrap();
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let cases = [
+        ("FORCED=NO", "FORCED=\"no\"", "FORCED must be YES or NO"),
+        (
+            "TYPE=SUBTITLES",
+            "TYPE=\"TEXT\"",
+            "TYPE must be AUDIO, VIDEO, SUBTITLES or CLOSED-CAPTIONS",
+        ),
+        (
+            "URI=\"s1/eng/prog_index.m3u8\"",
+            "URI=s1/eng/prog_index.m3u8",
+            "URI must be a quoted-string",
+        ),
+        (
+            "CLOSED-CAPTIONS=\"cc1\"",
+            "CLOSED-CAPTIONS=cc1",
+            "CLOSED-CAPTIONS must be a quoted group id or NONE",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let line = line_of(from);
+        let broken: String = text
+            .lines()
+            .enumerate()
+            .map(
+                |(i, l)| if i + 1 == line { l.replacen(from, to, 1) } else { l.to_string() } + "\n",
+            )
+            .collect();
+        match manifest::parse_hls(&broken, "https://h/master.m3u8") {
+            Err(ManifestError::Hls { line: got, message }) => {
+                assert_eq!(got, line, "{to}: {message}");
+                assert!(message.contains(expected), "{to}: {message}");
+            }
+            other => panic!("{to}: expected an HLS error, got {other:?}"),
+        }
+    }
+    // CLOSED-CAPTIONS="NONE" is a group named NONE, not the enumerated NONE.
+    let cc = text.replace("CLOSED-CAPTIONS=\"cc1\"", "CLOSED-CAPTIONS=\"NONE\"");
+    let p = manifest::parse_hls(&cc, "https://h/master.m3u8").unwrap();
+    assert_eq!(p.warnings, parse("videojs-m3u8-parser/master-fmp4.m3u8").unwrap().warnings);
+}
+
 #[test]
 fn hls_multivariant_content() {
     let p = parse("m3u8-rs/master.m3u8").unwrap();
