@@ -10,7 +10,9 @@
 //! samples). So FFmpeg's PCM starts at our first sample and has as many samples as
 //! frames × 1024. The tests check that: the lag that best matches the two signals,
 //! searched over ±2048 frames, must equal the edit list's media_time, and the sample
-//! counts must agree once that many frames are dropped.
+//! counts must agree once that many frames are dropped. The decoded sound must then
+//! match FFmpeg's at ≥ [`MIN_SNR_DB`] SNR (the README's figure; 132.0 and 134.5 dB
+//! measured here: both decoders are floating point and differ only in rounding).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,6 +23,9 @@ use proptest::prelude::*;
 use streamsteer::media::{DecoderConfig, InitSegment, TrackType, demux};
 use streamsteer_media::audio::{AAC_FRAME_SAMPLES, AacDecoder, AudioError};
 use streamsteer_origin::content::{ContentInfo, ContentSpec, ensure_content};
+
+/// Signal-to-noise ratio of our PCM against FFmpeg's, over the whole rendition.
+const MIN_SNR_DB: f64 = 130.0;
 
 fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -172,7 +177,7 @@ fn compare_with_ffmpeg(name: &str, dir: &Path) {
         ours.decode_us
     );
     assert!(peak > 0.01, "{name}: the reference is silent, the comparison would prove nothing");
-    assert!(snr >= 60.0, "{name}: SNR {snr:.1} dB against FFmpeg");
+    assert!(snr >= MIN_SNR_DB, "{name}: SNR {snr:.1} dB against FFmpeg");
 }
 
 #[test]

@@ -1,7 +1,10 @@
-//! The issue's correctness bar end to end: frames that we demux, decode and render
-//! (offscreen; lavapipe here) from every rung of the test ladders match FFmpeg's own
-//! decode of the same segments at ≥ 35 dB PSNR after the same YUV→RGB conversion, and
-//! a rendition switch mid-stream renders no corrupt frame.
+//! The correctness bar end to end: frames that we demux, decode and render (offscreen;
+//! lavapipe here) from every rung of the test ladders match FFmpeg's own decode of the
+//! same segments after the same YUV→RGB conversion — every rendered frame at
+//! ≥ [`MIN_PSNR_DB`] and no channel of any pixel more than [`MAX_CHANNEL_DIFF`] code
+//! value off — and a rendition switch mid-stream renders no corrupt frame. (The decode
+//! is bit-exact, `video_decode.rs`; what remains is the shader's arithmetic and
+//! sampling against the CPU reference's, a deterministic computation on lavapipe.)
 //!
 //! Ours: `streamsteer::media::demux` → [`Chunk`] timestamps → `Decoders::default()` →
 //! `Renderer::offscreen` at the frame's native size → `read_rgba`.
@@ -29,8 +32,16 @@ use streamsteer_media::video::{Decoders, Packet, VideoDecoder};
 use streamsteer_media::{Chunk, ColourSpace, Matrix, PixelFormat, Plane, Range, VideoFrame};
 use streamsteer_origin::content::{ContentInfo, ContentSpec, default_content_dir, ensure_content};
 
-/// The issue's bar: rendered RGB against FFmpeg's decode, same conversion.
-const MIN_PSNR_DB: f64 = 35.0;
+/// The bar for every rendered frame: RGB PSNR against FFmpeg's decode through the same
+/// conversion (the README's figure; the lowest frame measured here is 52.77 dB, on two
+/// separately made copies of the AV1 ladder: SVT-AV1's output differs run to run).
+const MIN_PSNR_DB: f64 = 52.5;
+/// No channel of any rendered pixel may differ from the reference by more than this
+/// many code values (3 measured here): a corrupt block, which would hardly move a
+/// whole frame's PSNR, shows here. (The difference is the 8-bit texture path's: the
+/// same pictures widened to 10 bits render within 94 dB of the CPU reference,
+/// `render.rs`.)
+const MAX_CHANNEL_DIFF: u8 = 4;
 /// Per rung, every `STEP`th frame is rendered and compared.
 const STEP: usize = 5;
 /// The segment each rung is checked on (not the first, so decoding does not start at
@@ -330,6 +341,8 @@ struct Scores {
     compared: usize,
     min: f64,
     sum: f64,
+    /// Largest difference of one channel of one pixel, code values.
+    max_diff: u8,
 }
 
 impl Scores {
@@ -385,7 +398,8 @@ fn decode_render_compare(
         frames.last().unwrap().pts_us
     );
 
-    let mut scores = Scores { frames: frames.len(), compared: 0, min: f64::INFINITY, sum: 0.0 };
+    let mut scores =
+        Scores { frames: frames.len(), compared: 0, min: f64::INFINITY, sum: 0.0, max_diff: 0 };
     for (i, raw) in &ffmpeg.kept {
         let ours = render_native(renderer, &frames[*i]);
         let theirs = reference::convert(
@@ -394,9 +408,15 @@ fn decode_render_compare(
         )
         .unwrap();
         let psnr = ours.psnr_rgb(&theirs).unwrap();
+        let diff = max_channel_diff(&ours, &theirs);
         assert!(psnr >= MIN_PSNR_DB, "{label}: frame {i} renders at {psnr:.2} dB vs ffmpeg");
+        assert!(
+            diff <= MAX_CHANNEL_DIFF,
+            "{label}: frame {i} has a channel {diff} code values off ffmpeg's"
+        );
         scores.compared += 1;
         scores.min = scores.min.min(psnr);
+        scores.max_diff = scores.max_diff.max(diff);
         // Identical frames count as 99 dB in the mean so that it stays finite.
         scores.sum += psnr.min(99.0);
     }
@@ -404,15 +424,28 @@ fn decode_render_compare(
     (frames, scores)
 }
 
+/// The largest difference of one R, G or B value between two same-size images.
+fn max_channel_diff(a: &RgbaImage, b: &RgbaImage) -> u8 {
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    a.data
+        .chunks_exact(4)
+        .zip(b.data.chunks_exact(4))
+        .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
+        .max()
+        .unwrap_or(0)
+}
+
 fn report(label: &str, colour: ColourSpace, scores: &Scores) {
     eprintln!(
-        "{label}: {:?} {:?}, {} frames decoded, {} rendered: PSNR min {:.2} dB, mean {:.2} dB",
+        "{label}: {:?} {:?}, {} frames decoded, {} rendered: PSNR min {:.2} dB, mean {:.2} dB, \
+         largest channel difference {}",
         colour.matrix,
         colour.range,
         scores.frames,
         scores.compared,
         scores.min,
-        scores.mean()
+        scores.mean(),
+        scores.max_diff
     );
 }
 

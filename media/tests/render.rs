@@ -258,13 +258,22 @@ fn psnr(a: &RgbaImage, b: &RgbaImage) -> f64 {
     a.psnr_rgb(b).expect("same size")
 }
 
+/// GPU conversion against ffmpeg's own (`swscale`, `accurate_rnd+full_chroma_int+bitexact`)
+/// `rgb24`, per frame: the README's figure. The gap is between the CPU reference and
+/// swscale's chroma upsampling and rounding (the reference itself is as far from
+/// ffmpeg), not in the GPU path; the lowest frame measured here is 38.6 dB.
+const MIN_VS_FFMPEG_DB: f64 = 38.0;
+/// GPU conversion against the CPU reference it is specified by, per frame.
+const MIN_VS_REFERENCE_DB: f64 = 45.0;
+
 const LIMITED_601: ColourSpace = ColourSpace { matrix: Matrix::Bt601, range: Range::Limited };
 const FULL_601: ColourSpace = ColourSpace { matrix: Matrix::Bt601, range: Range::Full };
 const LIMITED_709: ColourSpace = ColourSpace { matrix: Matrix::Bt709, range: Range::Limited };
 const FULL_709: ColourSpace = ColourSpace { matrix: Matrix::Bt709, range: Range::Full };
 
 /// Renders every frame of `decoded` with `colour` and checks it against the reference
-/// (≥ 45 dB) and ffmpeg (≥ 35 dB); returns the worst (reference, ffmpeg) PSNR.
+/// (≥ [`MIN_VS_REFERENCE_DB`]) and ffmpeg (≥ [`MIN_VS_FFMPEG_DB`]); returns the worst
+/// (reference, ffmpeg) PSNR.
 fn check_against_reference_and_ffmpeg(
     renderer: &mut Renderer,
     decoded: &Decoded,
@@ -283,8 +292,8 @@ fn check_against_reference_and_ffmpeg(
              {vs_ff:.1} dB (reference vs ffmpeg {ref_vs_ff:.1} dB)",
             decoded.raw, decoded.width, decoded.height, colour
         );
-        assert!(vs_ref >= 45.0, "GPU vs reference {vs_ref:.2} dB for {colour:?}");
-        assert!(vs_ff >= 35.0, "GPU vs ffmpeg {vs_ff:.2} dB for {colour:?}");
+        assert!(vs_ref >= MIN_VS_REFERENCE_DB, "GPU vs reference {vs_ref:.2} dB for {colour:?}");
+        assert!(vs_ff >= MIN_VS_FFMPEG_DB, "GPU vs ffmpeg {vs_ff:.2} dB for {colour:?}");
         worst_ref = worst_ref.min(vs_ref);
         worst_ff = worst_ff.min(vs_ff);
     }

@@ -2,8 +2,11 @@
 //! cached contents, a rendition switch, odd sizes and 10 bits, and bad data.
 //!
 //! The reference is the `ffmpeg` CLI decoding init + segment concatenated into one
-//! file to raw I420 in presentation order; `ffprobe` gives its frame timestamps.
-//! Run with `--nocapture` to see the PSNR and timing summaries.
+//! file to raw I420 in presentation order (AV1 through libdav1d, H.264 and VP9 through
+//! its own decoders); `ffprobe` gives its frame timestamps. The bar is bit-exactness:
+//! every sample of every plane of every frame equals FFmpeg's. A mismatch fails with
+//! the number of differing samples, the largest difference and the plane's PSNR.
+//! Run with `--nocapture` to see the frame counts and decode timings.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,9 +21,6 @@ use streamsteer_media::video::{
 };
 use streamsteer_media::{PixelFormat, VideoFrame};
 use streamsteer_origin::content::{ContentInfo, ContentSpec, default_content_dir, ensure_content};
-
-/// The quality bar: per-plane PSNR against FFmpeg's decode.
-const MIN_PSNR_DB: f64 = 35.0;
 
 // ---------------------------------------------------------------------------------
 // Content
@@ -191,55 +191,79 @@ fn ffmpeg_reference(file: &Path, width: u32, height: u32, ten_bit: bool) -> Refe
 // ---------------------------------------------------------------------------------
 // Comparison
 
-/// Per-plane PSNR (dB; infinite when identical) of `frame` against a packed reference.
-fn plane_psnr(frame: &VideoFrame, reference: &[u8]) -> [f64; 3] {
+/// Where one plane of a frame differs from FFmpeg's.
+#[derive(Debug)]
+struct PlaneMismatch {
+    plane: usize,
+    /// Samples that differ, of `samples`.
+    differing: usize,
+    samples: usize,
+    /// The first differing sample, (x, y) in the plane.
+    first_at: (usize, usize),
+    max_diff: u32,
+    psnr_db: f64,
+}
+
+/// Compares every sample of every plane of `frame` with a packed reference frame:
+/// `Ok(samples compared)` when all are identical, else the first plane that differs.
+fn compare_planes(frame: &VideoFrame, reference: &[u8]) -> Result<usize, PlaneMismatch> {
     assert_eq!(frame.format, PixelFormat::I420, "reference frames are I420");
     let bps = frame.bytes_per_sample();
-    let max = f64::from((1u32 << frame.bit_depth) - 1);
-    let mut out = [0.0; 3];
+    let sample = |bytes: &[u8], i: usize| -> u32 {
+        if bps == 1 {
+            u32::from(bytes[i])
+        } else {
+            u32::from(u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]]))
+        }
+    };
     let mut offset = 0;
-    for (i, psnr) in out.iter_mut().enumerate() {
-        let (w, h) = frame.plane_size(i);
+    let mut compared = 0;
+    for plane_index in 0..3 {
+        let (w, h) = frame.plane_size(plane_index);
         let (w, h) = (w as usize, h as usize);
-        let plane = &frame.planes[i];
-        let mut sse = 0u64;
+        let plane = &frame.planes[plane_index];
+        let (mut differing, mut first_at, mut max_diff, mut sse) = (0, (0, 0), 0u32, 0u64);
         for row in 0..h {
             let ours = &plane.data[row * plane.stride..row * plane.stride + w * bps];
             let theirs = &reference[offset + row * w * bps..offset + (row + 1) * w * bps];
             if ours == theirs {
                 continue;
             }
-            if bps == 1 {
-                sse += ours
-                    .iter()
-                    .zip(theirs)
-                    .map(|(&a, &b)| u64::from(a.abs_diff(b)).pow(2))
-                    .sum::<u64>();
-            } else {
-                let words = |s: &[u8]| -> Vec<u16> {
-                    s.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect()
-                };
-                sse += words(ours)
-                    .iter()
-                    .zip(words(theirs))
-                    .map(|(&a, b)| u64::from(a.abs_diff(b)).pow(2))
-                    .sum::<u64>();
+            for x in 0..w {
+                let d = sample(ours, x).abs_diff(sample(theirs, x));
+                if d != 0 {
+                    if differing == 0 {
+                        first_at = (x, row);
+                    }
+                    differing += 1;
+                    max_diff = max_diff.max(d);
+                    sse += u64::from(d).pow(2);
+                }
             }
         }
         offset += w * h * bps;
-        *psnr = if sse == 0 {
-            f64::INFINITY
-        } else {
-            10.0 * (max * max / (sse as f64 / (w * h) as f64)).log10()
-        };
+        compared += w * h;
+        if differing > 0 {
+            let max = f64::from((1u32 << frame.bit_depth) - 1);
+            let psnr_db = 10.0 * (max * max / (sse as f64 / (w * h) as f64)).log10();
+            return Err(PlaneMismatch {
+                plane: plane_index,
+                differing,
+                samples: w * h,
+                first_at,
+                max_diff,
+                psnr_db,
+            });
+        }
     }
     assert_eq!(offset, reference.len(), "reference frame size");
-    out
+    Ok(compared)
 }
 
-/// Checks `frames` against FFmpeg's decode of init + segment and returns the lowest
-/// plane PSNR seen.
-fn compare_with_ffmpeg(label: &str, frames: &[VideoFrame], init: &[u8], segment: &[u8]) -> f64 {
+/// Checks `frames` against FFmpeg's decode of init + segment: the same number of
+/// frames, the same presentation times, and every sample of every plane identical.
+/// Returns the number of samples compared.
+fn compare_with_ffmpeg(label: &str, frames: &[VideoFrame], init: &[u8], segment: &[u8]) -> usize {
     let first = frames.first().unwrap_or_else(|| panic!("{label}: no frames decoded"));
     let file = TempFile::with(&[init, segment]);
     let reference = ffmpeg_reference(&file.0, first.width, first.height, first.bit_depth > 8);
@@ -253,7 +277,7 @@ fn compare_with_ffmpeg(label: &str, frames: &[VideoFrame], init: &[u8], segment:
         assert!((a - b).abs() <= 2, "{label}: frame {i} at +{a} µs, ffprobe says +{b} µs");
     }
     assert!(ours.windows(2).all(|w| w[0] < w[1]), "{label}: frames not in presentation order");
-    let mut worst = f64::INFINITY;
+    let mut compared = 0;
     for (i, (frame, expected)) in frames.iter().zip(&reference.frames).enumerate() {
         assert!(frame.is_well_formed(), "{label}: frame {i} malformed");
         assert_eq!(
@@ -261,17 +285,61 @@ fn compare_with_ffmpeg(label: &str, frames: &[VideoFrame], init: &[u8], segment:
             (first.width, first.height),
             "{label}: frame {i} size"
         );
-        let psnr = plane_psnr(frame, expected);
-        for (plane, p) in psnr.iter().enumerate() {
-            assert!(*p >= MIN_PSNR_DB, "{label}: frame {i} plane {plane} PSNR {p:.2} dB");
-            worst = worst.min(*p);
+        match compare_planes(frame, expected) {
+            Ok(samples) => compared += samples,
+            Err(m) => panic!(
+                "{label}: frame {i} is not bit-exact: plane {} has {} of {} samples differing \
+                 (first at {:?}, largest difference {}, PSNR {:.2} dB)",
+                m.plane, m.differing, m.samples, m.first_at, m.max_diff, m.psnr_db
+            ),
         }
     }
-    worst
+    compared
 }
 
-fn fmt_db(db: f64) -> String {
-    if db.is_infinite() { "inf (bit-exact)".into() } else { format!("{db:.2} dB") }
+/// The comparison itself: one sample one code value off, in any plane and at either
+/// depth, is a mismatch located where it is; padding beyond the width is ignored.
+#[test]
+fn one_sample_off_is_not_bit_exact() {
+    use streamsteer_media::{ColourSpace, Plane};
+    for bit_depth in [8u8, 10] {
+        let bps = if bit_depth > 8 { 2 } else { 1 };
+        let (w, h) = (5usize, 3usize);
+        let (cw, ch) = (3usize, 2usize);
+        let packed: Vec<u8> =
+            (0..(w * h + 2 * cw * ch) * bps).map(|i| (i * 7 % 251) as u8 & 0x7f).collect();
+        let padded = |offset: usize, pw: usize, ph: usize| {
+            let stride = pw * bps + 3;
+            let mut data = Vec::new();
+            for row in 0..ph {
+                data.extend_from_slice(&packed[offset + row * pw * bps..][..pw * bps]);
+                data.extend_from_slice(&[0xee; 3]);
+            }
+            Plane { data, stride }
+        };
+        let frame = VideoFrame {
+            width: w as u32,
+            height: h as u32,
+            format: PixelFormat::I420,
+            bit_depth,
+            planes: vec![
+                padded(0, w, h),
+                padded(w * h * bps, cw, ch),
+                padded((w * h + cw * ch) * bps, cw, ch),
+            ],
+            colour: ColourSpace::BT709_LIMITED,
+            pts_us: 0,
+            sample_aspect: (1, 1),
+        };
+        assert_eq!(compare_planes(&frame, &packed).expect("identical"), w * h + 2 * cw * ch);
+        for (plane, x, y) in [(0usize, 4usize, 2usize), (2, 1, 1)] {
+            let mut off = frame.clone();
+            let p = &mut off.planes[plane];
+            p.data[y * p.stride + x * bps] ^= 1;
+            let m = compare_planes(&off, &packed).expect_err("one sample off");
+            assert_eq!((m.plane, m.differing, m.first_at, m.max_diff), (plane, 1, (x, y), 1));
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -306,11 +374,10 @@ fn every_rung_matches_ffmpeg(
             if let Some(depth) = bit_depth {
                 assert_eq!(frames[0].bit_depth, depth, "{label}");
             }
-            let worst = compare_with_ffmpeg(&label, &frames, &init, &segment);
+            let samples = compare_with_ffmpeg(&label, &frames, &init, &segment);
             eprintln!(
-                "{label}: {} frames, min plane PSNR {}, {:.2} ms/frame decode",
+                "{label}: {} frames bit-exact ({samples} samples), {:.2} ms/frame decode",
                 frames.len(),
-                fmt_db(worst),
                 spent.as_secs_f64() * 1000.0 / frames.len() as f64
             );
         }
@@ -359,7 +426,7 @@ fn synthetic_clip(size: &str, args: &[&str]) -> Vec<u8> {
 }
 
 /// Decodes a whole fragmented file (moov and fragments in one buffer) and compares.
-fn check_clip(label: &str, clip: &[u8], bit_depth: u8, size: (u32, u32)) -> f64 {
+fn check_clip(label: &str, clip: &[u8], bit_depth: u8, size: (u32, u32)) {
     let track = video_track(clip);
     let mut decoder = Decoders::default().open(&track).expect("opens");
     let (frames, _) = decode(decoder.as_mut(), clip, clip);
@@ -367,9 +434,8 @@ fn check_clip(label: &str, clip: &[u8], bit_depth: u8, size: (u32, u32)) -> f64 
     assert_eq!((frames[0].width, frames[0].height), size, "{label}: visible size");
     assert_eq!(frames[0].bit_depth, bit_depth, "{label}: bit depth");
     // The clip is init and fragments already: no separate segment to append.
-    let worst = compare_with_ffmpeg(label, &frames, clip, &[]);
-    eprintln!("{label}: min plane PSNR {}", fmt_db(worst));
-    worst
+    let samples = compare_with_ffmpeg(label, &frames, clip, &[]);
+    eprintln!("{label}: {} frames bit-exact ({samples} samples)", frames.len());
 }
 
 #[test]
@@ -388,7 +454,33 @@ fn av1_ten_bit_odd_size_matches_ffmpeg() {
 #[test]
 fn h264_every_rung_matches_ffmpeg() {
     let (dir, info) = h264_content();
+    // What the README calls this ladder: High profile, with B-frames (frames stored out
+    // of presentation order), on every rung.
+    for rung in 0..info.video.len() {
+        let (init, segment) = rung_segment(&dir, &info, rung, 0);
+        assert_eq!(avc_profile(&init), 100, "rung {rung}: H.264 High");
+        assert!(has_reordered_frames(&init, &segment), "rung {rung}: no B-frames");
+    }
     every_rung_matches_ffmpeg(&dir, &info, "H.264", "libavcodec h264", None);
+}
+
+/// `AVCProfileIndication` of the init segment's video track.
+#[cfg(feature = "ffmpeg")]
+fn avc_profile(init: &[u8]) -> u8 {
+    match video_track(init).config {
+        streamsteer::media::DecoderConfig::Avc(avc) => avc.profile,
+        other => panic!("not H.264: {other:?}"),
+    }
+}
+
+/// Whether some sample of `segment` is presented before one decoded ahead of it.
+#[cfg(feature = "ffmpeg")]
+fn has_reordered_frames(init: &[u8], segment: &[u8]) -> bool {
+    let parsed = InitSegment::parse(init).expect("init parses");
+    let track = parsed.first_of(TrackType::Video).expect("video track");
+    let samples = demux(segment, &parsed).expect("segment demuxes");
+    let video: Vec<_> = samples.iter().filter(|s| s.track_id == track.track_id).collect();
+    video.windows(2).any(|w| w[1].composition_time < w[0].composition_time)
 }
 
 #[cfg(feature = "ffmpeg")]
@@ -417,6 +509,8 @@ fn h264_ten_bit_cropped_matches_ffmpeg() {
             "15",
         ],
     );
+    assert_eq!(avc_profile(&clip), 110, "H.264 High 10");
+    assert!(has_reordered_frames(&clip, &clip), "B-frames");
     check_clip("H.264 High 10 322x182", &clip, 10, (322, 182));
 }
 

@@ -237,11 +237,18 @@ async fn too_many_requests_waits_retry_after_then_resumes() {
         // for scheduling on a loaded machine).
         assert!(gap <= retry_after_s as f64 + 1.5, "polled again only {gap:.2} s after the 429");
         assert_eq!(next.status, 200);
-        // Polling resumed at the TTL's pace, and the answers are applied again.
+        // Polling resumed, and the answers are applied again.
         let resumed = common::wait_for_log(&origin, "a second poll after the 429", STEP, |e| {
             e.kind == Some(streamsteer_origin::RequestKind::Steering) && e.t_s > next.t_s
         })
         .await;
+        // Polling resumed at the TTL's pace: the next poll one TTL later (1.5 s slack
+        // for scheduling on a loaded machine).
+        let interval = resumed.t_s - next.t_s;
+        assert!(
+            interval >= ttl_s as f64 - 0.05 && interval <= ttl_s as f64 + 1.5,
+            "polled {interval:.2} s after the first poll past the 429 (TTL {ttl_s} s)"
+        );
         let t_next = next.t_s;
         rec.wait_for("a steering update after the 429", 0, STEP, |s| {
             s.t_s > t_next && is_player(s, |e| matches!(e, PlayerEvent::SteeringUpdated { .. }))
