@@ -378,6 +378,50 @@ mod tests {
     }
 
     #[test]
+    fn a_remote_manifest_never_reaches_the_local_file_system() {
+        let dir = std::env::temp_dir().join(format!("ss-inspect-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let zero = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nfile:///dev/zero\n";
+        std::fs::write(dir.join("zero.m3u8"), zero).unwrap();
+        let media = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MAP:URI=\"file:///etc/passwd\"\n#EXTINF:2,\na.m4s\n#EXT-X-ENDLIST\n";
+        std::fs::write(dir.join("media.m3u8"), media).unwrap();
+        let base = serve(dir.clone());
+        let started = std::time::Instant::now();
+        for name in ["zero.m3u8", "media.m3u8"] {
+            let e = run(&format!("{base}/{name}"), false).unwrap_err().to_string();
+            assert!(e.contains("may not name a local file"), "{name}: {e}");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        // The same playlist read from disk may name local files: it is local itself.
+        let local = run(&dir.join("media.m3u8").display().to_string(), false).unwrap();
+        assert!(local.contains("1 segments"), "{local}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn an_endless_remote_manifest_stops_at_the_limit() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(4) {
+                let Ok(mut stream) = stream else { continue };
+                let mut head = [0u8; 1024];
+                let _ = stream.read(&mut head);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n#EXTM3U\n");
+                let chunk = vec![b'#'; 64 * 1024];
+                while stream.write_all(&chunk).is_ok() {}
+            }
+        });
+        let e = run(&format!("http://{addr}/endless.m3u8"), false).unwrap_err();
+        let limit = PlayerConfig::default().net.limits.manifest_bytes;
+        assert!(
+            matches!(&e, InspectError::Fetch { source: FetchError::TooLarge { limit: l }, .. } if *l == limit),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn local_multivariant_loads_its_media_playlists() {
         let text = run(&fixture("ffmpeg/hls/master.m3u8"), false).unwrap();
         assert!(text.contains("segments, 8.000 s") && !text.contains("not loaded"), "{text}");

@@ -623,6 +623,55 @@ fn too_many_requests_waits_retry_after_then_resumes() {
 }
 
 #[test]
+fn a_manifest_pathway_outside_the_allowlist_is_never_requested() {
+    // The presentation's own second CDN is on a host the application does not allow:
+    // its URLs are never requested; the session plays from the allowed one.
+    let config = |allow: &[&str]| SessionConfig {
+        allowed_hosts: HostAllowlist::only(allow.iter().copied()),
+        ..Default::default()
+    };
+    let net = Net { links: fast_links(), steering: vec![], fail_every: 0 };
+    let prefer_cf = presentation_from_ladder(
+        &two_cdn_ladder(),
+        &SyntheticOptions {
+            pathways: vec![
+                ("cf".into(), "cf.example".into()),
+                ("oca".into(), "oca.example".into()),
+            ],
+            audio_kbps: Some(128.0),
+            init_bytes: 800,
+            steering_url: None,
+        },
+    )
+    .unwrap();
+    let o = run(Session::new(prefer_cf.clone(), config(&["oca.example"])).unwrap(), &net);
+    assert_eq!(o.session.state(), PlayerState::Ended);
+    let fetches: Vec<FetchRequest> = o
+        .actions
+        .iter()
+        .filter_map(|(_, a)| match a {
+            Action::Fetch(f) => Some(f.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(!fetches.is_empty());
+    assert!(fetches.iter().all(|f| f.url.host() == Some("oca.example")), "{fetches:?}");
+    assert!(o.session.event_log().iter().any(|e| matches!(
+        &e.event,
+        PlayerEvent::Error { message, fatal: false } if message.contains("not on an allowed host")
+    )));
+    // With no allowed pathway at all: a fatal error naming the reason, no request made.
+    let o = run(Session::new(prefer_cf, config(&["elsewhere.example"])).unwrap(), &net);
+    assert_eq!(o.session.state(), PlayerState::Failed);
+    assert!(!o.actions.iter().any(|(_, a)| matches!(a, Action::Fetch(_))));
+    let fatal = o.session.event_log().iter().find_map(|e| match &e.event {
+        PlayerEvent::Error { message, fatal: true } => Some(message.clone()),
+        _ => None,
+    });
+    assert!(fatal.is_some_and(|m| m.contains("failed 8 times")), "{:?}", o.session.event_log());
+}
+
+#[test]
 fn steering_to_a_host_outside_the_allowlist_is_refused() {
     let clone = |host: &str| {
         format!(

@@ -324,11 +324,12 @@ fn describe(e: &reqwest::Error) -> String {
 /// The URL a redirect response points at, if it is to be followed.
 fn redirect_target(
     from: &Url,
-    resp: &reqwest::Response,
-    job: &FetchJob,
+    location: Option<&reqwest::header::HeaderValue>,
+    allowed: &HostAllowlist,
 ) -> Result<Url, FetchError> {
-    let raw = resp.headers().get(reqwest::header::LOCATION).ok_or_else(|| {
-        FetchError::RedirectRefused { location: String::new(), reason: "no Location header".into() }
+    let raw = location.ok_or_else(|| FetchError::RedirectRefused {
+        location: String::new(),
+        reason: "no Location header".into(),
     })?;
     let location = raw.to_str().map_err(|_| FetchError::RedirectRefused {
         location: String::from_utf8_lossy(raw.as_bytes()).into_owned(),
@@ -340,7 +341,7 @@ fn redirect_target(
     if from.scheme() == "https" && next.scheme() != "https" {
         return Err(refused("a redirect from https to http is not followed".into()));
     }
-    if !job.allowed_hosts.allows_url(&next) {
+    if !allowed.allows_url(&next) {
         return Err(refused(format!("{} is not an allowed host", next.host().unwrap_or(""))));
     }
     Ok(next)
@@ -395,7 +396,9 @@ async fn attempt_once(
             let err = FetchError::TooManyRedirects(job.max_redirects);
             return Err((failed(status, 0, err), ttfb));
         }
-        url = redirect_target(&url, &resp, job).map_err(|e| (failed(status, 0, e), ttfb))?;
+        let location = resp.headers().get(reqwest::header::LOCATION);
+        url = redirect_target(&url, location, &job.allowed_hosts)
+            .map_err(|e| (failed(status, 0, e), ttfb))?;
         redirects += 1;
         tracing::debug!(id = job.req.id, to = %url, "redirect");
     };
@@ -514,4 +517,41 @@ async fn attempt_once(
     }
     let fetched = Fetched { body, final_url, ttfb, duration: started.elapsed() };
     Ok((fetched, status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn target(from: &str, location: &[u8], allowed: &HostAllowlist) -> Result<Url, FetchError> {
+        let from = Url::parse(from).unwrap();
+        let value = HeaderValue::from_bytes(location).unwrap();
+        redirect_target(&from, Some(&value), allowed)
+    }
+
+    #[test]
+    fn redirect_targets_follow_the_url_rules() {
+        let any = HostAllowlist::any();
+        let ok = target("https://a.example/v/m.m3u8", b"../w/m.m3u8", &any).unwrap();
+        assert_eq!(ok, "https://a.example/w/m.m3u8");
+        let refused = |from: &str, to: &[u8], allowed: &HostAllowlist, why: &str| match target(
+            from, to, allowed,
+        ) {
+            Err(FetchError::RedirectRefused { reason, .. }) => {
+                assert!(reason.contains(why), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        };
+        refused("https://a.example/x", b"http://a.example/x", &any, "https to http");
+        refused("https://a.example/x", b"https://e\\@a.example/x", &any, "backslash");
+        refused("https://a.example/x", b"file:///etc/passwd", &any, "local file");
+        refused("https://a.example/x", "https://caf\u{e9}.example/".as_bytes(), &any, "ASCII");
+        let only = HostAllowlist::only(["a.example"]);
+        refused("https://a.example/x", b"https://b.example/x", &only, "not an allowed host");
+        assert!(matches!(
+            redirect_target(&Url::parse("https://a.example/").unwrap(), None, &any),
+            Err(FetchError::RedirectRefused { .. })
+        ));
+    }
 }

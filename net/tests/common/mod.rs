@@ -333,7 +333,7 @@ fn parse_range(headers: &HeaderMap) -> Option<(usize, usize)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
-fn content_of(path: &str) -> Option<Bytes> {
+pub fn content_of(path: &str) -> Option<Bytes> {
     let rel = path.trim_start_matches('/');
     // `ranged/…` honours Range; `unranged/…` serves the same stream ignoring it.
     if let Some(r) = rel.strip_prefix("ranged/").or_else(|| rel.strip_prefix("unranged/")) {
