@@ -242,7 +242,7 @@ fn sloppy_rewrites_of_the_corpus_parse_identically() {
     let (mut crlf, mut quoted, mut spaced) = (0, 0, 0);
     for e in corpus().into_iter().filter(|e| e.kind.starts_with("hls") && e.expect != "invalid") {
         let path = corpus_path(&e.path);
-        let url = path.display().to_string();
+        let url = u(&format!("https://corpus.example/{}", e.path));
         let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
         let reference = manifest::parse_any(&text, &url).unwrap();
         let parse_as_reference = |variant: &str, what: &str| {
@@ -298,7 +298,7 @@ fn quoted_enumerated_strings_keep_their_meaning() {
         .unwrap()
         .replace("FORCED=NO", "FORCED=\"NO\"")
         .replace("DEFAULT=YES", "DEFAULT=\"YES\"");
-    let p = manifest::parse_hls(&text, "https://h/master.m3u8").unwrap();
+    let p = manifest::parse_hls(&text, &u("https://h/master.m3u8")).unwrap();
     let defaults: Vec<&str> = p.tracks().filter(|t| t.default).map(|t| t.id.as_str()).collect();
     let reference = parse("videojs-m3u8-parser/master-fmp4.m3u8").unwrap();
     let expected: Vec<&str> =
@@ -318,7 +318,7 @@ fn quoted_enumerated_strings_keep_their_meaning() {
     let text = std::fs::read_to_string(corpus_path("videojs-m3u8-parser/multipleAudioGroups.m3u8"))
         .unwrap()
         .replace(", DEFAULT=YES", ", DEFAULT = YES");
-    let p = manifest::parse_hls(&text, "https://h/master.m3u8").unwrap();
+    let p = manifest::parse_hls(&text, &u("https://h/master.m3u8")).unwrap();
     let english = p.tracks().find(|t| t.language.as_deref() == Some("eng")).unwrap();
     assert!(english.default);
     assert!(p.warnings.iter().any(|w| w.contains("whitespace around ':', '=' or ','")));
@@ -356,7 +356,7 @@ fn ambiguous_values_are_typed_errors_naming_the_line() {
                 |(i, l)| if i + 1 == line { l.replacen(from, to, 1) } else { l.to_string() } + "\n",
             )
             .collect();
-        match manifest::parse_hls(&broken, "https://h/master.m3u8") {
+        match manifest::parse_hls(&broken, &u("https://h/master.m3u8")) {
             Err(ManifestError::Hls { line: got, message }) => {
                 assert_eq!(got, line, "{to}: {message}");
                 assert!(message.contains(expected), "{to}: {message}");
@@ -366,7 +366,7 @@ fn ambiguous_values_are_typed_errors_naming_the_line() {
     }
     // CLOSED-CAPTIONS="NONE" is a group named NONE, not the enumerated NONE.
     let cc = text.replace("CLOSED-CAPTIONS=\"cc1\"", "CLOSED-CAPTIONS=\"NONE\"");
-    let p = manifest::parse_hls(&cc, "https://h/master.m3u8").unwrap();
+    let p = manifest::parse_hls(&cc, &u("https://h/master.m3u8")).unwrap();
     assert_eq!(p.warnings, parse("videojs-m3u8-parser/master-fmp4.m3u8").unwrap().warnings);
 }
 
