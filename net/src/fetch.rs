@@ -167,18 +167,7 @@ pub async fn fetch_document(
     config: &PlayerConfig,
     url: &Url,
 ) -> Result<Document, FetchError> {
-    let req = FetchRequest {
-        id: 0,
-        url: url.clone(),
-        byte_range: None,
-        pathway: None,
-        kind: FetchKind::Manifest,
-        track: None,
-        segment: None,
-        rendition: None,
-        expected_bytes: None,
-        deadline: None,
-    };
+    let req = FetchRequest::document(0, url.clone(), FetchKind::Manifest, None);
     let job = FetchJob::new(req, url.clone(), Vec::new(), config);
     let f = fetch(client, &job, None).await.map_err(|f| f.error)?;
     let text = String::from_utf8(f.body.to_vec()).map_err(|_| FetchError::NotText)?;

@@ -83,18 +83,7 @@ impl Player {
         if !config.session.allowed_hosts.allows_url(&url) {
             return Err(PlayerError::HostNotAllowed { url: url.to_string() });
         }
-        let req = FetchRequest {
-            id: 0,
-            url: url.clone(),
-            byte_range: None,
-            pathway: None,
-            kind: FetchKind::Manifest,
-            track: None,
-            segment: None,
-            rendition: None,
-            expected_bytes: None,
-            deadline: None,
-        };
+        let req = FetchRequest::document(0, url.clone(), FetchKind::Manifest, None);
         let (cmcd_url, headers) = decorate_first(&config.cmcd, config.jitter_seed, &req);
         let job = FetchJob::new(req, cmcd_url, headers, &config);
         let (tx, mut rx) = mpsc::unbounded_channel();

@@ -49,6 +49,25 @@ pub struct FetchRequest {
     pub deadline: Option<Instant>,
 }
 
+impl FetchRequest {
+    /// A request for a whole document — a manifest, a media playlist or a steering
+    /// manifest — which has no track, segment, range or deadline.
+    pub fn document(id: RequestId, url: Url, kind: FetchKind, pathway: Option<String>) -> Self {
+        Self {
+            id,
+            url,
+            byte_range: None,
+            pathway,
+            kind,
+            track: None,
+            segment: None,
+            rendition: None,
+            expected_bytes: None,
+            deadline: None,
+        }
+    }
+}
+
 /// Player state, as reported in [`PlayerEvent::StateChanged`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

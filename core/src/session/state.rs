@@ -440,18 +440,8 @@ impl<'r> Core<'r> {
         // An HLS rendition of one pathway (steering) is fetched from that pathway.
         let own = self.presentation.rendition(&rid).and_then(|r| r.pathway_id.clone());
         let pathway = Some(own.unwrap_or_else(|| self.steering.current().to_string()));
-        self.actions.push_back(Action::Fetch(FetchRequest {
-            id,
-            url: url.clone(),
-            byte_range: None,
-            pathway,
-            kind: FetchKind::Manifest,
-            track: None,
-            segment: None,
-            rendition: None,
-            expected_bytes: None,
-            deadline: None,
-        }));
+        let fetch = FetchRequest::document(id, url.clone(), FetchKind::Manifest, pathway);
+        self.actions.push_back(Action::Fetch(fetch));
         self.pending_playlists.insert(id, (rid, url, attempt));
     }
 
@@ -861,18 +851,8 @@ impl<'r> Core<'r> {
             }
             let id = self.alloc_id();
             self.steering_request = Some(id);
-            self.actions.push_back(Action::Fetch(FetchRequest {
-                id,
-                url: req.url,
-                byte_range: None,
-                pathway: None,
-                kind: FetchKind::Steering,
-                track: None,
-                segment: None,
-                rendition: None,
-                expected_bytes: None,
-                deadline: None,
-            }));
+            let fetch = FetchRequest::document(id, req.url, FetchKind::Steering, None);
+            self.actions.push_back(Action::Fetch(fetch));
         }
     }
 
