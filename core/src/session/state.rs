@@ -368,7 +368,14 @@ impl<'r> Core<'r> {
             }
             Event::PlaybackPosition { position_s } => {
                 if position_s.is_finite() {
-                    self.position_s = position_s.max(0.0);
+                    // Within the presentation, as a seek is: a sink's clock may overrun
+                    // the end, and the playhead would then come back to it.
+                    let end = self.tracks.iter().map(TrackState::end_s).fold(0.0, f64::max);
+                    self.position_s = if self.tracks.is_empty() {
+                        position_s.max(0.0)
+                    } else {
+                        position_s.clamp(0.0, end)
+                    };
                 }
             }
             Event::UserSeek { position_s } => self.seek(position_s),
@@ -423,7 +430,10 @@ impl<'r> Core<'r> {
     }
 
     fn on_manifest(&mut self, id: RequestId, text: &str, url: &str) {
-        let Some((rid, _, attempt)) = self.pending_playlists.remove(&id) else { return };
+        let Some((rid, requested, attempt)) = self.pending_playlists.remove(&id) else { return };
+        // The URL after redirects is the base of the playlist's references and of its
+        // refreshes; one that cannot be (empty, relative) gives way to the URL requested.
+        let url = if crate::uri::is_absolute(url) { url } else { requested.as_str() };
         if attempt == REFRESH {
             return self.on_refresh(&rid, text, url);
         }
@@ -876,7 +886,19 @@ impl<'r> Core<'r> {
         let t = &self.tracks[i];
         let seg_s = t.plan.timeline.get(t.next_segment).map_or(0.0, |s| s.1);
         let ahead = (t.buffered_end_s - self.position_s).max(0.0);
-        let delay = self.config.buffer.fetch_delay_s(ahead, seg_s);
+        let mut delay = self.config.buffer.fetch_delay_s(ahead, seg_s);
+        // Buffering or stalled, the buffer does not drain, so a fetch held by the target
+        // would be held for ever: below the threshold that lets playback (re)start, the
+        // track fetches regardless (overshooting the target by less than a segment, as
+        // the target may not be a whole number of segments).
+        let threshold = match self.state {
+            PlayerState::Buffering => self.config.buffer.startup_s,
+            PlayerState::Stalled => self.config.buffer.resume_s,
+            _ => 0.0,
+        };
+        if ahead + EPS < threshold {
+            delay = 0.0;
+        }
         // Below a microsecond the clock cannot express the wait: fetch now.
         if delay >= 1e-6 {
             if self.state == PlayerState::Playing {

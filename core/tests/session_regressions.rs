@@ -1,0 +1,215 @@
+//! Regressions found by the `session` fuzz target (`fuzz/fuzz_targets/session.rs`).
+//!
+//! - Buffer thresholds against the forward target: whatever the (valid) policy and the
+//!   segment durations, a session that is buffering or stalled keeps fetching until it
+//!   can play. A forward target that a whole segment does not fit in held the next fetch
+//!   while the buffer, not draining, stayed below the startup or resume threshold, and
+//!   the session waited for nothing for ever.
+//! - A media playlist reported loaded from an unusable URL (empty, relative) is based on
+//!   the URL requested: its segments and refreshes were requested from relative or empty
+//!   URLs.
+//! - A playhead reported past the end of the presentation is taken as the end: the
+//!   playhead went back to the end at the next tick.
+
+use streamsteer::Ladder;
+use streamsteer::session::{
+    Action, Event, FetchKind, FetchRequest, PlayerState, Session, SessionConfig, SyntheticOptions,
+    presentation_from_ladder,
+};
+use streamsteer::time::{Duration, Instant};
+
+/// Plays `session` with every request answered `latency_s` after it is issued, ticking at
+/// each wake; panics if the session waits for nothing. Returns the final state and the
+/// number of stalls.
+fn play_out(mut session: Session<'static>, latency_s: f64) -> (PlayerState, usize) {
+    let mut now = 0.0f64;
+    let mut wake: Option<f64> = None;
+    let mut in_flight: Vec<(f64, f64, FetchRequest)> = Vec::new();
+    let mut stalls = 0;
+    session.handle(Instant::ZERO, Event::Tick);
+    for _ in 0..100_000 {
+        while let Some(a) = session.poll_action() {
+            match a {
+                Action::Fetch(r) => in_flight.push((now, now + latency_s, r)),
+                Action::Cancel { id } => in_flight.retain(|f| f.2.id != id),
+                Action::WakeAt(t) => wake = Some(t.as_secs_f64()),
+                Action::Stall => stalls += 1,
+                _ => {}
+            }
+        }
+        let state = session.state();
+        if matches!(state, PlayerState::Ended | PlayerState::Failed) {
+            return (state, stalls);
+        }
+        let next = in_flight.iter().map(|f| f.1).chain(wake).fold(f64::INFINITY, f64::min);
+        assert!(
+            next.is_finite(),
+            "{state:?} at {now:.3} s with {:.3} s buffered, waiting for nothing",
+            session.buffer_level_s()
+        );
+        now = next.max(now);
+        let at = Instant::from_secs_f64(now);
+        if let Some(i) = in_flight.iter().position(|f| f.1 <= now) {
+            let (issued, _, r) = in_flight.remove(i);
+            let bytes = r.expected_bytes.unwrap_or(1000);
+            let duration = Duration::from_secs_f64(now - issued);
+            session.handle(at, Event::FetchCompleted { id: r.id, bytes, ttfb: duration, duration });
+        } else if wake.is_some_and(|w| w <= now) {
+            wake = None;
+            session.handle(at, Event::Tick);
+        }
+    }
+    panic!("no end after 100 000 steps");
+}
+
+fn session(
+    seg_s: f64,
+    segments: usize,
+    tweak: impl FnOnce(&mut SessionConfig),
+) -> Session<'static> {
+    let ladder = Ladder::constant_bitrate(vec![300.0, 1200.0], seg_s, segments).unwrap();
+    let p = presentation_from_ladder(&ladder, &SyntheticOptions::default());
+    let mut config = SessionConfig::default();
+    tweak(&mut config);
+    Session::new(p, config).unwrap()
+}
+
+#[test]
+fn startup_above_what_the_target_lets_in_still_starts() {
+    // 3 s segments, a 5 s target: one segment fits (3 s), a second would not (6 s); the
+    // startup threshold (4 s) lies between.
+    let s = session(3.0, 10, |c| {
+        c.buffer.forward_target_s = 5.0;
+        c.buffer.startup_s = 4.0;
+        c.buffer.resume_s = 4.0;
+    });
+    let (state, _) = play_out(s, 0.05);
+    assert_eq!(state, PlayerState::Ended);
+}
+
+#[test]
+fn resume_above_what_the_target_lets_in_still_resumes() {
+    // A slow link stalls the session at 0.5 s of buffer; the target (4 s) then lets one 2 s
+    // segment in (2.5 s), below the resume threshold (3 s).
+    let s = session(2.0, 12, |c| {
+        c.buffer.forward_target_s = 4.0;
+        c.buffer.startup_s = 2.0;
+        c.buffer.stall_threshold_s = 0.5;
+        c.buffer.resume_s = 3.0;
+    });
+    let (state, stalls) = play_out(s, 2.5);
+    assert_eq!(state, PlayerState::Ended);
+    assert!(stalls > 0, "the link is slow enough to stall");
+}
+
+#[test]
+fn a_target_shorter_than_a_segment_still_plays() {
+    let s = session(4.0, 6, |c| {
+        c.buffer.forward_target_s = 1.0;
+        c.buffer.startup_s = 1.0;
+        c.buffer.resume_s = 1.0;
+    });
+    let (state, _) = play_out(s, 0.05);
+    assert_eq!(state, PlayerState::Ended);
+    let s = session(4.0, 6, |c| {
+        c.buffer.forward_target_s = 1.0;
+        c.buffer.startup_s = 1.0;
+        c.buffer.resume_s = 1.0;
+    });
+    let (state, stalls) = play_out(s, 5.0);
+    assert_eq!(state, PlayerState::Ended);
+    assert!(stalls > 0);
+}
+
+#[cfg(feature = "dash")]
+#[test]
+fn tracks_of_different_segment_durations_resume_under_a_short_target() {
+    // The fuzz target's case: 2 s video and 2.005 s audio segments, a 1 s target. At the
+    // stall the audio track held 0.005 s, and one more segment did not fit the target.
+    let mpd = include_str!("../../tests/fixtures/steering/manifest.mpd");
+    let p =
+        streamsteer::manifest::parse_dash(mpd, "https://oca.example.net/vod/manifest.mpd").unwrap();
+    let mut config = SessionConfig::default();
+    config.buffer.forward_target_s = 1.0;
+    config.buffer.startup_s = 1.0;
+    config.buffer.resume_s = 1.0;
+    let (state, _) = play_out(Session::new(p, config).unwrap(), 0.03);
+    assert_eq!(state, PlayerState::Ended);
+}
+
+#[cfg(feature = "hls")]
+#[test]
+fn a_playlist_loaded_from_an_unusable_url_is_based_on_the_one_requested() {
+    let master = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000,CODECS=\"avc1.64001f\"\nv0.m3u8\n";
+    let media = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n\
+                 #EXT-X-MAP:URI=\"v0/init.mp4\"\n#EXTINF:2.0,\nv0/seg_7.m4s\n#EXTINF:2.0,\nv0/seg_8.m4s\n";
+    let base = "https://live.example/ch1/";
+    for reported in ["", "v0.m3u8", "  "] {
+        let p = streamsteer::manifest::parse_hls(master, &format!("{base}master.m3u8")).unwrap();
+        let mut s = Session::new(p, SessionConfig::default()).unwrap();
+        let drain = |s: &mut Session<'_>| {
+            std::iter::from_fn(|| s.poll_action())
+                .filter_map(|a| match a {
+                    Action::Fetch(r) => Some(r),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        s.handle(Instant::ZERO, Event::Tick);
+        let playlist = drain(&mut s);
+        assert_eq!(playlist.len(), 1);
+        assert_eq!(playlist[0].url, format!("{base}v0.m3u8"));
+        let url = reported.to_string();
+        s.handle(
+            Instant::ZERO,
+            Event::ManifestLoaded { id: playlist[0].id, text: media.into(), url },
+        );
+        let fetches = drain(&mut s);
+        assert!(!fetches.is_empty());
+        for f in &fetches {
+            assert!(f.url.starts_with(base), "{reported:?}: {} is not based on {base}", f.url);
+        }
+        // The live refresh goes to the playlist's own URL.
+        let mut refreshes = Vec::new();
+        for step in 1..=40 {
+            s.handle(Instant::from_secs_f64(f64::from(step) * 0.25), Event::Tick);
+            refreshes.extend(drain(&mut s).into_iter().filter(|r| r.kind == FetchKind::Manifest));
+        }
+        assert!(!refreshes.is_empty(), "a live playlist is refreshed");
+        for r in refreshes {
+            assert_eq!(r.url, format!("{base}v0.m3u8"), "{reported:?}");
+        }
+    }
+}
+
+#[test]
+fn a_playhead_reported_past_the_end_is_the_end() {
+    let mut s = session(2.0, 3, |_| {});
+    let mut t = 0.0;
+    let mut step = |s: &mut Session<'_>, e: Event| {
+        t += 0.01;
+        s.handle(Instant::from_secs_f64(t), e);
+        std::iter::from_fn(|| s.poll_action()).collect::<Vec<_>>()
+    };
+    let mut pending: Vec<FetchRequest> = step(&mut s, Event::Tick)
+        .into_iter()
+        .filter_map(|a| if let Action::Fetch(r) = a { Some(r) } else { None })
+        .collect();
+    while let Some(r) = pending.pop() {
+        let bytes = r.expected_bytes.unwrap_or(1000);
+        let d = Duration::from_millis(10);
+        let acts = step(&mut s, Event::FetchCompleted { id: r.id, bytes, ttfb: d, duration: d });
+        pending.extend(
+            acts.into_iter().filter_map(|a| if let Action::Fetch(r) = a { Some(r) } else { None }),
+        );
+    }
+    assert_eq!(s.state(), PlayerState::Playing);
+    for reported in [1e300, 6.5, 1e9] {
+        step(&mut s, Event::PlaybackPosition { position_s: reported });
+        assert_eq!(s.position_s(), 6.0, "the presentation ends at 6 s");
+        step(&mut s, Event::Tick);
+        assert_eq!(s.position_s(), 6.0);
+    }
+    step(&mut s, Event::PlaybackPosition { position_s: 3.0 });
+    assert_eq!(s.position_s(), 3.0);
+}
