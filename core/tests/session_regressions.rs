@@ -8,6 +8,8 @@
 //! - A media playlist reported loaded from an unusable URL (empty, relative) is based on
 //!   the URL requested: its segments and refreshes were requested from relative or empty
 //!   URLs.
+//! - Replies after the session failed (or ended) were still acted on: a playlist request
+//!   retried after `Failed`, a late refresh failure reported after `Ended`.
 //! - A playhead reported past the end of the presentation is taken as the end: the
 //!   playhead went back to the end at the next tick.
 
@@ -212,4 +214,33 @@ fn a_playhead_reported_past_the_end_is_the_end() {
     }
     step(&mut s, Event::PlaybackPosition { position_s: 3.0 });
     assert_eq!(s.position_s(), 3.0);
+}
+
+#[cfg(feature = "hls")]
+#[test]
+fn replies_after_failing_are_ignored() {
+    let master = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000\nv0.m3u8\n\
+                  #EXT-X-STREAM-INF:BANDWIDTH=900000\nv1.m3u8\n";
+    let p = streamsteer::manifest::parse_hls(master, "https://x.example/master.m3u8").unwrap();
+    let mut s = Session::new(p, SessionConfig::default()).unwrap();
+    s.handle(Instant::ZERO, Event::Tick);
+    let ids: Vec<u64> = std::iter::from_fn(|| s.poll_action())
+        .filter_map(|a| if let Action::Fetch(r) = a { Some(r.id) } else { None })
+        .collect();
+    assert_eq!(ids.len(), 2);
+    // A playlist "completed" without its text: the session gives up.
+    let d = Duration::from_millis(5);
+    s.handle(Instant::ZERO, Event::FetchCompleted { id: ids[0], bytes: 10, ttfb: d, duration: d });
+    while s.poll_action().is_some() {}
+    assert_eq!(s.state(), PlayerState::Failed);
+    let log = s.event_log().len();
+    // The other playlist fails later: it was retried, after Failed.
+    let t = Instant::from_secs_f64(1.0);
+    s.handle(t, Event::FetchFailed { id: ids[1], status: Some(503), bytes: 0 });
+    s.handle(t, Event::ManifestLoaded { id: ids[0], text: "#EXTM3U".into(), url: String::new() });
+    s.handle(t, Event::UserSeek { position_s: 0.0 });
+    s.handle(t, Event::Play);
+    assert_eq!(s.poll_action(), None, "a failed session does nothing");
+    assert_eq!(s.event_log().len(), log);
+    assert_eq!(s.state(), PlayerState::Failed);
 }

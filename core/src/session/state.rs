@@ -335,6 +335,22 @@ impl<'r> Core<'r> {
     // ----- event entry point -----------------------------------------------------
 
     pub(crate) fn handle(&mut self, now: Instant, event: Event) {
+        // Failed is final; once ended, only the user (a seek starts over) is heard. A
+        // reply arriving late (a playlist retried, a refresh, steering) must not start
+        // requests again or report anything.
+        let reply = matches!(
+            event,
+            Event::FetchStarted { .. }
+                | Event::FetchProgress { .. }
+                | Event::FetchCompleted { .. }
+                | Event::FetchFailed { .. }
+                | Event::ManifestLoaded { .. }
+                | Event::SteeringLoaded { .. }
+                | Event::SteeringFailed { .. }
+        );
+        if self.state == PlayerState::Failed || (self.state == PlayerState::Ended && reply) {
+            return;
+        }
         let now = now.max(self.now);
         self.now = now;
         if !self.started {
