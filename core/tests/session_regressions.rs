@@ -9,14 +9,15 @@
 //!   the URL requested: its segments and refreshes were requested from relative or empty
 //!   URLs.
 //! - Replies after the session failed (or ended) were still acted on: a playlist request
-//!   retried after `Failed`, a late refresh failure reported after `Ended`.
+//!   retried after `Failed`, a late refresh failure reported after `Ended`; and when the
+//!   video track failed the session, the audio track was still scheduled after it.
 //! - A playhead reported past the end of the presentation is taken as the end: the
 //!   playhead went back to the end at the next tick.
 
 use streamsteer::Ladder;
 use streamsteer::session::{
-    Action, Event, FetchKind, FetchRequest, PlayerState, Session, SessionConfig, SyntheticOptions,
-    presentation_from_ladder,
+    Action, Event, FetchKind, FetchRequest, PlayerEvent, PlayerState, Session, SessionConfig,
+    SyntheticOptions, TrackKind, presentation_from_ladder,
 };
 use streamsteer::time::{Duration, Instant};
 
@@ -243,4 +244,62 @@ fn replies_after_failing_are_ignored() {
     assert_eq!(s.poll_action(), None, "a failed session does nothing");
     assert_eq!(s.event_log().len(), log);
     assert_eq!(s.state(), PlayerState::Failed);
+}
+
+#[cfg(feature = "hls")]
+#[test]
+fn no_request_follows_a_failure_in_the_same_pass() {
+    // The pinned video rung lists fewer segments than the others: fetching its third
+    // segment fails the session, in the pass that then schedules the audio track.
+    let master = "#EXTM3U\n\
+        #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"en\",DEFAULT=YES,URI=\"audio.m3u8\"\n\
+        #EXT-X-STREAM-INF:BANDWIDTH=400000,AUDIO=\"a\"\nv0.m3u8\n\
+        #EXT-X-STREAM-INF:BANDWIDTH=900000,AUDIO=\"a\"\nv1.m3u8\n";
+    let playlist = |prefix: &str, n: usize| {
+        let mut s = String::from("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n");
+        for i in 0..n {
+            s += &format!("#EXTINF:2.0,\n{prefix}_{i}.m4s\n");
+        }
+        s + "#EXT-X-ENDLIST\n"
+    };
+    let p = streamsteer::manifest::parse_hls(master, "https://x.example/master.m3u8").unwrap();
+    let mut s = Session::new(p, SessionConfig::default()).unwrap();
+    let mut queue: Vec<FetchRequest> = Vec::new();
+    let mut t = 0.0;
+    let mut failed = false;
+    let pump = |s: &mut Session<'_>, queue: &mut Vec<FetchRequest>, failed: &mut bool| {
+        while let Some(a) = s.poll_action() {
+            match a {
+                Action::Fetch(r) => {
+                    assert!(!*failed, "request after Failed: {r:?}");
+                    queue.push(r);
+                }
+                Action::Emit(PlayerEvent::StateChanged { to: PlayerState::Failed, .. }) => {
+                    *failed = true
+                }
+                _ => {}
+            }
+        }
+    };
+    s.handle(Instant::ZERO, Event::Tick);
+    pump(&mut s, &mut queue, &mut failed);
+    for _ in 0..100 {
+        let Some(r) = (!queue.is_empty()).then(|| queue.remove(0)) else { break };
+        t += 0.01;
+        let at = Instant::from_secs_f64(t);
+        if r.kind == FetchKind::Manifest {
+            let text = match r.url.rsplit('/').next() {
+                Some("v1.m3u8") => playlist("v1", 2),
+                Some("v0.m3u8") => playlist("v0", 6),
+                _ => playlist("a", 6),
+            };
+            s.handle(at, Event::ManifestLoaded { id: r.id, text, url: r.url.clone() });
+            s.handle(at, Event::UserSelectTrack { track: TrackKind::Video, rendition: Some(1) });
+        } else {
+            let d = Duration::from_millis(10);
+            s.handle(at, Event::FetchCompleted { id: r.id, bytes: 1000, ttfb: d, duration: d });
+        }
+        pump(&mut s, &mut queue, &mut failed);
+    }
+    assert!(failed, "the short rung fails the session");
 }

@@ -870,6 +870,10 @@ impl<'r> Core<'r> {
     }
 
     fn schedule(&mut self, i: usize) {
+        // A track scheduled before this one may have failed the session.
+        if matches!(self.state, PlayerState::Failed | PlayerState::Ended) {
+            return;
+        }
         if self.tracks[i].job.is_some() || self.tracks[i].done() || self.tracks[i].at_live_edge() {
             return;
         }
