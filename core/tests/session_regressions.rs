@@ -12,7 +12,9 @@
 //!   retried after `Failed`, a late refresh failure reported after `Ended`; and when the
 //!   video track failed the session, the audio track was still scheduled after it.
 //! - A playhead reported past the end of the presentation is taken as the end: the
-//!   playhead went back to the end at the next tick.
+//!   playhead went back to the end at the next tick. A seek (or a report) before the
+//!   first segment listed (a live window starts late) lands on it: the gap counted as
+//!   buffered media, and the session played through media it never fetched.
 
 use streamsteer::Ladder;
 use streamsteer::session::{
@@ -302,4 +304,32 @@ fn no_request_follows_a_failure_in_the_same_pass() {
         pump(&mut s, &mut queue, &mut failed);
     }
     assert!(failed, "the short rung fails the session");
+}
+
+#[cfg(feature = "dash")]
+#[test]
+fn a_seek_before_a_live_window_lands_on_its_first_segment() {
+    // A live window of six 2 s segments starting at 240 s of media.
+    let mpd = "<?xml version=\"1.0\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"dynamic\" \
+        availabilityStartTime=\"2026-01-01T00:00:00Z\" minimumUpdatePeriod=\"PT2S\" \
+        timeShiftBufferDepth=\"PT12S\" minBufferTime=\"PT2S\" \
+        profiles=\"urn:mpeg:dash:profile:isoff-live:2011\"><Period id=\"p0\" start=\"PT0S\">\
+        <AdaptationSet mimeType=\"video/mp4\"><SegmentTemplate timescale=\"1000\" \
+        initialization=\"v$RepresentationID$/init.mp4\" media=\"v$RepresentationID$/seg_$Number$.m4s\" \
+        startNumber=\"120\"><SegmentTimeline><S t=\"240000\" d=\"2000\" r=\"5\"/></SegmentTimeline>\
+        </SegmentTemplate><Representation id=\"0\" bandwidth=\"400000\" codecs=\"avc1.64001f\"/>\
+        </AdaptationSet></Period></MPD>";
+    let p = streamsteer::manifest::parse_dash(mpd, "http://live.example/live.mpd").unwrap();
+    let mut s = Session::new(p, SessionConfig::default()).unwrap();
+    s.handle(Instant::ZERO, Event::Tick);
+    while s.poll_action().is_some() {}
+    for target in [0.0, 100.0, -5.0] {
+        s.handle(Instant::ZERO, Event::UserSeek { position_s: target });
+        while s.poll_action().is_some() {}
+        assert_eq!(s.position_s(), 240.0, "seek to {target}");
+        assert_eq!(s.buffer_level_s(), 0.0, "nothing is buffered after a seek to {target}");
+        s.handle(Instant::ZERO, Event::PlaybackPosition { position_s: target });
+        assert_eq!(s.position_s(), 240.0, "position report {target}");
+        assert_eq!(s.buffer_level_s(), 0.0);
+    }
 }

@@ -386,11 +386,10 @@ impl<'r> Core<'r> {
                 if position_s.is_finite() {
                     // Within the presentation, as a seek is: a sink's clock may overrun
                     // the end, and the playhead would then come back to it.
-                    let end = self.tracks.iter().map(TrackState::end_s).fold(0.0, f64::max);
                     self.position_s = if self.tracks.is_empty() {
                         position_s.max(0.0)
                     } else {
-                        position_s.clamp(0.0, end)
+                        self.clamp_to_timeline(position_s)
                     };
                 }
             }
@@ -735,6 +734,19 @@ impl<'r> Core<'r> {
         }
     }
 
+    /// `position_s` within the media the tracks list: not before the latest first segment
+    /// (before it, the gap would count as buffered), not after the end.
+    fn clamp_to_timeline(&self, position_s: f64) -> f64 {
+        let end = self.tracks.iter().map(TrackState::end_s).fold(0.0, f64::max);
+        let start = self
+            .tracks
+            .iter()
+            .filter_map(|t| t.plan.timeline.first().map(|s| s.0))
+            .fold(0.0, f64::max)
+            .min(end);
+        position_s.clamp(start, end)
+    }
+
     fn seek(&mut self, position_s: f64) {
         if self.tracks.is_empty()
             || !position_s.is_finite()
@@ -743,7 +755,7 @@ impl<'r> Core<'r> {
             return;
         }
         let end = self.tracks.iter().map(TrackState::end_s).fold(0.0, f64::max);
-        let target = position_s.clamp(0.0, end);
+        let target = self.clamp_to_timeline(position_s);
         self.close_stall();
         let mut video_index = 0;
         for i in 0..self.tracks.len() {
