@@ -11,6 +11,9 @@
 //! - Replies after the session failed (or ended) were still acted on: a playlist request
 //!   retried after `Failed`, a late refresh failure reported after `Ended`; and when the
 //!   video track failed the session, the audio track was still scheduled after it.
+//! - A live window that slid by more than its length between two refreshes (an outage)
+//!   stopped the timeline from growing: the session skipped to the window, past the end
+//!   of its timeline, and ended there, with a request in flight.
 //! - A playhead reported past the end of the presentation is taken as the end: the
 //!   playhead went back to the end at the next tick. A seek (or a report) before the
 //!   first segment listed (a live window starts late) lands on it: the gap counted as
@@ -332,4 +335,77 @@ fn a_seek_before_a_live_window_lands_on_its_first_segment() {
         assert_eq!(s.position_s(), 240.0, "position report {target}");
         assert_eq!(s.buffer_level_s(), 0.0);
     }
+}
+
+#[cfg(feature = "hls")]
+#[test]
+fn a_live_window_that_slid_past_the_timeline_is_followed() {
+    let master = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000\nv0.m3u8\n";
+    let playlist = |first: u64, last: u64, ended: bool| {
+        let mut s = format!(
+            "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{first}\n"
+        );
+        for n in first..=last {
+            s += &format!("#EXTINF:2.000,\nseg_{n}.m4s\n");
+        }
+        if ended {
+            s += "#EXT-X-ENDLIST\n";
+        }
+        s
+    };
+    // First load: 10..15. The next refresh: 30..35 (the window slid by 14 segments, more
+    // than its length, while the refresh was out). Then 36..41, ended.
+    let windows = [(10, 15, false), (30, 35, false), (36, 41, true)];
+    let p = streamsteer::manifest::parse_hls(master, "https://live.example/master.m3u8").unwrap();
+    let mut s = Session::new(p, SessionConfig::default()).unwrap();
+    let mut loads = 0;
+    let mut now = 0.0f64;
+    let mut wake: Option<f64> = None;
+    let mut queue: Vec<FetchRequest> = Vec::new();
+    let mut media: Vec<String> = Vec::new();
+    s.handle(Instant::ZERO, Event::Tick);
+    for _ in 0..10_000 {
+        while let Some(a) = s.poll_action() {
+            match a {
+                Action::Fetch(r) => {
+                    if r.kind == FetchKind::Media {
+                        media.push(r.url.rsplit('/').next().unwrap_or("").to_string());
+                    }
+                    queue.push(r);
+                }
+                Action::Cancel { id } => queue.retain(|r| r.id != id),
+                Action::WakeAt(t) => wake = Some(t.as_secs_f64()),
+                _ => {}
+            }
+        }
+        if matches!(s.state(), PlayerState::Ended | PlayerState::Failed) {
+            break;
+        }
+        now += 0.01;
+        let at = Instant::from_secs_f64(now);
+        if !queue.is_empty() {
+            let r = queue.remove(0);
+            if r.kind == FetchKind::Manifest {
+                let (first, last, ended) = windows[loads.min(windows.len() - 1)];
+                loads += 1;
+                let text = playlist(first, last, ended);
+                s.handle(at, Event::ManifestLoaded { id: r.id, text, url: r.url.clone() });
+            } else {
+                let d = Duration::from_millis(10);
+                s.handle(at, Event::FetchCompleted { id: r.id, bytes: 1000, ttfb: d, duration: d });
+            }
+        } else if let Some(w) = wake.take() {
+            now = now.max(w);
+            s.handle(Instant::from_secs_f64(now), Event::Tick);
+        } else {
+            panic!("{:?}: waiting for nothing", s.state());
+        }
+    }
+    assert_eq!(s.state(), PlayerState::Ended);
+    assert!(loads >= 3, "the playlist was refreshed: {loads}");
+    // Everything after the gap is played, up to the last segment.
+    for n in 30..=41 {
+        assert!(media.contains(&format!("seg_{n}.m4s")), "seg_{n} not fetched: {media:?}");
+    }
+    assert!(!media.iter().any(|m| (16..30).any(|n| *m == format!("seg_{n}.m4s"))));
 }

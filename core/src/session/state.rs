@@ -357,6 +357,10 @@ impl<'r> Core<'r> {
             self.start(now);
         }
         self.advance(now);
+        if reply && matches!(self.state, PlayerState::Failed | PlayerState::Ended) {
+            // Ended (or failed) just now, as time passed: the reply comes too late.
+            return;
+        }
         match event {
             Event::Tick | Event::FetchStarted { .. } => {}
             Event::FetchProgress { id, bytes, ttfb } => self.on_progress(id, bytes, ttfb),
