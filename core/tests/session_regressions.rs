@@ -14,6 +14,9 @@
 //! - A live window that slid by more than its length between two refreshes (an outage)
 //!   stopped the timeline from growing: the session skipped to the window, past the end
 //!   of its timeline, and ended there, with a request in flight.
+//! - A refresh listing a shorter duration for a segment already played made the timeline
+//!   go back (later segments started before the end of what was played), and with it
+//!   the playhead at the end.
 //! - A playhead reported past the end of the presentation is taken as the end: the
 //!   playhead went back to the end at the next tick. A seek (or a report) before the
 //!   first segment listed (a live window starts late) lands on it: the gap counted as
@@ -337,25 +340,28 @@ fn a_seek_before_a_live_window_lands_on_its_first_segment() {
     }
 }
 
+/// A live HLS playlist with segments `first..=last` of `duration(n)` seconds each.
 #[cfg(feature = "hls")]
-#[test]
-fn a_live_window_that_slid_past_the_timeline_is_followed() {
+fn live_playlist(first: u64, last: u64, ended: bool, duration: impl Fn(u64) -> f64) -> String {
+    let mut s = format!(
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{first}\n"
+    );
+    for n in first..=last {
+        s += &format!("#EXTINF:{:.3},\nseg_{n}.m4s\n", duration(n));
+    }
+    if ended {
+        s += "#EXT-X-ENDLIST\n";
+    }
+    s
+}
+
+/// Plays a one-rung live HLS session whose `n`-th playlist load returns `playlist(n)`,
+/// answering every request 10 ms after the last and ticking at each wake. Returns the
+/// final state, the media segments fetched (file names) and the playhead after each
+/// event.
+#[cfg(feature = "hls")]
+fn drive_live(playlist: impl Fn(usize) -> String) -> (PlayerState, Vec<String>, Vec<f64>) {
     let master = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000\nv0.m3u8\n";
-    let playlist = |first: u64, last: u64, ended: bool| {
-        let mut s = format!(
-            "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{first}\n"
-        );
-        for n in first..=last {
-            s += &format!("#EXTINF:2.000,\nseg_{n}.m4s\n");
-        }
-        if ended {
-            s += "#EXT-X-ENDLIST\n";
-        }
-        s
-    };
-    // First load: 10..15. The next refresh: 30..35 (the window slid by 14 segments, more
-    // than its length, while the refresh was out). Then 36..41, ended.
-    let windows = [(10, 15, false), (30, 35, false), (36, 41, true)];
     let p = streamsteer::manifest::parse_hls(master, "https://live.example/master.m3u8").unwrap();
     let mut s = Session::new(p, SessionConfig::default()).unwrap();
     let mut loads = 0;
@@ -363,6 +369,7 @@ fn a_live_window_that_slid_past_the_timeline_is_followed() {
     let mut wake: Option<f64> = None;
     let mut queue: Vec<FetchRequest> = Vec::new();
     let mut media: Vec<String> = Vec::new();
+    let mut playhead = Vec::new();
     s.handle(Instant::ZERO, Event::Tick);
     for _ in 0..10_000 {
         while let Some(a) = s.poll_action() {
@@ -378,6 +385,7 @@ fn a_live_window_that_slid_past_the_timeline_is_followed() {
                 _ => {}
             }
         }
+        playhead.push(s.position_s());
         if matches!(s.state(), PlayerState::Ended | PlayerState::Failed) {
             break;
         }
@@ -386,9 +394,8 @@ fn a_live_window_that_slid_past_the_timeline_is_followed() {
         if !queue.is_empty() {
             let r = queue.remove(0);
             if r.kind == FetchKind::Manifest {
-                let (first, last, ended) = windows[loads.min(windows.len() - 1)];
+                let text = playlist(loads);
                 loads += 1;
-                let text = playlist(first, last, ended);
                 s.handle(at, Event::ManifestLoaded { id: r.id, text, url: r.url.clone() });
             } else {
                 let d = Duration::from_millis(10);
@@ -401,11 +408,38 @@ fn a_live_window_that_slid_past_the_timeline_is_followed() {
             panic!("{:?}: waiting for nothing", s.state());
         }
     }
-    assert_eq!(s.state(), PlayerState::Ended);
-    assert!(loads >= 3, "the playlist was refreshed: {loads}");
+    (s.state(), media, playhead)
+}
+
+#[cfg(feature = "hls")]
+#[test]
+fn a_live_window_that_slid_past_the_timeline_is_followed() {
+    // First load: 10..15. The next refresh: 30..35 (the window slid by 14 segments, more
+    // than its length, while the refresh was out). Then 36..41, ended.
+    let windows = [(10, 15, false), (30, 35, false), (36, 41, true)];
+    let (state, media, _) = drive_live(|n| {
+        let (first, last, ended) = windows[n.min(windows.len() - 1)];
+        live_playlist(first, last, ended, |_| 2.0)
+    });
+    assert_eq!(state, PlayerState::Ended);
     // Everything after the gap is played, up to the last segment.
     for n in 30..=41 {
         assert!(media.contains(&format!("seg_{n}.m4s")), "seg_{n} not fetched: {media:?}");
     }
     assert!(!media.iter().any(|m| (16..30).any(|n| *m == format!("seg_{n}.m4s"))));
+}
+
+#[cfg(feature = "hls")]
+#[test]
+fn a_refresh_that_shortens_a_played_segment_does_not_move_the_playhead_back() {
+    // The first load says segment 13 lasts 40 s; refreshes say 2 s, so the segments
+    // after it would start before the end of what was played.
+    let (state, media, playhead) = drive_live(|n| {
+        let first = 10 + n.min(6) as u64;
+        let long = |k: u64| if n == 0 && k == 13 { 40.0 } else { 2.0 };
+        live_playlist(first, first + 5, n >= 6, long)
+    });
+    assert_eq!(state, PlayerState::Ended);
+    assert!(media.contains(&"seg_21.m4s".to_string()), "{media:?}");
+    assert!(playhead.windows(2).all(|w| w[1] >= w[0]), "the playhead went back: {playhead:?}");
 }

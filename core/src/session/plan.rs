@@ -269,8 +269,13 @@ impl TrackPlan {
         while self.number(self.timeline.len()) <= limit {
             let number = self.number(self.timeline.len());
             let next = self.rungs.iter().find_map(|r| self.segment(p, r, self.timeline.len()));
+            let end = self.timeline.last().map(|(s, d)| s + d);
             if let Some(s) = next.filter(|s| s.number == number) {
-                self.timeline.push((s.start_s, s.duration_s));
+                // Never before the end of the timeline: a refresh may list different
+                // durations for segments already played (a server's slip), and the
+                // timeline, which the playhead has followed, must not go back.
+                let start = end.map_or(s.start_s, |e| s.start_s.max(e));
+                self.timeline.push((start, s.duration_s));
                 added += 1;
                 continue;
             }
@@ -283,7 +288,7 @@ impl TrackPlan {
             if gap > MAX_LIVE_GAP {
                 break;
             }
-            let from = self.timeline.last().map_or(first.start_s, |(s, d)| s + d);
+            let from = end.unwrap_or(first.start_s);
             let step = ((first.start_s - from) / gap as f64).max(0.0);
             for k in 0..gap {
                 self.timeline.push((from + step * k as f64, step));
