@@ -17,6 +17,8 @@
 //! - A refresh listing a shorter duration for a segment already played made the timeline
 //!   go back (later segments started before the end of what was played), and with it
 //!   the playhead at the end.
+//! - A retry due while its track waited at the live edge for a refresh hid the refresh's
+//!   wake: the session asked for no wake and waited for nothing.
 //! - A playhead reported past the end of the presentation is taken as the end: the
 //!   playhead went back to the end at the next tick. A seek (or a report) before the
 //!   first segment listed (a live window starts late) lands on it: the gap counted as
@@ -442,4 +444,55 @@ fn a_refresh_that_shortens_a_played_segment_does_not_move_the_playhead_back() {
     assert_eq!(state, PlayerState::Ended);
     assert!(media.contains(&"seg_21.m4s".to_string()), "{media:?}");
     assert!(playhead.windows(2).all(|w| w[1] >= w[0]), "the playhead went back: {playhead:?}");
+}
+
+#[cfg(feature = "hls")]
+#[test]
+fn a_retry_waiting_at_the_live_edge_does_not_hide_the_refresh() {
+    let master = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000\nv0.m3u8\n\
+                  #EXT-X-STREAM-INF:BANDWIDTH=1200000\nv1.m3u8\n";
+    let p = streamsteer::manifest::parse_hls(master, "https://live.example/master.m3u8").unwrap();
+    let config = SessionConfig { retry_base_s: 0.1, ..SessionConfig::default() };
+    let mut s = Session::new(p, config).unwrap();
+    let at = Instant::from_secs_f64;
+    let mut step = |s: &mut Session<'_>, t: f64, e: Event| {
+        s.handle(at(t), e);
+        std::iter::from_fn(|| s.poll_action()).collect::<Vec<_>>()
+    };
+    let fetch = |acts: &[Action], suffix: &str| {
+        acts.iter()
+            .find_map(|a| match a {
+                Action::Fetch(r) if r.url.ends_with(suffix) => Some(r.id),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no request for {suffix} in {acts:?}"))
+    };
+    let loaded = |id, first: u64, ended: bool| Event::ManifestLoaded {
+        id,
+        text: live_playlist(first, first + 5, ended, |_| 2.0),
+        url: String::new(),
+    };
+    let failed = |id| Event::FetchFailed { id, status: Some(429), bytes: 0 };
+    let acts = step(&mut s, 0.0, Event::Tick);
+    let (v0, v1) = (fetch(&acts, "v0.m3u8"), fetch(&acts, "v1.m3u8"));
+    step(&mut s, 0.05, loaded(v0, 115, false));
+    let acts = step(&mut s, 0.05, loaded(v1, 115, false));
+    let seg = fetch(&acts, ".m4s");
+    // The refresh is out when the segment fails (a retry in 0.1 s).
+    let acts = step(&mut s, 3.0, Event::Tick);
+    let (v0, v1) = (fetch(&acts, "v0.m3u8"), fetch(&acts, "v1.m3u8"));
+    step(&mut s, 3.0, failed(seg));
+    // The lowest rung's window slid past the timeline (ended, too); the other rung's
+    // refresh fails (the next refresh in 1 s). The track skips to the window and its
+    // request fails again (a retry in 0.2 s).
+    let acts = step(&mut s, 3.02, loaded(v0, 124, true));
+    let seg = fetch(&acts, ".m4s");
+    step(&mut s, 3.02, failed(v1));
+    step(&mut s, 3.02, failed(seg));
+    // At the retry's time the track still waits at the live edge: the session must still
+    // ask to be woken for the refresh.
+    let acts = step(&mut s, 3.22, Event::Tick);
+    let waits = acts.iter().any(|a| matches!(a, Action::WakeAt(t) if *t > at(3.22)))
+        || acts.iter().any(|a| matches!(a, Action::Fetch(_)));
+    assert!(waits, "{:?} waiting for nothing: {acts:?}", s.state());
 }

@@ -816,7 +816,10 @@ impl<'r> Core<'r> {
         let wake = if matches!(self.state, PlayerState::Failed | PlayerState::Ended) {
             None
         } else {
-            self.next_due().filter(|t| *t > self.now)
+            // The earliest time still to come: something due already but not acted on
+            // (a retry of a track waiting at the live edge for a refresh) must not hide
+            // what comes later.
+            self.due().into_iter().filter(|t| *t > self.now).min()
         };
         if let Some(t) = wake
             && self.last_wake != Some(t)
@@ -827,6 +830,11 @@ impl<'r> Core<'r> {
     }
 
     fn next_due(&self) -> Option<Instant> {
+        self.due().into_iter().min()
+    }
+
+    /// Every time at which something is due.
+    fn due(&self) -> Vec<Instant> {
         let mut due: Vec<Instant> = Vec::new();
         if self.state == PlayerState::Playing && !self.tracks.is_empty() {
             let ahead = self.buffer_level_s();
@@ -842,7 +850,7 @@ impl<'r> Core<'r> {
             due.extend(self.steering.next_wake());
         }
         due.extend(self.live_refresh_at);
-        due.into_iter().min()
+        due
     }
 
     fn poll_steering(&mut self) {
