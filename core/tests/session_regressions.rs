@@ -455,7 +455,7 @@ fn a_retry_waiting_at_the_live_edge_does_not_hide_the_refresh() {
     let config = SessionConfig { retry_base_s: 0.1, ..SessionConfig::default() };
     let mut s = Session::new(p, config).unwrap();
     let at = Instant::from_secs_f64;
-    let mut step = |s: &mut Session<'_>, t: f64, e: Event| {
+    let step = |s: &mut Session<'_>, t: f64, e: Event| {
         s.handle(at(t), e);
         std::iter::from_fn(|| s.poll_action()).collect::<Vec<_>>()
     };
