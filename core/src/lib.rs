@@ -14,6 +14,7 @@
 //! - [`session`]: the event-in, action-out state machine tying it all together;
 //! - [`qoe`]: the event log and the QoE report;
 //! - [`cmcd`]: CTA-5004 client data for requests;
+//! - [`http`]: HTTP header values the engine interprets (`Retry-After`);
 //! - [`media`]: fMP4 (CMAF) segment timing, read from the media itself;
 //! - [`uri`]: the checked [`Url`](uri::Url) every request is made to, and
 //!   [`allowlist`]: which hosts may be requested.
@@ -24,6 +25,7 @@ pub mod abr;
 pub mod allowlist;
 pub mod buffer;
 pub mod cmcd;
+pub mod http;
 pub mod ladder;
 pub mod manifest;
 pub mod media;

@@ -238,7 +238,8 @@ impl<S: MediaSink> Driver<S> {
             }
             Action::Emit(event) => self.on_player_event(event),
             Action::WakeAt(t) => {
-                self.wake = Some(self.origin + StdDuration::from_micros(t.0));
+                // A wake beyond what the platform's clock can express is a wake never.
+                self.wake = self.origin.checked_add(StdDuration::from_micros(t.0));
             }
         }
     }

@@ -14,7 +14,7 @@
 
 use crate::config::{PlayerConfig, RequestPolicy};
 use crate::event::RequestTiming;
-use crate::retry::{Backoff, parse_retry_after};
+use crate::retry::{Backoff, read_retry_after};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use std::time::{Duration, SystemTime};
@@ -413,7 +413,7 @@ async fn attempt_once(
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            .and_then(|v| read_retry_after(v, SystemTime::now()));
         let fail = Failed {
             status: Some(status),
             bytes: 0,

@@ -1,4 +1,5 @@
-//! Retry delays (exponential backoff with seeded jitter) and `Retry-After` parsing.
+//! Retry delays (exponential backoff with seeded jitter) and the `Retry-After` header
+//! (parsed by the engine's [`streamsteer::http::parse_retry_after`]).
 
 use crate::config::RetryPolicy;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -69,59 +70,11 @@ fn finite_or_zero(x: f64) -> f64 {
     if x.is_finite() && x > 0.0 { x } else { 0.0 }
 }
 
-/// Parses a `Retry-After` value: delay seconds, or an HTTP date (IMF-fixdate,
-/// RFC 9110 §5.6.7) taken relative to `now`. A date in the past gives zero.
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = parse_imf_fixdate(v)?;
-    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    Some(Duration::from_secs(at.saturating_sub(now)))
-}
-
-/// `Sun, 06 Nov 1994 08:49:37 GMT` → Unix seconds.
-fn parse_imf_fixdate(s: &str) -> Option<u64> {
-    let rest = s.split_once(", ")?.1;
-    let mut parts = rest.split(' ');
-    let day: u64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: i64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':');
-    let h: u64 = hms.next()?.parse().ok()?;
-    let m: u64 = hms.next()?.parse().ok()?;
-    let sec: u64 = hms.next()?.parse().ok()?;
-    if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day as i64);
-    u64::try_from(days).ok().map(|d| d * 86_400 + h * 3600 + m * 60 + sec)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// A `Retry-After` header value read against the wall clock `now` (see
+/// [`streamsteer::http::parse_retry_after`]; a clock before 1970 counts as 1970).
+pub(crate) fn read_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let now_s = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    streamsteer::http::parse_retry_after(value, now_s).map(|d| Duration::from_micros(d.0))
 }
 
 #[cfg(test)]
@@ -164,15 +117,24 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_reads_seconds_and_dates() {
+    fn retry_after_reads_seconds_and_dates_against_the_wall_clock() {
         let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37
-        assert_eq!(parse_retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(read_retry_after(" 120 ", now), Some(Duration::from_secs(120)));
         assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
+            read_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
             Some(Duration::from_secs(30))
         );
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("Sun, 06 Foo 1994 08:50:07 GMT", now), None);
+        assert_eq!(read_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(read_retry_after("soon", now), None);
+        // Overflowed before the parser moved to the engine; now capped or refused.
+        let cap = read_retry_after("18446744073709551615", now);
+        assert_eq!(cap, Some(Duration::from_secs(streamsteer::http::MAX_HTTP_DATE_UNIX_S)));
+        assert_eq!(read_retry_after("Sun, 06 Nov 999999999999 08:49:37 GMT", now), None);
+        // A clock before the epoch counts as the epoch.
+        let before = UNIX_EPOCH - Duration::from_secs(10);
+        assert_eq!(
+            read_retry_after("Thu, 01 Jan 1970 00:00:10 GMT", before),
+            Some(Duration::from_secs(10))
+        );
     }
 }

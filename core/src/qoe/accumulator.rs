@@ -179,7 +179,8 @@ impl QoeAccumulator {
 }
 
 fn add_usage(u: &mut PathwayUsage, r: &SegmentRecord) {
-    u.bytes += (r.size_bits / 8.0).round() as u64;
+    // Sizes come from the driver's byte counts: saturate, never wrap.
+    u.bytes = u.bytes.saturating_add((r.size_bits / 8.0).round() as u64);
     u.seconds += r.download_s;
     u.segments += 1;
 }
@@ -204,7 +205,7 @@ mod tests {
         let mut switch_sum = 0.0;
         for (i, r) in records.iter().enumerate() {
             let usage = report.pathways.entry(r.pathway.clone()).or_default();
-            usage.bytes += (r.size_bits / 8.0).round() as u64;
+            usage.bytes = usage.bytes.saturating_add((r.size_bits / 8.0).round() as u64);
             usage.seconds += r.download_s;
             usage.segments += 1;
             if i == 0 {

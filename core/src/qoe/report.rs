@@ -152,4 +152,18 @@ mod tests {
         assert_eq!(hd_reward(1850.0), 12.0);
         assert_eq!(hd_reward(9000.0), 20.0);
     }
+
+    #[test]
+    fn huge_segment_sizes_saturate_the_pathway_bytes() {
+        // Found by the session fuzz target: byte counts near u64::MAX from a driver
+        // overflowed the per-pathway sum (a panic in debug builds, a wrap in release).
+        let mut a = rec(0, 0, 300.0, 0.0);
+        a.size_bits = 1e20;
+        let mut b = rec(1, 0, 300.0, 0.0);
+        b.size_bits = u64::MAX as f64 * 8.0;
+        let r = QoeReport::from_segments(&[a, b], 0.0, QoeWeights::default());
+        let usage = r.pathways.get("a").cloned().unwrap_or_default();
+        assert_eq!(usage.bytes, u64::MAX);
+        assert_eq!(usage.segments, 2);
+    }
 }

@@ -53,6 +53,11 @@ pub(crate) struct TrackPlan {
     pub open: bool,
 }
 
+/// The most segments a live window may have slid past between two refreshes for the
+/// plan to follow it (an hour of 2 s segments is 1 800): beyond, the playlist is taken
+/// as broken and the plan stops growing.
+const MAX_LIVE_GAP: u64 = 100_000;
+
 /// A resolved request target.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Target {
@@ -266,9 +271,31 @@ impl TrackPlan {
         while self.number(self.timeline.len()) <= limit {
             let number = self.number(self.timeline.len());
             let next = self.rungs.iter().find_map(|r| self.segment(p, r, self.timeline.len()));
-            let Some(s) = next.filter(|s| s.number == number) else { break };
-            self.timeline.push((s.start_s, s.duration_s));
-            added += 1;
+            let end = self.timeline.last().map(|(s, d)| s + d);
+            if let Some(s) = next.filter(|s| s.number == number) {
+                // Never before the end of the timeline: a refresh may list different
+                // durations for segments already played (a server's slip), and the
+                // timeline, which the playhead has followed, must not go back.
+                let start = end.map_or(s.start_s, |e| s.start_s.max(e));
+                self.timeline.push((start, s.duration_s));
+                added += 1;
+                continue;
+            }
+            // The window slid past `number` between two refreshes (an outage longer
+            // than the window): the segments in between are gone. Stand-ins keep index
+            // `i` ↔ number `first_number + i`; they are never fetched, since the first
+            // segment available lies past them and the scheduler skips to it.
+            let Some(first) = self.first_listed_after(p, number) else { break };
+            let gap = first.number - number;
+            if gap > MAX_LIVE_GAP {
+                break;
+            }
+            let from = end.unwrap_or(first.start_s);
+            let step = ((first.start_s - from) / gap as f64).max(0.0);
+            for k in 0..gap {
+                self.timeline.push((from + step * k as f64, step));
+                added += 1;
+            }
         }
         let ended = self.rungs.iter().all(|r| {
             rendition(p, r.default)
@@ -282,6 +309,15 @@ impl TrackPlan {
             self.open = false;
         }
         added
+    }
+
+    /// The first segment numbered above `number` that any rung lists.
+    fn first_listed_after<'p>(&self, p: &'p Presentation, number: u64) -> Option<&'p Segment> {
+        self.rungs
+            .iter()
+            .flat_map(|r| std::iter::once(&r.default).chain(r.per_pathway.values()))
+            .filter_map(|x| rendition(p, *x)?.segments()?.iter().find(|s| s.number > number))
+            .min_by_key(|s| s.number)
     }
 
     /// The media playlists to reload for a live refresh: every rung's rendition on

@@ -353,12 +353,32 @@ impl<'r> Core<'r> {
     // ----- event entry point -----------------------------------------------------
 
     pub(crate) fn handle(&mut self, now: Instant, event: Event) {
+        // Failed is final; once ended, only the user (a seek starts over) is heard. A
+        // reply arriving late (a playlist retried, a refresh, steering) must not start
+        // requests again or report anything.
+        let reply = matches!(
+            event,
+            Event::FetchStarted { .. }
+                | Event::FetchProgress { .. }
+                | Event::FetchCompleted { .. }
+                | Event::FetchFailed { .. }
+                | Event::ManifestLoaded { .. }
+                | Event::SteeringLoaded { .. }
+                | Event::SteeringFailed { .. }
+        );
+        if self.state == PlayerState::Failed || (self.state == PlayerState::Ended && reply) {
+            return;
+        }
         let now = now.max(self.now);
         self.now = now;
         if !self.started {
             self.start(now);
         }
         self.advance(now);
+        if reply && matches!(self.state, PlayerState::Failed | PlayerState::Ended) {
+            // Ended (or failed) just now, as time passed: the reply comes too late.
+            return;
+        }
         match event {
             Event::Tick | Event::FetchStarted { .. } => {}
             Event::FetchProgress { id, bytes, ttfb } => self.on_progress(id, bytes, ttfb),
@@ -386,7 +406,13 @@ impl<'r> Core<'r> {
             }
             Event::PlaybackPosition { position_s } => {
                 if position_s.is_finite() {
-                    self.position_s = position_s.max(0.0);
+                    // Within the presentation, as a seek is: a sink's clock may overrun
+                    // the end, and the playhead would then come back to it.
+                    self.position_s = if self.tracks.is_empty() {
+                        position_s.max(0.0)
+                    } else {
+                        self.clamp_to_timeline(position_s)
+                    };
                 }
             }
             Event::UserSeek { position_s } => self.seek(position_s),
@@ -741,6 +767,19 @@ impl<'r> Core<'r> {
         }
     }
 
+    /// `position_s` within the media the tracks list: not before the latest first segment
+    /// (before it, the gap would count as buffered), not after the end.
+    fn clamp_to_timeline(&self, position_s: f64) -> f64 {
+        let end = self.tracks.iter().map(TrackState::end_s).fold(0.0, f64::max);
+        let start = self
+            .tracks
+            .iter()
+            .filter_map(|t| t.plan.timeline.first().map(|s| s.0))
+            .fold(0.0, f64::max)
+            .min(end);
+        position_s.clamp(start, end)
+    }
+
     fn seek(&mut self, position_s: f64) {
         if self.tracks.is_empty()
             || !position_s.is_finite()
@@ -749,7 +788,7 @@ impl<'r> Core<'r> {
             return;
         }
         let end = self.tracks.iter().map(TrackState::end_s).fold(0.0, f64::max);
-        let target = position_s.clamp(0.0, end);
+        let target = self.clamp_to_timeline(position_s);
         self.close_stall();
         let mut video_index = 0;
         for i in 0..self.tracks.len() {
@@ -806,7 +845,10 @@ impl<'r> Core<'r> {
         let wake = if matches!(self.state, PlayerState::Failed | PlayerState::Ended) {
             None
         } else {
-            self.next_due().filter(|t| *t > self.now)
+            // The earliest time still to come: something due already but not acted on
+            // (a retry of a track waiting at the live edge for a refresh) must not hide
+            // what comes later.
+            self.due().into_iter().filter(|t| *t > self.now).min()
         };
         if let Some(t) = wake
             && self.last_wake != Some(t)
@@ -817,6 +859,11 @@ impl<'r> Core<'r> {
     }
 
     fn next_due(&self) -> Option<Instant> {
+        self.due().into_iter().min()
+    }
+
+    /// Every time at which something is due.
+    fn due(&self) -> Vec<Instant> {
         let mut due: Vec<Instant> = Vec::new();
         if self.state == PlayerState::Playing && !self.tracks.is_empty() {
             let ahead = self.buffer_level_s();
@@ -832,7 +879,7 @@ impl<'r> Core<'r> {
             due.extend(self.steering.next_wake());
         }
         due.extend(self.live_refresh_at);
-        due.into_iter().min()
+        due
     }
 
     fn poll_steering(&mut self) {
@@ -874,6 +921,10 @@ impl<'r> Core<'r> {
     }
 
     fn schedule(&mut self, i: usize) {
+        // A track scheduled before this one may have failed the session.
+        if matches!(self.state, PlayerState::Failed | PlayerState::Ended) {
+            return;
+        }
         if self.tracks[i].job.is_some() || self.tracks[i].done() || self.tracks[i].at_live_edge() {
             return;
         }
@@ -906,7 +957,19 @@ impl<'r> Core<'r> {
         let t = &self.tracks[i];
         let seg_s = t.plan.timeline.get(t.next_segment).map_or(0.0, |s| s.1);
         let ahead = (t.buffered_end_s - self.position_s).max(0.0);
-        let delay = self.config.buffer.fetch_delay_s(ahead, seg_s);
+        let mut delay = self.config.buffer.fetch_delay_s(ahead, seg_s);
+        // Buffering or stalled, the buffer does not drain, so a fetch held by the target
+        // would be held for ever: below the threshold that lets playback (re)start, the
+        // track fetches regardless (overshooting the target by less than a segment, as
+        // the target may not be a whole number of segments).
+        let threshold = match self.state {
+            PlayerState::Buffering => self.config.buffer.startup_s,
+            PlayerState::Stalled => self.config.buffer.resume_s,
+            _ => 0.0,
+        };
+        if ahead + EPS < threshold {
+            delay = 0.0;
+        }
         // Below a microsecond the clock cannot express the wait: fetch now.
         if delay >= 1e-6 {
             if self.state == PlayerState::Playing {
