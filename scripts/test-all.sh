@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what it needs, then runs
-# formatting, lints, the wasm32 build of the engine, and every test.
+# formatting, lints, the wasm32 build of the engine, a short run of every fuzz target,
+# and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,9 +18,10 @@ step "system packages"
 # ffmpeg makes the test content and is the yardstick for decoded pictures and sound;
 # nasm builds rav1d's assembly; libavcodec-dev (+ libclang for its bindings) is the
 # H.264 decoder; mesa-vulkan-drivers is lavapipe, the CPU Vulkan wgpu renders on;
-# libasound2-dev builds the cpal audio output; xvfb is the X server the window test draws on.
+# libasound2-dev builds the cpal audio output; xvfb is the X server the window test draws on;
+# g++ compiles libFuzzer for the fuzz targets.
 PACKAGES="ffmpeg nasm pkg-config clang libclang-dev libavcodec-dev libavformat-dev libavutil-dev
-  libswresample-dev mesa-vulkan-drivers libvulkan1 libasound2-dev xvfb xauth"
+  libswresample-dev mesa-vulkan-drivers libvulkan1 libasound2-dev xvfb xauth g++"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -54,6 +56,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked \
 step "engine for wasm32-unknown-unknown (default features, and no front ends)"
 cargo build -p streamsteer --target wasm32-unknown-unknown --locked
 cargo build -p streamsteer --target wasm32-unknown-unknown --no-default-features --locked
+
+step "fuzz targets: each for ${FUZZ_SECONDS:-20} s (libFuzzer on stable, build kept in fuzz/target)"
+bash scripts/fuzz.sh
 
 step "tests"
 cargo test --workspace --locked
