@@ -10,10 +10,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use streamsteer::allowlist::HostAllowlist;
 use streamsteer::steering::{
-    HostAllowlist, PollState, Protocol, StableId, Steering, SteeringConfig, SteeringManifest,
+    PollState, Protocol, StableId, Steering, SteeringConfig, SteeringManifest,
 };
 use streamsteer::time::{Duration, Instant};
+use streamsteer::uri::Url;
 
 const SERVER: &str = "https://steering.example.net/dcsm.json?video=00012";
 const PATHWAYS: [&str; 2] = ["oca", "cloudfront"];
@@ -24,8 +26,11 @@ const MEDIA: [&str; 2] = [
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = SteeringManifest::parse(&text, SERVER);
-    let _ = SteeringManifest::parse(&text, "data:application/json,{}");
+    let Ok(server) = Url::parse(SERVER) else { return };
+    let _ = SteeringManifest::parse(&text, &server);
+    if let Ok(data_base) = server.join_allowing_data("data:application/json,{}") {
+        let _ = SteeringManifest::parse(&text, &data_base);
+    }
     for protocol in [Protocol::Hls, Protocol::Dash] {
         for allowlist in [
             None,
@@ -43,9 +48,10 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn check(protocol: Protocol, allowed: HostAllowlist, body: &str) {
-    let config = SteeringConfig { allowed_hosts: allowed.clone(), ..SteeringConfig::default() };
     let pathways: Vec<String> = PATHWAYS.iter().map(|p| (*p).to_string()).collect();
-    let mut s = Steering::new(protocol, config, &pathways, Some("oca"), Some(SERVER.to_string()));
+    let server = Url::parse(SERVER).ok();
+    let mut s = Steering::new(protocol, SteeringConfig::default(), &pathways, Some("oca"), server)
+        .with_allowed_hosts(allowed.clone());
     let t0 = Instant::from_secs_f64(10.0);
     s.start(t0);
     assert!(s.poll(t0, Some(3e6)).is_some(), "the first poll is due at start");
@@ -81,7 +87,8 @@ fn check(protocol: Protocol, allowed: HostAllowlist, body: &str) {
             panic!("pathway {p} has root {root}, not a presentation pathway");
         };
         for id in [StableId::None, StableId::Variant("360p"), StableId::Rendition("en")] {
-            if let Ok(url) = s.rewrite_uri(&p, MEDIA[i], id) {
+            let Ok(media) = Url::parse(MEDIA[i]) else { continue };
+            if let Ok(url) = s.rewrite_uri(&p, &media, id) {
                 assert!(ok_host(&url), "{p}: {url} escapes the allowlist");
             }
         }
