@@ -421,17 +421,16 @@ fn a_retry_waiting_at_the_live_edge_does_not_hide_the_refresh() {
             })
             .unwrap_or_else(|| panic!("no request for {suffix} in {acts:?}"))
     };
-    // Both playlists sit beside the master: either URL is the base of its segments.
-    let loaded = |id, first: u64, ended: bool| Event::ManifestLoaded {
+    let loaded = |id, rung: &str, first: u64, ended: bool| Event::ManifestLoaded {
         id,
         text: live_playlist(first, first + 5, ended, |_| 2.0),
-        url: Url::parse("https://live.example/v0.m3u8").unwrap(),
+        url: Url::parse(&format!("https://live.example/{rung}.m3u8")).unwrap(),
     };
     let failed = |id| Event::FetchFailed { id, status: Some(429), bytes: 0 };
     let acts = step(&mut s, 0.0, Event::Tick);
     let (v0, v1) = (fetch(&acts, "v0.m3u8"), fetch(&acts, "v1.m3u8"));
-    step(&mut s, 0.05, loaded(v0, 115, false));
-    let acts = step(&mut s, 0.05, loaded(v1, 115, false));
+    step(&mut s, 0.05, loaded(v0, "v0", 115, false));
+    let acts = step(&mut s, 0.05, loaded(v1, "v1", 115, false));
     let seg = fetch(&acts, ".m4s");
     // The refresh is out when the segment fails (a retry in 0.1 s).
     let acts = step(&mut s, 3.0, Event::Tick);
@@ -440,7 +439,7 @@ fn a_retry_waiting_at_the_live_edge_does_not_hide_the_refresh() {
     // The lowest rung's window slid past the timeline (ended, too); the other rung's
     // refresh fails (the next refresh in 1 s). The track skips to the window and its
     // request fails again (a retry in 0.2 s).
-    let acts = step(&mut s, 3.02, loaded(v0, 124, true));
+    let acts = step(&mut s, 3.02, loaded(v0, "v0", 124, true));
     let seg = fetch(&acts, ".m4s");
     step(&mut s, 3.02, failed(v1));
     step(&mut s, 3.02, failed(seg));
