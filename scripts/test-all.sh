@@ -74,3 +74,18 @@ cargo streamsteer simulate --abr default,robustmpc --json > /dev/null
 step "demo (README's first command: default content, two CDNs on loopback, an outage)"
 cargo streamsteer demo --quiet --out target/streamsteer-demo > target/streamsteer-demo.json
 echo "demo ok: $(tr -d '\n ' < target/streamsteer-demo.json | head -c 200)"
+# What the demo is for must show: the ABR rule moves between rungs, playback leaves the
+# preferred CDN for its outage and comes back to it.
+python3 - target/streamsteer-demo <<'PY'
+import json, sys
+out = sys.argv[1]
+report = json.load(open(f"{out}/qoe.json"))
+status = [e for e in map(json.loads, open(f"{out}/events.jsonl")) if e.get("type") == "status"]
+during = {s["pathway"] for s in status if 22 <= s["time_s"] <= 32}
+after = {s["pathway"] for s in status if 40 <= s["time_s"] <= 100}
+assert report["switch_count"] >= 2, f"the bitrate never moved: {report['switch_count']} switches"
+assert "cloudfront" in during, f"no failover during the outage (20-32 s): {during}"
+assert "openconnect" in after, f"never back on openconnect after the outage: {after}"
+print(f"demo shows {report['switch_count']} rendition switches, {sorted(during)} during the "
+      f"outage and {sorted(after)} after it")
+PY

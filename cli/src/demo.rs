@@ -14,10 +14,24 @@ use streamsteer_media::render::RenderConfig;
 use streamsteer_media::video::Decoders;
 use streamsteer_media::{DecodingSink, Pipeline, PipelineConfig, RenderMode, SystemClock};
 use streamsteer_net::{Event, Player, PlayerConfig};
-use streamsteer_origin::content::{ContentSpec, default_content_dir, ensure_content};
+use streamsteer_origin::content::{ContentInfo, demo_content};
 use streamsteer_origin::faults::{Fault, FaultKind};
 use streamsteer_origin::{Origin, OriginConfig, TraceSource};
 use streamsteer_sim::trace::Trace;
+
+/// The committed 20 s demo ladder is played six times over: two minutes, long enough
+/// to see the preferred CDN come back after its outage while media is still fetched.
+const DEMO_LOOPS: usize = 6;
+
+/// Mean link rates of the two pathways: the edge at 1.4 times the middle rung (with
+/// audio), the cloud CDN at that rung. A 3G trace scaled so swings both above and
+/// below it, and the ABR rule follows; with the demo ladder that is about 870 and 620
+/// kbit/s against rungs of 150–1,000 kbit/s.
+fn link_kbps(info: &ContentInfo) -> [f64; 2] {
+    let middle = info.video.get(info.video.len() / 2).map_or(1_000, |v| v.average_bandwidth_bps);
+    let kbps = (middle + info.audio.bandwidth_bps) as f64 / 1000.0;
+    [1.4 * kbps, kbps]
+}
 
 /// Arguments of `streamsteer demo`.
 #[derive(Debug, clap::Args)]
@@ -34,7 +48,8 @@ pub struct Args {
     /// How long it stays down, seconds.
     #[arg(long, default_value_t = 12.0)]
     pub outage_for: f64,
-    /// Content folder (default: the default ladder, made with ffmpeg on first use).
+    /// Content folder (default: the committed demo ladder, 144p–480p AV1 + AAC, looped
+    /// to two minutes; made from the repository in a second, no encoder needed).
     #[arg(long, value_name = "DIR")]
     pub content: Option<PathBuf>,
     /// Where to write report.svg, qoe.json, events.jsonl and requests.jsonl.
@@ -45,14 +60,16 @@ pub struct Args {
     pub quiet: bool,
 }
 
-/// Two bundled HSDPA traces (Norway, 3G), scaled to the ladder: the edge pathway gets
-/// the faster one. Returns (name, periods) per pathway.
-fn pathway_traces() -> Result<[(String, TraceSource); 2], String> {
+/// Two bundled HSDPA traces (Norway, 3G), scaled to `mean_kbps` each (the edge
+/// pathway first): around the middle of the ladder, so that the ABR rule visibly moves
+/// between rungs as the link rises and falls. Returns (name, periods) per pathway.
+fn pathway_traces(mean_kbps: [f64; 2]) -> Result<[(String, TraceSource); 2], String> {
     let traces = streamsteer_sim::defaults::traces().map_err(|e| e.to_string())?;
     let mut by_mean: Vec<&Trace> = traces.iter().collect();
     by_mean.sort_by(|a, b| b.mean_kbps().total_cmp(&a.mean_kbps()));
-    let pick = |i: usize, scale: f64| -> Result<(String, TraceSource), String> {
+    let pick = |i: usize, target_kbps: f64| -> Result<(String, TraceSource), String> {
         let t = by_mean.get(i).ok_or("the bundled trace set is empty")?;
+        let scale = target_kbps / t.mean_kbps().max(1.0);
         let periods = t
             .to_periods(1.0, 0.0)
             .into_iter()
@@ -61,9 +78,9 @@ fn pathway_traces() -> Result<[(String, TraceSource); 2], String> {
                 p
             })
             .collect();
-        Ok((format!("{} ×{scale}", t.name), TraceSource::Periods(periods)))
+        Ok((format!("{} ×{scale:.2}", t.name), TraceSource::Periods(periods)))
     };
-    Ok([pick(0, 2.0)?, pick(4, 1.5)?])
+    Ok([pick(0, mean_kbps[0])?, pick(4, mean_kbps[1])?])
 }
 
 /// The demo's media end: real decoding, drawn offscreen with wgpu, a picture every two
@@ -96,15 +113,12 @@ pub fn run(args: Args) -> Result<(), String> {
     }
     let content = match &args.content {
         Some(dir) => dir.clone(),
-        None => {
-            let dir = default_content_dir();
-            ensure_content(&dir, &ContentSpec::default(), &mut |m| eprintln!("content: {m}"))
-                .map_err(|e| e.to_string())?;
-            dir
-        }
+        None => demo_content(DEMO_LOOPS).map_err(|e| e.to_string())?.0,
     };
+    let info = ContentInfo::load(&content).map_err(|e| e.to_string())?;
+    let mean_kbps = link_kbps(&info);
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-    let [(edge_trace, edge), (cloud_trace, cloud)] = pathway_traces()?;
+    let [(edge_trace, edge), (cloud_trace, cloud)] = pathway_traces(mean_kbps)?;
     let mut config = OriginConfig::default();
     config.steering.ttl_s = 5;
     config.log.file = Some(args.out.join("requests.jsonl"));

@@ -3,6 +3,9 @@
 //! `cargo run -p streamsteer-origin --example make_content -- [h264|av1] [DIR]`: the
 //! default spec with the given codec (default: the spec's own), in DIR (default:
 //! `default_content_dir()` for the default spec, or a codec-tagged sibling).
+//!
+//! `… -- demo [DIR]` makes the demo's committed asset (`ContentSpec::demo_asset()`) in
+//! DIR (default `origin/assets/demo`, where the repository keeps it).
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -11,16 +14,21 @@ use streamsteer_origin::content::{ContentSpec, VideoCodec, default_content_dir, 
 fn main() {
     let mut args = std::env::args().skip(1);
     let mut spec = ContentSpec::default();
+    let mut dir_default = None;
     match args.next().as_deref() {
         Some("h264") => spec.video_codec = VideoCodec::H264,
         Some("av1") => spec.video_codec = VideoCodec::Av1,
+        Some("demo") => {
+            spec = ContentSpec::demo_asset();
+            dir_default = Some(streamsteer_origin::content::demo_asset_dir());
+        }
         Some(other) => {
-            eprintln!("unknown codec `{other}` (h264 or av1)");
+            eprintln!("unknown codec `{other}` (h264, av1 or demo)");
             std::process::exit(2);
         }
         None => {}
     }
-    let dir = args.next().map(PathBuf::from).unwrap_or_else(|| {
+    let dir = args.next().map(PathBuf::from).or(dir_default).unwrap_or_else(|| {
         let default = default_content_dir();
         default.parent().map_or(default.clone(), |p| p.join(spec.tag()))
     });

@@ -424,6 +424,37 @@ pub fn ensure_content_with(
         progress(&format!("reusing content in {}", dir.display()));
         return Ok(info);
     }
+    progress(&format!(
+        "making {} s of {} content ({} rungs) in {} with ffmpeg",
+        spec.duration_s,
+        spec.video_codec.name(),
+        spec.rungs.len(),
+        dir.display()
+    ));
+    let started = std::time::Instant::now();
+    let info = build_atomically(
+        dir,
+        |partial| generate_into(partial, spec, ffmpeg_program, progress),
+        || reusable(dir, spec),
+    )?;
+    tracing::info!(dir = %dir.display(), seconds = started.elapsed().as_secs_f64(), "content made");
+    progress(&format!(
+        "content ready in {} ({:.0} s)",
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(info)
+}
+
+/// Builds a content folder in a hidden sibling of `dir` with `build`, then renames it
+/// onto `dir` (replacing what was there), so an interrupted run never leaves a folder
+/// that looks complete. When the rename loses a race with another process making the
+/// same folder, `reuse` says whether its copy will do.
+fn build_atomically(
+    dir: &Path,
+    build: impl FnOnce(&Path) -> Result<ContentInfo, ContentError>,
+    reuse: impl FnOnce() -> Option<ContentInfo>,
+) -> Result<ContentInfo, ContentError> {
     let (parent, name) = match (dir.parent(), dir.file_name()) {
         (Some(parent), Some(name)) => (parent, name.to_string_lossy().into_owned()),
         _ => {
@@ -438,16 +469,7 @@ pub fn ensure_content_with(
     remove_stale_partials(parent, &name);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let partial = parent.join(format!(".{name}.partial-{}-{nanos}", std::process::id()));
-    progress(&format!(
-        "making {} s of {} content ({} rungs) in {} with ffmpeg",
-        spec.duration_s,
-        spec.video_codec.name(),
-        spec.rungs.len(),
-        dir.display()
-    ));
-    let started = std::time::Instant::now();
-    let made = generate_into(&partial, spec, ffmpeg_program, progress);
-    let info = match made {
+    let info = match build(&partial) {
         Ok(info) => info,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&partial);
@@ -459,16 +481,99 @@ pub fn ensure_content_with(
     }
     if let Err(e) = std::fs::rename(&partial, dir) {
         let _ = std::fs::remove_dir_all(&partial);
-        // Another process making the same content may have renamed its copy first.
-        return reusable(dir, spec).ok_or_else(|| ContentError::io(dir, e));
+        return reuse().ok_or_else(|| ContentError::io(dir, e));
     }
-    tracing::info!(dir = %dir.display(), seconds = started.elapsed().as_secs_f64(), "content made");
-    progress(&format!(
-        "content ready in {} ({:.0} s)",
-        dir.display(),
-        started.elapsed().as_secs_f64()
-    ));
     Ok(info)
+}
+
+/// A VOD content folder in `dst` that plays the content of `src` `loops` times in a
+/// row: the same files, each loop's decode times moved forward by the content's
+/// duration (as the live stream does), with no encoder involved. `dst` is reused when
+/// it already holds these loops of this content. The demo plays the committed
+/// [`demo_asset_dir`] this way on a machine without ffmpeg.
+pub fn loop_content(src: &Path, dst: &Path, loops: usize) -> Result<ContentInfo, ContentError> {
+    let info = ContentInfo::load(src)?;
+    info.validate(src)?;
+    let invalid = |reason: String| ContentError::Invalid { dir: src.to_path_buf(), reason };
+    if loops == 0 {
+        return Err(invalid("zero loops".into()));
+    }
+    let expected =
+        info.segment_count.checked_mul(loops).ok_or_else(|| invalid("too many loops".into()))?;
+    let fits = |made: &ContentInfo| {
+        made.segment_count == expected
+            && made.spec == info.spec
+            && made.video.len() == info.video.len()
+    };
+    if let Ok(made) = ContentInfo::load(dst)
+        && fits(&made)
+        && made.validate(dst).is_ok()
+    {
+        return Ok(made);
+    }
+    let frame_rate = info.video.first().map_or(30.0, |v| v.frame_rate);
+    build_atomically(
+        dst,
+        |partial| {
+            for r in info.renditions() {
+                let folder = Path::new(r.init).parent().unwrap_or(Path::new(""));
+                let out = partial.join(folder);
+                std::fs::create_dir_all(&out).map_err(|e| ContentError::io(&out, e))?;
+                let init_path = src.join(r.init);
+                let init =
+                    std::fs::read(&init_path).map_err(|e| ContentError::io(&init_path, e))?;
+                let timescale = crate::boxes::media_timescale(&init)
+                    .map_err(|e| invalid(format!("{}: {e}", r.init)))?;
+                let init_out = partial.join(r.init);
+                std::fs::write(&init_out, &init).map_err(|e| ContentError::io(&init_out, e))?;
+                for k in 0..loops {
+                    for (i, seg) in r.segments.iter().enumerate() {
+                        let path = src.join(&seg.path);
+                        let mut bytes =
+                            std::fs::read(&path).map_err(|e| ContentError::io(&path, e))?;
+                        if k > 0 {
+                            let offset_s = k as f64 * info.duration_s;
+                            crate::boxes::shift_decode_times(&mut bytes, offset_s, timescale)
+                                .map_err(|e| invalid(format!("{}: {e}", seg.path)))?;
+                        }
+                        let n = k * info.segment_count + i;
+                        let to = out.join(format!("seg_{n}.m4s"));
+                        std::fs::write(&to, &bytes).map_err(|e| ContentError::io(&to, e))?;
+                    }
+                }
+            }
+            let mut made = ContentInfo::describe(partial, info.segment_duration_s, frame_rate)?;
+            made.spec = info.spec.clone();
+            made.validate(partial)?;
+            let path = partial.join(CONTENT_JSON);
+            let json = serde_json::to_string_pretty(&made)
+                .map_err(|source| ContentError::Json { path: path.clone(), source })?;
+            std::fs::write(&path, json + "\n").map_err(|e| ContentError::io(&path, e))?;
+            Ok(made)
+        },
+        || ContentInfo::load(dst).ok().filter(fits),
+    )
+}
+
+/// The demo's presentation: the committed [`demo_asset_dir`] looped `loops` times by
+/// [`loop_content`] into `<workspace>/target/streamsteer-content/demo-<tag>-x<loops>`
+/// (made once, in a second or two). Needs no encoder.
+pub fn demo_content(loops: usize) -> Result<(PathBuf, ContentInfo), ContentError> {
+    let tag = ContentSpec::demo_asset().tag();
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workspace = crate_dir.parent().unwrap_or(crate_dir);
+    let dst =
+        workspace.join("target").join("streamsteer-content").join(format!("demo-{tag}-x{loops}"));
+    let info = loop_content(&demo_asset_dir(), &dst, loops)?;
+    Ok((dst, info))
+}
+
+/// The compact AV1 + AAC ladder committed with the repository
+/// (`origin/assets/demo/`, made by [`ContentSpec::demo_asset`] with
+/// `cargo run -p streamsteer-origin --example make_content -- demo`): what the demo
+/// plays on a machine with nothing but the Rust toolchain.
+pub fn demo_asset_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets").join("demo")
 }
 
 /// The folder's description when it was made from exactly `spec` and still checks out.

@@ -132,6 +132,28 @@ impl ContentSpec {
         }
     }
 
+    /// The demo's committed asset (`origin/assets/demo/`): 20 s of AV1 + AAC, 2 s
+    /// segments at 24 fps, four rungs from 144p to 480p at 120–1,000 kbit/s and 64 kbit/s
+    /// audio — about 5 MB, small enough to commit, and looped by
+    /// [`loop_content`](crate::content::loop_content) into a longer presentation.
+    /// Bitrates low enough that a real 3G trace moves the ABR rule between rungs.
+    pub fn demo_asset() -> Self {
+        let rung = |width, height, bitrate_kbps| RungSpec { width, height, bitrate_kbps };
+        ContentSpec {
+            duration_s: 20.0,
+            segment_duration_s: 2.0,
+            frame_rate: 24,
+            video_codec: VideoCodec::Av1,
+            rungs: vec![
+                rung(256, 144, 120),
+                rung(426, 240, 280),
+                rung(640, 360, 550),
+                rung(854, 480, 1000),
+            ],
+            audio: AudioSpec { bitrate_kbps: 64, ..AudioSpec::default() },
+        }
+    }
+
     /// Segments per rendition.
     pub fn segment_count(&self) -> usize {
         // `check` guarantees a positive whole number; the rounding absorbs float noise.

@@ -279,3 +279,41 @@ fn the_default_spec_is_valid_and_tagged() {
     assert_eq!(back, spec);
     assert_eq!(serde_json::from_str::<ContentSpec>("{}").unwrap(), spec);
 }
+
+#[test]
+fn the_committed_demo_asset_is_valid_and_loops_without_an_encoder() {
+    use streamsteer_origin::content::{demo_asset_dir, loop_content};
+    let src = demo_asset_dir();
+    let info = ContentInfo::load(&src).unwrap();
+    info.validate(&src).unwrap();
+    assert_eq!(info.spec.as_ref(), Some(&ContentSpec::demo_asset()));
+    assert_eq!(info.segment_count, 10);
+    let bytes: u64 = info.video.iter().flat_map(|v| &v.segments).map(|s| s.bytes).sum::<u64>()
+        + info.audio.segments.iter().map(|s| s.bytes).sum::<u64>();
+    assert!(bytes < 8_000_000, "the committed asset grew to {bytes} bytes");
+
+    let tmp = TempDir::new("loop");
+    let dst = tmp.0.join("looped");
+    // Looping rewrites decode times only: no encoder is involved.
+    let looped = loop_content(&src, &dst, 3).unwrap();
+    assert_eq!(looped.segment_count, 30);
+    assert!((looped.duration_s - 3.0 * info.duration_s).abs() < 1e-6, "{}", looped.duration_s);
+    for (v, orig) in looped.video.iter().zip(&info.video) {
+        assert_eq!((v.width, v.height, &v.codecs), (orig.width, orig.height, &orig.codecs));
+        for (k, s) in v.segments.iter().enumerate() {
+            let o = &orig.segments[k % 10];
+            let loop_start = (k / 10) as f64 * info.duration_s;
+            assert!((s.start_s - (o.start_s + loop_start)).abs() < 1e-6, "{k}: {}", s.start_s);
+            assert_eq!(s.bytes, o.bytes, "only decode times change");
+        }
+    }
+    let a = &looped.audio.segments;
+    assert!(a.windows(2).all(|w| w[1].start_s > w[0].start_s), "audio time moves on");
+    looped.validate(&dst).unwrap();
+    // Made once: a second call reuses the folder.
+    let modified = std::fs::metadata(dst.join("content.json")).unwrap().modified().unwrap();
+    let again = loop_content(&src, &dst, 3).unwrap();
+    assert_eq!(again, looped);
+    assert_eq!(std::fs::metadata(dst.join("content.json")).unwrap().modified().unwrap(), modified);
+    assert!(loop_content(&src, &tmp.0.join("none"), 0).is_err());
+}
