@@ -26,9 +26,16 @@
 mod action;
 mod config;
 mod event;
+mod failover;
 mod history;
+mod live;
+mod loading;
+mod machine;
 mod plan;
-mod state;
+mod playback;
+mod recorder;
+mod requests;
+mod scheduler;
 mod synthetic;
 mod timeline;
 
@@ -36,7 +43,7 @@ pub use action::{Action, DecisionReason, FetchKind, FetchRequest, PlayerEvent, P
 pub use config::SessionConfig;
 pub use event::{Event, RequestId, TrackKind};
 pub use history::{DEFAULT_EVENT_LOG, DEFAULT_SEGMENT_RECORDS, History, HistoryConfig, Retention};
-pub use state::LogEntry;
+pub use recorder::LogEntry;
 pub use synthetic::{SyntheticOptions, presentation_from_ladder};
 
 use crate::abr::estimator::{DualEwma, Estimator};
@@ -45,7 +52,7 @@ use crate::buffer::BufferPolicyError;
 use crate::manifest::{ManifestKind, Presentation};
 use crate::qoe::QoeReport;
 use crate::steering::{Protocol, Steering};
-use state::Core;
+use machine::Core;
 use thiserror::Error;
 
 /// Why a session could not be created.

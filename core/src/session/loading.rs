@@ -1,0 +1,75 @@
+//! Loading: the media playlists an HLS presentation needs before anything plays, and
+//! the plan (tracks, rungs, timelines) built once every one has arrived.
+
+use super::action::PlayerState;
+use super::machine::Core;
+use super::plan;
+use super::requests::Pending;
+use super::scheduler::Tracks;
+use crate::abr::build_rule;
+use crate::uri::Url;
+
+impl Core<'_> {
+    /// Requests every media playlist the tracks to play need; with none to load,
+    /// builds the plan at once.
+    pub(super) fn load_playlists(&mut self) {
+        let playlists = plan::unresolved(&self.presentation, true);
+        if playlists.is_empty() {
+            self.build_plan();
+            return;
+        }
+        for (rendition, url) in playlists {
+            self.request_playlist(Pending::Playlist { rendition, url, attempt: 1 });
+        }
+    }
+
+    /// Merges an HLS media playlist into the presentation.
+    pub(super) fn apply_playlist(
+        &mut self,
+        rid: &str,
+        text: &str,
+        url: &Url,
+    ) -> Result<(), String> {
+        #[cfg(feature = "hls")]
+        {
+            self.presentation
+                .apply_media_playlist(rid, text, url)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+        #[cfg(not(feature = "hls"))]
+        {
+            let _ = (rid, text, url);
+            Err("media playlists need the `hls` feature".into())
+        }
+    }
+
+    /// Builds the plan of every track, the main track's ladder and the ABR rule, and
+    /// starts buffering (at the live edge for a live presentation).
+    pub(super) fn build_plan(&mut self) {
+        let plans = match plan::build(&self.presentation, true) {
+            Ok(p) => p,
+            Err(e) => return self.fail(e),
+        };
+        let Some(main) = plans.first() else { return self.fail("nothing to play".into()) };
+        let ladder = match main.ladder(&self.presentation) {
+            Ok(l) => l,
+            Err(e) => return self.fail(format!("ladder: {e}")),
+        };
+        if self.rule.is_none() {
+            match build_rule(&self.config.abr_rule, &self.config.abr, &ladder) {
+                Ok(r) => self.rule = Some(r),
+                Err(e) => return self.fail(e.to_string()),
+            }
+        }
+        self.ladder = Some(ladder);
+        self.tracks = Tracks::from_plans(plans);
+        let Some(main) = self.tracks.main() else { return };
+        self.playback.position_s = main.plan.timeline.first().map_or(0.0, |t| t.0);
+        if main.plan.open {
+            self.join_live_edge();
+            self.schedule_refresh(true);
+        }
+        self.set_state(PlayerState::Buffering);
+    }
+}

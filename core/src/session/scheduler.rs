@@ -1,0 +1,592 @@
+//! Per-track fetch scheduling: when each track fetches its next segment, at which rung
+//! (the ABR rule for the main track, a fixed policy for audio, the user's pin), from
+//! which pathway, what a completed fetch changes, and the abandonment of a slow one.
+
+use super::action::{Action, DecisionReason, FetchKind, FetchRequest, PlayerEvent, PlayerState};
+use super::event::{RequestId, TrackKind};
+use super::machine::{Core, EPS};
+use super::plan::TrackPlan;
+use crate::Ladder;
+use crate::abr::estimator::Sample;
+use crate::abr::{AbrContext, DownloadReport, FetchProgress, Reason};
+use crate::qoe::SegmentRecord;
+use crate::steering::StableId;
+use crate::time::{Duration, Instant};
+
+/// A segment (or init segment) request in flight for a track.
+#[derive(Debug, Clone)]
+pub(super) struct Job {
+    pub id: RequestId,
+    pub segment: usize,
+    pub rung: usize,
+    pub pathway: String,
+    pub init: bool,
+    pub reason: DecisionReason,
+    pub issued_at: Instant,
+}
+
+/// A decided fetch held until `at`: the rule asked for a delay, or a failed fetch
+/// backs off with no other pathway to go to.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Deferred {
+    pub rung: usize,
+    pub reason: DecisionReason,
+    pub at: Instant,
+}
+
+/// One track being played: its plan and where its fetching stands.
+#[derive(Debug)]
+pub(super) struct TrackState {
+    pub plan: TrackPlan,
+    /// Plan index of the next segment to fetch.
+    pub next_segment: usize,
+    /// End of the media appended, seconds.
+    pub buffered_end_s: f64,
+    /// The request in flight.
+    pub job: Option<Job>,
+    /// A decided fetch waiting for its time.
+    pub deferred: Option<Deferred>,
+    /// Held back by the buffer target until then (playing only).
+    pub wait_until: Option<Instant>,
+    /// Key of the init segment appended last.
+    pub loaded_init: Option<String>,
+    /// Rung of the segment appended last.
+    pub last_rung: Option<usize>,
+    /// Rung pinned by the user.
+    pub pinned: Option<usize>,
+    /// Failed attempts at the next segment.
+    pub attempts: u32,
+    /// When the next segment was first requested (over its attempts).
+    pub seg_first_request: Option<Instant>,
+    /// Bits received for the next segment over its attempts.
+    pub seg_bits: f64,
+}
+
+impl TrackState {
+    fn new(plan: TrackPlan) -> Self {
+        let start = plan.timeline.first().map_or(0.0, |t| t.0);
+        Self {
+            plan,
+            next_segment: 0,
+            buffered_end_s: start,
+            job: None,
+            deferred: None,
+            wait_until: None,
+            loaded_init: None,
+            last_rung: None,
+            pinned: None,
+            attempts: 0,
+            seg_first_request: None,
+            seg_bits: 0.0,
+        }
+    }
+
+    /// The main track: the one the ABR rule adapts (video, or audio in an audio-only
+    /// presentation), whose segments the QoE report counts.
+    pub fn is_main(&self) -> bool {
+        self.plan.kind == TrackKind::Video
+    }
+
+    /// Fetched to the end (VOD, or a live stream that ended).
+    pub fn done(&self) -> bool {
+        !self.plan.open && self.next_segment >= self.plan.timeline.len()
+    }
+
+    /// Live, at the newest segment listed: waiting for a playlist refresh.
+    pub fn at_live_edge(&self) -> bool {
+        self.plan.open && self.next_segment >= self.plan.timeline.len()
+    }
+
+    /// End of the media the track lists, seconds.
+    pub fn end_s(&self) -> f64 {
+        self.plan.timeline.last().map_or(0.0, |(s, d)| s + d)
+    }
+
+    /// Starts over at plan index `next` (a seek): nothing deferred or waited for, no
+    /// attempt counted.
+    pub fn restart_at(&mut self, next: usize, buffered_end_s: f64) {
+        self.deferred = None;
+        self.wait_until = None;
+        self.attempts = 0;
+        self.seg_first_request = None;
+        self.seg_bits = 0.0;
+        self.next_segment = next;
+        self.buffered_end_s = buffered_end_s;
+    }
+}
+
+/// The tracks being played, by kind: the main track (video, or the audio of an
+/// audio-only presentation; [`TrackKind::Video`]) and an optional separate audio
+/// track ([`TrackKind::Audio`]). Empty until the plan is built.
+#[derive(Debug, Default)]
+pub(super) struct Tracks {
+    main: Option<TrackState>,
+    audio: Option<TrackState>,
+}
+
+impl Tracks {
+    /// The order in which tracks are scheduled: the main track first.
+    pub const ORDER: [TrackKind; 2] = [TrackKind::Video, TrackKind::Audio];
+
+    /// The tracks of `plans`.
+    pub fn from_plans(plans: Vec<TrackPlan>) -> Self {
+        let mut tracks = Self::default();
+        for plan in plans {
+            let slot = match plan.kind {
+                TrackKind::Video => &mut tracks.main,
+                TrackKind::Audio => &mut tracks.audio,
+            };
+            *slot = Some(TrackState::new(plan));
+        }
+        tracks
+    }
+
+    /// No plan yet.
+    pub fn is_empty(&self) -> bool {
+        self.main.is_none() && self.audio.is_none()
+    }
+
+    /// The main track.
+    pub fn main(&self) -> Option<&TrackState> {
+        self.main.as_ref()
+    }
+
+    pub fn get(&self, kind: TrackKind) -> Option<&TrackState> {
+        match kind {
+            TrackKind::Video => self.main.as_ref(),
+            TrackKind::Audio => self.audio.as_ref(),
+        }
+    }
+
+    pub fn get_mut(&mut self, kind: TrackKind) -> Option<&mut TrackState> {
+        match kind {
+            TrackKind::Video => self.main.as_mut(),
+            TrackKind::Audio => self.audio.as_mut(),
+        }
+    }
+
+    /// The tracks in [`ORDER`](Self::ORDER).
+    pub fn iter(&self) -> impl Iterator<Item = &TrackState> {
+        self.main.iter().chain(&self.audio)
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut TrackState> {
+        self.main.iter_mut().chain(&mut self.audio)
+    }
+
+    /// The track whose request `id` is in flight.
+    pub fn with_job(&self, id: RequestId) -> Option<TrackKind> {
+        self.iter().find(|t| t.job.as_ref().is_some_and(|j| j.id == id)).map(|t| t.plan.kind)
+    }
+}
+
+/// What every ABR context is built from besides the ladder and the track.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct View {
+    position_s: f64,
+    buffer_max_s: f64,
+    throughput_kbps: Option<f64>,
+    latency_s: Option<f64>,
+    now: Instant,
+    playing: bool,
+}
+
+fn abr_ctx<'a>(ladder: &'a Ladder, t: &TrackState, v: View) -> AbrContext<'a> {
+    AbrContext {
+        ladder,
+        segment_index: t.next_segment,
+        buffer_level_s: (t.buffered_end_s - v.position_s).max(0.0),
+        buffer_max_s: v.buffer_max_s,
+        last_rendition: t.last_rung,
+        throughput_kbps: v.throughput_kbps,
+        latency_s: v.latency_s,
+        now_s: v.now.as_secs_f64(),
+        playing: v.playing,
+    }
+}
+
+impl Core<'_> {
+    fn view(&self) -> View {
+        View {
+            position_s: self.playback.position_s,
+            buffer_max_s: self.config.buffer.forward_target_s,
+            throughput_kbps: self.throughput_kbps(),
+            latency_s: self.estimator.latency_s(),
+            now: self.now,
+            playing: self.playback.state == PlayerState::Playing,
+        }
+    }
+
+    fn throughput_kbps(&self) -> Option<f64> {
+        self.estimator
+            .throughput_kbps()
+            .or_else(|| self.steering.throughput_kbps(self.steering.current(), self.now))
+    }
+
+    /// Fetches the next segment of track `kind` if it is due: a deferred decision
+    /// whose time has come, or a new decision once the buffer target allows.
+    pub(super) fn schedule(&mut self, kind: TrackKind) {
+        // A track scheduled before this one may have failed the session.
+        if matches!(self.playback.state, PlayerState::Failed | PlayerState::Ended) {
+            return;
+        }
+        let Some(t) = self.tracks.get(kind) else { return };
+        if t.job.is_some() || t.done() || t.at_live_edge() {
+            return;
+        }
+        self.rejoin_live_window(kind);
+        let Some(t) = self.tracks.get_mut(kind) else { return };
+        if let Some(p) = t.deferred {
+            if p.at > self.now {
+                return;
+            }
+            t.deferred = None;
+            self.issue(kind, p.rung, p.reason, false);
+            return;
+        }
+        let seg_s = t.plan.timeline.get(t.next_segment).map_or(0.0, |s| s.1);
+        let ahead = (t.buffered_end_s - self.playback.position_s).max(0.0);
+        let mut delay = self.config.buffer.fetch_delay_s(ahead, seg_s);
+        // Buffering or stalled, the buffer does not drain, so a fetch held by the target
+        // would be held for ever: below the threshold that lets playback (re)start, the
+        // track fetches regardless (overshooting the target by less than a segment, as
+        // the target may not be a whole number of segments).
+        let threshold = match self.playback.state {
+            PlayerState::Buffering => self.config.buffer.startup_s,
+            PlayerState::Stalled => self.config.buffer.resume_s,
+            _ => 0.0,
+        };
+        if ahead + EPS < threshold {
+            delay = 0.0;
+        }
+        // Below a microsecond the clock cannot express the wait: fetch now.
+        if delay >= 1e-6 {
+            if self.playback.state == PlayerState::Playing {
+                let first = t.wait_until.is_none();
+                t.wait_until = Some(self.now + Duration::from_secs_f64(delay).max(Duration(1)));
+                if first
+                    && kind == TrackKind::Video
+                    && let Some(rule) = self.rule.as_mut()
+                {
+                    rule.on_delay(delay);
+                }
+            } else {
+                // The buffer does not drain while not playing: nothing to wait for.
+                t.wait_until = None;
+            }
+            return;
+        }
+        t.wait_until = None;
+        let Some((rung, reason, delay_s)) = self.decide(kind) else { return };
+        let Some(t) = self.tracks.get(kind) else { return };
+        let seg = t.next_segment;
+        let bitrate_kbps = t.plan.rungs.get(rung).map_or(0.0, |r| r.bitrate_kbps);
+        let last_rung = t.last_rung;
+        self.emit(PlayerEvent::Decision {
+            track: kind,
+            segment: seg,
+            rendition: rung,
+            bitrate_kbps,
+            reason,
+        });
+        if let Some(from) = last_rung.filter(|r| *r != rung) {
+            self.emit(PlayerEvent::RenditionChanged { track: kind, from, to: rung });
+        }
+        if delay_s >= 1e-6 {
+            if let Some(rule) = self.rule.as_mut() {
+                rule.on_delay(delay_s);
+            }
+            let at = self.now + Duration::from_secs_f64(delay_s).max(Duration(1));
+            if let Some(t) = self.tracks.get_mut(kind) {
+                t.deferred = Some(Deferred { rung, reason, at });
+            }
+            return;
+        }
+        self.issue(kind, rung, reason, false);
+    }
+
+    /// The rung of track `kind`'s next segment, why, and how long the rule wants to
+    /// wait before fetching it.
+    fn decide(&mut self, kind: TrackKind) -> Option<(usize, DecisionReason, f64)> {
+        let t = self.tracks.get(kind)?;
+        let top = t.plan.rungs.len().saturating_sub(1);
+        if let Some(p) = t.pinned {
+            return Some((p.min(top), DecisionReason::User, 0.0));
+        }
+        if kind == TrackKind::Audio {
+            let rung = match self.config.audio_max_kbps {
+                Some(cap) => t.plan.rungs.iter().rposition(|r| r.bitrate_kbps <= cap).unwrap_or(0),
+                None => 0,
+            };
+            return Some((rung, DecisionReason::AudioPolicy, 0.0));
+        }
+        let view = self.view();
+        let t = self.tracks.get(kind)?;
+        let (Some(ladder), Some(rule)) = (self.ladder.as_ref(), self.rule.as_mut()) else {
+            return Some((0, DecisionReason::Abr { reason: Reason::Startup }, 0.0));
+        };
+        let ctx = abr_ctx(ladder, t, view);
+        let d = rule.choose(&ctx);
+        let delay = if d.delay_s.is_finite() { d.delay_s.max(0.0) } else { 0.0 };
+        Some((d.rendition.min(top), DecisionReason::Abr { reason: d.reason }, delay))
+    }
+
+    /// Issues the request for track `kind`'s next segment at `rung` (the init segment
+    /// first when the rung's differs from the one appended), on the pathway steering
+    /// selects.
+    pub(super) fn issue(
+        &mut self,
+        kind: TrackKind,
+        rung: usize,
+        reason: DecisionReason,
+        media_only: bool,
+    ) {
+        let Some(main) = self.tracks.main() else { return };
+        let need = main.last_rung.max((kind == TrackKind::Video).then_some(rung));
+        // What the pathway must sustain: the rung's mean rate when known, not its peak.
+        let need_kbps = need
+            .and_then(|r| main.plan.rungs.get(r))
+            .map_or(0.0, |r| r.average_kbps.unwrap_or(r.bitrate_kbps));
+        let sel = self.steering.select(self.now, need_kbps);
+        if self.pathway.as_deref() != Some(sel.pathway.as_str()) {
+            let from = self.pathway.replace(sel.pathway.clone());
+            self.emit(PlayerEvent::PathwayChanged {
+                from,
+                to: sel.pathway.clone(),
+                reason: sel.reason,
+            });
+        }
+        let pathway = sel.pathway;
+        let Some(t) = self.tracks.get(kind) else { return };
+        let seg = t.next_segment;
+        let init_key = t.plan.init_key(&self.presentation, rung, seg);
+        let init = !media_only && init_key.is_some() && init_key != t.loaded_init;
+        let root = self.steering.root_pathway(&pathway).to_string();
+        let target = match t.plan.target(&self.presentation, rung, seg, &root, init) {
+            Some(Ok(target)) => target,
+            Some(Err(e)) => return self.refuse(kind, rung, reason, pathway, init, e.to_string()),
+            None => return self.fail(format!("segment {seg} of rung {rung} has no URL")),
+        };
+        let url = match self.steering.rewrite_uri(&pathway, &target.url, StableId::None) {
+            Ok(u) => u,
+            Err(e) => return self.refuse(kind, rung, reason, pathway, init, e.to_string()),
+        };
+        if !self.config.allowed_hosts.allows_url(&url) {
+            let why = format!("{url} is not on an allowed host");
+            return self.refuse(kind, rung, reason, pathway, init, why);
+        }
+        let Some(t) = self.tracks.get(kind) else { return };
+        let expected_bytes = if init {
+            target.byte_range.map(|b| b.length)
+        } else {
+            target.byte_range.map(|b| b.length).or_else(|| {
+                t.plan
+                    .rungs
+                    .get(rung)
+                    .map(|r| (t.plan.size_bits(&self.presentation, r, seg) / 8.0).round() as u64)
+            })
+        };
+        let deadline = (self.playback.state == PlayerState::Playing).then(|| {
+            let ahead = (t.buffered_end_s - self.playback.position_s).max(0.0);
+            self.now + Duration::from_secs_f64(ahead)
+        });
+        let id = self.requests.alloc_id();
+        self.act(Action::Fetch(FetchRequest {
+            id,
+            url,
+            byte_range: target.byte_range,
+            pathway: Some(pathway.clone()),
+            kind: if init { FetchKind::Init } else { FetchKind::Media },
+            track: Some(kind),
+            segment: (!init).then_some(seg),
+            rendition: Some(rung),
+            expected_bytes,
+            deadline,
+        }));
+        self.start_job(
+            kind,
+            Job { id, segment: seg, rung, pathway, init, reason, issued_at: self.now },
+        );
+    }
+
+    /// Records `job` as track `kind`'s request in flight.
+    pub(super) fn start_job(&mut self, kind: TrackKind, job: Job) {
+        if let Some(t) = self.tracks.get_mut(kind) {
+            t.seg_first_request.get_or_insert(self.now);
+            t.job = Some(job);
+        }
+    }
+
+    /// An init or media segment arrived whole: append it, feed the estimators and the
+    /// rule, and account it.
+    pub(super) fn on_completed(
+        &mut self,
+        id: RequestId,
+        bytes: u64,
+        ttfb: Duration,
+        duration: Duration,
+    ) {
+        let Some(kind) = self.tracks.with_job(id) else {
+            if self.requests.is_playlist(id) {
+                // A playlist must come back as ManifestLoaded, with its text.
+                self.fail(format!("request {id}: a media playlist completed without its text"));
+            }
+            return;
+        };
+        let Some(job) = self.tracks.get_mut(kind).and_then(|t| t.job.take()) else { return };
+        let bits = bytes as f64 * 8.0;
+        let secs = duration.as_secs_f64();
+        let main = kind == TrackKind::Video;
+        // Init and audio segments are too small to measure a pathway by (TTFB
+        // dominates, and one overlapping a video fetch shares its link): they only
+        // count as a sign of life.
+        let sample_bits = if job.init || !main { 0.0 } else { bits };
+        self.steering.on_media_success(self.now, &job.pathway, sample_bits, secs);
+        self.recorder.account(&job.pathway, bytes, secs, !job.init && main);
+        let Some(t) = self.tracks.get_mut(kind) else { return };
+        t.seg_bits += bits;
+        if job.init {
+            t.loaded_init = t.plan.init_key(&self.presentation, job.rung, job.segment);
+            self.act(Action::Append {
+                track: kind,
+                init: true,
+                request: id,
+                segment: None,
+                rendition: job.rung,
+            });
+            self.issue(kind, job.rung, job.reason, true);
+            return;
+        }
+        let seg_s = t.plan.timeline.get(job.segment).map_or(0.0, |s| s.1);
+        self.estimator.add_sample(&Sample {
+            bits,
+            ttfb_s: ttfb.as_secs_f64(),
+            duration_s: secs,
+            media_s: seg_s,
+        });
+        let before = (t.buffered_end_s - self.playback.position_s).max(0.0);
+        self.act(Action::Append {
+            track: kind,
+            init: false,
+            request: id,
+            segment: Some(job.segment),
+            rendition: job.rung,
+        });
+        let Some(t) = self.tracks.get_mut(kind) else { return };
+        let (start, dur) =
+            t.plan.timeline.get(job.segment).copied().unwrap_or((t.buffered_end_s, 0.0));
+        t.buffered_end_s = start + dur;
+        t.next_segment = job.segment + 1;
+        t.attempts = 0;
+        let first_request = t.seg_first_request.take().unwrap_or(job.issued_at);
+        let seg_bits = std::mem::take(&mut t.seg_bits);
+        if !main {
+            t.last_rung = Some(job.rung);
+            return;
+        }
+        let report = DownloadReport {
+            segment_index: job.segment,
+            rendition: job.rung,
+            size_bits: bits,
+            ttfb_s: ttfb.as_secs_f64(),
+            duration_s: secs,
+            buffer_level_s: before,
+            abandoned: false,
+        };
+        let view = self.view();
+        if let (Some(ladder), Some(rule), Some(t)) =
+            (self.ladder.as_ref(), self.rule.as_mut(), self.tracks.get(kind))
+        {
+            let ctx = abr_ctx(ladder, t, view);
+            rule.on_download(&ctx, &report);
+        }
+        let Some(t) = self.tracks.get_mut(kind) else { return };
+        t.last_rung = Some(job.rung);
+        // Rebuffering since the previous main segment is charged to this one.
+        let rebuffer = self.recorder.charge_rebuffer(self.now, self.playback.stall_started);
+        let bitrate_kbps = t.plan.rungs.get(job.rung).map_or(0.0, |r| r.bitrate_kbps);
+        let reason = match job.reason {
+            DecisionReason::Abr { reason } => reason,
+            _ => Reason::Hold { buffer_s: before },
+        };
+        let record = SegmentRecord {
+            index: job.segment,
+            rendition: job.rung,
+            bitrate_kbps,
+            size_bits: seg_bits,
+            request_s: first_request.as_secs_f64(),
+            download_s: self.now.saturating_since(first_request).as_secs_f64(),
+            rebuffer_s: rebuffer,
+            buffer_after_s: (t.buffered_end_s - self.playback.position_s).max(0.0),
+            pathway: job.pathway,
+            reason,
+        };
+        // Every record's bitrate is a rung's (or 0 for a missing one): with them as
+        // QoE_log's candidate minima the report is exact.
+        let rungs = self.tracks.main().map(|t| t.plan.rungs.iter().map(|r| r.bitrate_kbps));
+        self.recorder.record(rungs.into_iter().flatten(), record);
+    }
+
+    /// Progress of a main-track fetch: the rule may abandon it for a lower rung.
+    pub(super) fn on_progress(&mut self, id: RequestId, bytes: u64, ttfb: Option<Duration>) {
+        if self.tracks.with_job(id) != Some(TrackKind::Video) {
+            return;
+        }
+        let Some(main) = self.tracks.main() else { return };
+        if main.pinned.is_some() {
+            return;
+        }
+        let Some(job) = main.job.clone() else { return };
+        if job.init {
+            return;
+        }
+        let view = self.view();
+        let tput = view.throughput_kbps;
+        let (Some(ladder), Some(rule), Some(t)) =
+            (self.ladder.as_ref(), self.rule.as_mut(), self.tracks.main())
+        else {
+            return;
+        };
+        let Some(r) = t.plan.rungs.get(job.rung) else { return };
+        let elapsed = self.now.saturating_since(job.issued_at).as_secs_f64();
+        let progress = FetchProgress {
+            segment_index: job.segment,
+            rendition: job.rung,
+            size_bits: t.plan.size_bits(&self.presentation, r, job.segment),
+            downloaded_bits: bytes as f64 * 8.0,
+            elapsed_s: elapsed,
+            ttfb_s: ttfb.map(Duration::as_secs_f64),
+        };
+        let ctx = abr_ctx(ladder, t, view);
+        let Some(to) = rule.check_abandon(&ctx, &progress).filter(|to| *to < job.rung) else {
+            return;
+        };
+        let report = DownloadReport {
+            segment_index: job.segment,
+            rendition: job.rung,
+            size_bits: progress.downloaded_bits,
+            ttfb_s: progress.ttfb_s.unwrap_or(0.0),
+            duration_s: elapsed,
+            buffer_level_s: ctx.buffer_level_s,
+            abandoned: true,
+        };
+        rule.on_download(&ctx, &report);
+        let Some(t) = self.tracks.get_mut(TrackKind::Video) else { return };
+        t.job = None;
+        t.seg_bits += progress.downloaded_bits;
+        let bitrate_kbps = t.plan.rungs.get(to).map_or(0.0, |r| r.bitrate_kbps);
+        self.act(Action::Cancel { id });
+        self.recorder.account(&job.pathway, bytes, elapsed, false);
+        self.emit(PlayerEvent::Abandoned { segment: job.segment, from: job.rung, to });
+        let estimate_kbps = tput.unwrap_or(0.0);
+        let reason = DecisionReason::Abr { reason: Reason::Abandon { estimate_kbps } };
+        self.emit(PlayerEvent::Decision {
+            track: TrackKind::Video,
+            segment: job.segment,
+            rendition: to,
+            bitrate_kbps,
+            reason,
+        });
+        self.issue(TrackKind::Video, to, reason, false);
+    }
+}
