@@ -21,6 +21,94 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use thiserror::Error;
 
+/// How a driver sends the keys a request carries ([`FetchRequest::cmcd`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CmcdMode {
+    /// Not sent (default): the session computes no keys.
+    #[default]
+    Off,
+    /// As the `CMCD=` query argument (no CORS preflight in browsers: what players
+    /// default to).
+    Query,
+    /// As the `CMCD-Object/Request/Session/Status` headers.
+    Headers,
+}
+
+/// Common Media Client Data (CTA-5004) settings of a session.
+///
+/// The session computes the keys of every request it asks for and puts them in
+/// [`FetchRequest::cmcd`]; a driver only serialises them with [`FetchRequest::wire`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CmcdConfig {
+    /// Off (default), query argument or headers.
+    pub mode: CmcdMode,
+    /// `sid`. `None` (default) derives one from the manifest URL
+    /// ([`derived_session_id`] with seed 0); a driver should set a fresh one per
+    /// playback (a random UUID) so that CDN logs tell viewers apart.
+    pub session_id: Option<String>,
+    /// `cid`; `None` (default) sends none.
+    pub content_id: Option<String>,
+    /// Also send CMCD on steering-manifest requests (default false: the steering
+    /// server gets `_HLS_pathway`/`_DASH_pathway` and throughput already).
+    pub on_steering: bool,
+}
+
+impl CmcdConfig {
+    /// Whether keys are sent at all.
+    pub fn enabled(&self) -> bool {
+        self.mode != CmcdMode::Off
+    }
+
+    /// The session id to send for a presentation loaded from `manifest_url`.
+    pub fn session_id_for(&self, manifest_url: &str) -> String {
+        self.session_id.clone().unwrap_or_else(|| derived_session_id(0, manifest_url))
+    }
+
+    /// The keys of the first manifest request, made before any session exists:
+    /// the session keys, `ot=m` and `su`. `None` when CMCD is off.
+    pub fn first_request(&self, req: &FetchRequest) -> Option<Box<CmcdData>> {
+        let ctx = CmcdContext {
+            session_id: Some(self.session_id_for(&req.url)),
+            content_id: self.content_id.clone(),
+            urgent: true,
+            ..CmcdContext::default()
+        };
+        self.enabled().then(|| Box::new(request_data(req, &ctx)))
+    }
+}
+
+/// A UUID-shaped (RFC 9562 version 4 layout) session id, stable for a seed and a
+/// manifest URL: deterministic, as the engine must be; a driver that wants a random
+/// one passes a random seed.
+pub fn derived_session_id(seed: u64, url: &str) -> String {
+    // FNV-1a of the URL, then two SplitMix64 outputs.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in url.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut state = seed ^ h;
+    let mut next = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let (a, b) = (next(), next());
+    let b = (b & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+    let a = (a & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xffff,
+        b >> 48,
+        b & 0xffff_ffff_ffff
+    )
+}
+
 /// The name of the query argument that carries the payload.
 pub const QUERY_KEY: &str = "CMCD";
 
@@ -455,6 +543,15 @@ impl CmcdData {
             .collect()
     }
 
+    /// The URL and headers that carry this data in `mode`.
+    pub fn encode(&self, mode: CmcdMode, url: &Url) -> (Url, Vec<(&'static str, String)>) {
+        match mode {
+            CmcdMode::Off => (url.clone(), Vec::new()),
+            CmcdMode::Query => (self.append_to_url(url), Vec::new()),
+            CmcdMode::Headers => (url.clone(), self.to_headers()),
+        }
+    }
+
     /// `url` with the query argument appended (before any fragment).
     pub fn append_to_url(&self, url: &Url) -> Url {
         let query = self.to_query();
@@ -694,6 +791,7 @@ mod tests {
             rendition: Some(2),
             expected_bytes: None,
             deadline: Some(Instant::from_secs_f64(30.0)),
+            cmcd: None,
         }
     }
 
@@ -747,6 +845,37 @@ mod tests {
         };
         let d = request_data(&req, &ctx);
         assert_eq!(d.to_payload(), "mtp=1200,ot=m,pr=0,su");
+    }
+
+    #[test]
+    fn derived_session_ids_are_stable_uuids() {
+        let a = derived_session_id(1, "http://x/m.m3u8");
+        assert_eq!(a, derived_session_id(1, "http://x/m.m3u8"));
+        assert_ne!(a, derived_session_id(2, "http://x/m.m3u8"));
+        assert_ne!(a, derived_session_id(1, "http://x/n.m3u8"));
+        assert_eq!(a.len(), 36);
+        assert_eq!(a.as_bytes()[14], b'4');
+        assert!(matches!(a.as_bytes()[19], b'8' | b'9' | b'a' | b'b'));
+    }
+
+    #[test]
+    fn off_sends_nothing_and_the_first_request_is_urgent() {
+        let mut req = media_request();
+        req.kind = FetchKind::Manifest;
+        let off = CmcdConfig::default();
+        assert_eq!(off.first_request(&req), None);
+        let on = CmcdConfig { mode: CmcdMode::Query, ..CmcdConfig::default() };
+        let d = on.first_request(&req).unwrap();
+        assert!(d.su);
+        assert_eq!(d.ot, Some(ObjectType::Manifest));
+        assert_eq!(d.sid.as_deref(), Some(derived_session_id(0, &req.url).as_str()));
+        let (url, headers) = d.encode(CmcdMode::Query, &req.url);
+        assert!(url.contains("CMCD=ot%3Dm%2Cpr%3D0%2Csid%3D"), "{url}");
+        assert!(headers.is_empty());
+        let (url, headers) = d.encode(CmcdMode::Headers, &req.url);
+        assert_eq!(url, req.url);
+        let names: Vec<&str> = headers.iter().map(|h| h.0).collect();
+        assert_eq!(names, ["CMCD-Object", "CMCD-Request", "CMCD-Session"]);
     }
 
     #[test]

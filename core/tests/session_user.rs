@@ -223,3 +223,67 @@ fn hls_multivariant_loads_media_playlists_then_plays_their_segments() {
     assert!(video.iter().all(|r| r.url.contains("seg_") && r.url.ends_with(".m4s")), "{video:?}");
     assert_eq!(run.appended, vec![0, 1, 2, 3]);
 }
+
+#[test]
+fn cmcd_keys_come_with_each_fetch_from_the_session() {
+    use streamsteer::cmcd::{CmcdMode, ObjectType, StreamType};
+    let ladder = Ladder::constant_bitrate(vec![300.0, 750.0, 1200.0, 2850.0], 4.0, 30).unwrap();
+    let presentation = presentation_from_ladder(&ladder, &SyntheticOptions::default()).unwrap();
+    let mut config = SessionConfig::default();
+    config.cmcd.mode = CmcdMode::Headers;
+    config.cmcd.content_id = Some("ladder".into());
+    let session = Session::new(presentation, config).unwrap();
+    let run = drive(session, 5000.0, vec![UserAt(20.0, Event::Pause), UserAt(35.0, Event::Play)]);
+    assert_eq!(run.end_state, PlayerState::Ended);
+    let media: Vec<&(f64, FetchRequest)> =
+        run.fetches.iter().filter(|(_, r)| r.kind == FetchKind::Media).collect();
+    assert!(media.len() >= 30);
+    let sids: std::collections::BTreeSet<_> =
+        run.fetches.iter().map(|(_, r)| r.cmcd.as_ref().expect("CMCD is on").sid.clone()).collect();
+    assert_eq!(sids.len(), 1, "{sids:?}");
+    let (mut paused, mut urgent) = (0, 0);
+    for (at, req) in &media {
+        let d = req.cmcd.as_ref().expect("CMCD is on");
+        let rung = req.rendition.unwrap();
+        let seg = req.segment.unwrap();
+        assert_eq!(d.ot, Some(ObjectType::Video));
+        assert_eq!(d.st, Some(StreamType::Vod));
+        assert_eq!(d.cid.as_deref(), Some("ladder"));
+        assert_eq!(d.br, Some([300, 750, 1200, 2850][rung]));
+        assert_eq!(d.tb, Some(2850));
+        assert_eq!(d.d, Some(4000));
+        assert!(d.bl.is_some_and(|b| b % 100 == 0));
+        // The next object is the following segment of the same rendition: here the
+        // next byte range of the same file.
+        let range = req.byte_range.expect("the synthetic ladder is one file per rung");
+        if seg + 1 < 30 {
+            let own = req.url.as_url().path_segments().and_then(|mut s| s.next_back()).unwrap();
+            assert_eq!(d.nor.as_deref(), Some(own), "segment {seg}");
+            let next = d.nrr.as_deref().unwrap_or_else(|| panic!("no nrr on segment {seg}"));
+            let start: u64 = next.split('-').next().unwrap().parse().unwrap();
+            assert_eq!(start, range.offset + range.length, "segment {seg}: {next}");
+            assert!(
+                run.fetches
+                    .iter()
+                    .filter(|(_, r)| r.segment == Some(seg + 1) && r.rendition == Some(rung))
+                    .all(|(_, r)| r.byte_range.map(|b| b.offset) == Some(start)),
+                "nrr {next} of segment {seg} is not segment {} of rung {rung}",
+                seg + 1
+            );
+        } else {
+            assert_eq!((d.nor.as_deref(), d.nrr.as_deref()), (None, None));
+        }
+        if (20.0..35.0).contains(at) {
+            paused += 1;
+            assert_eq!(d.pr, Some(0.0), "paused at {at}");
+        }
+        urgent += usize::from(d.su);
+        // The headers carry the four shards the data has.
+        let (url, headers) = req.wire(CmcdMode::Headers);
+        assert_eq!(url, req.url);
+        assert!(headers.iter().any(|(h, v)| *h == "CMCD-Object" && v.contains("ot=v")));
+    }
+    assert!(urgent >= 1, "the first segments are urgent");
+    assert!(urgent < media.len(), "not every segment is urgent");
+    eprintln!("{} media fetches, {paused} while paused, {urgent} urgent", media.len());
+}

@@ -13,8 +13,6 @@ pub struct PlayerConfig {
     pub session: SessionConfig,
     /// HTTP: timeouts and retries per request kind, HTTP/2, user agent.
     pub net: NetConfig,
-    /// Common Media Client Data on requests (default off).
-    pub cmcd: CmcdConfig,
     /// Seed of the retry jitter, so that a run's retry delays can be reproduced
     /// (default `0x5eed`).
     pub jitter_seed: u64,
@@ -34,7 +32,6 @@ impl Default for PlayerConfig {
         Self {
             session: SessionConfig::default(),
             net: NetConfig::default(),
-            cmcd: CmcdConfig::default(),
             jitter_seed: 0x5eed,
             status_interval_s: 1.0,
             position_interval_s: 0.25,
@@ -239,34 +236,4 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self::new(1, 0.5, 4.0)
     }
-}
-
-/// How CMCD is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CmcdMode {
-    /// Not sent (default).
-    #[default]
-    Off,
-    /// As the `CMCD=` query argument (no CORS preflight in browsers: what players
-    /// default to).
-    Query,
-    /// As the `CMCD-Object/Request/Session/Status` headers.
-    Headers,
-}
-
-/// Common Media Client Data (CTA-5004) settings.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CmcdConfig {
-    /// Off (default), query argument or headers.
-    pub mode: CmcdMode,
-    /// `sid`; `None` (default) derives one from the jitter seed and the manifest URL,
-    /// stable for a given configuration.
-    pub session_id: Option<String>,
-    /// `cid`; `None` (default) sends none.
-    pub content_id: Option<String>,
-    /// Also send CMCD on steering-manifest requests (default false: the steering
-    /// server gets `_HLS_pathway`/`_DASH_pathway` and throughput already).
-    pub on_steering: bool,
 }

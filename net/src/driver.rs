@@ -9,7 +9,6 @@
 //! only until the session's `Append` hands them to the sink, so memory stays flat in
 //! long sessions. `WakeAt` is one timer, replaced by each new one.
 
-use crate::cmcd_state::{CmcdState, Snapshot};
 use crate::config::PlayerConfig;
 use crate::event::{Event, MediaError, Status};
 use crate::fetch::{self, FetchJob, FetchMsg};
@@ -64,7 +63,8 @@ pub(crate) struct Driver<S: MediaSink> {
     pub commands: mpsc::UnboundedReceiver<Command>,
     pub events: broadcast::Sender<Event>,
     pub sink: S,
-    pub cmcd: CmcdState,
+    /// Bitrate of each video rung the session chose, kbit/s (for status reports).
+    rung_kbps: HashMap<usize, f64>,
     inflight: HashMap<RequestId, InFlight>,
     bodies: HashMap<RequestId, Bytes>,
     fetch_tx: mpsc::UnboundedSender<FetchMsg>,
@@ -80,7 +80,6 @@ fn secs(s: f64) -> Option<StdDuration> {
 }
 
 impl<S: MediaSink> Driver<S> {
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         session: Session<'static>,
         client: reqwest::Client,
@@ -89,7 +88,6 @@ impl<S: MediaSink> Driver<S> {
         commands: mpsc::UnboundedReceiver<Command>,
         events: broadcast::Sender<Event>,
         sink: S,
-        cmcd: CmcdState,
     ) -> Self {
         let (fetch_tx, fetch_rx) = mpsc::unbounded_channel();
         Self {
@@ -100,7 +98,7 @@ impl<S: MediaSink> Driver<S> {
             commands,
             events,
             sink,
-            cmcd,
+            rung_kbps: HashMap::new(),
             inflight: HashMap::new(),
             bodies: HashMap::new(),
             fetch_tx,
@@ -218,7 +216,8 @@ impl<S: MediaSink> Driver<S> {
                 match result {
                     Ok(()) => {
                         if !init && track == TrackKind::Video {
-                            self.playing = Some((rendition, self.cmcd.rung_kbps(track, rendition)));
+                            self.playing =
+                                Some((rendition, self.rung_kbps.get(&rendition).copied()));
                         }
                     }
                     Err(e) => self.publish(Event::Media(MediaError {
@@ -234,7 +233,6 @@ impl<S: MediaSink> Driver<S> {
             Action::Pause => self.sink.pause(now),
             Action::Stall => {
                 self.sink.stall(now);
-                self.cmcd.on_stall();
             }
             Action::Emit(event) => self.on_player_event(event),
             Action::WakeAt(t) => {
@@ -246,8 +244,8 @@ impl<S: MediaSink> Driver<S> {
 
     fn on_player_event(&mut self, event: PlayerEvent) {
         match &event {
-            PlayerEvent::Decision { track, rendition, bitrate_kbps, .. } => {
-                self.cmcd.on_decision(*track, *rendition, *bitrate_kbps);
+            PlayerEvent::Decision { track: TrackKind::Video, rendition, bitrate_kbps, .. } => {
+                self.rung_kbps.insert(*rendition, *bitrate_kbps);
             }
             PlayerEvent::StateChanged { from: PlayerState::Loading, to }
                 if *to != PlayerState::Failed =>
@@ -261,19 +259,8 @@ impl<S: MediaSink> Driver<S> {
         self.publish(Event::Player { event });
     }
 
-    fn snapshot(&self) -> Snapshot {
-        let now = self.now();
-        let steering = self.session.steering();
-        Snapshot {
-            now,
-            state: self.session.state(),
-            buffer_level_s: self.session.buffer_level_s(),
-            throughput_kbps: steering.throughput_kbps(steering.current(), now).or(self.last_kbps),
-        }
-    }
-
     fn start_fetch(&mut self, req: FetchRequest) {
-        let (url, headers) = self.cmcd.decorate(&req, self.snapshot());
+        let (url, headers) = req.wire(self.config.session.cmcd.mode);
         let job = FetchJob::new(req.clone(), url, headers, &self.config);
         tracing::debug!(id = req.id, kind = ?req.kind, url = %job.url, "fetch");
         let handle = tokio::spawn(fetch::run(self.client.clone(), job, self.fetch_tx.clone()));
@@ -318,7 +305,6 @@ impl<S: MediaSink> Driver<S> {
             }
             (FetchKind::Manifest, Ok(f)) => match String::from_utf8(f.body.to_vec()) {
                 Ok(text) => {
-                    self.cmcd.on_media_playlist(&req.url, &text, &f.final_url);
                     self.handle(SessionEvent::ManifestLoaded { id, text, url: f.final_url });
                 }
                 Err(_) => {

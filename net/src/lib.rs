@@ -16,7 +16,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod cmcd_state;
 pub mod config;
 mod driver;
 mod error;
@@ -26,10 +25,11 @@ mod player;
 mod retry;
 pub mod sink;
 
-pub use config::{CmcdConfig, CmcdMode, NetConfig, PlayerConfig, RequestPolicy, RetryPolicy};
+pub use config::{NetConfig, PlayerConfig, RequestPolicy, RetryPolicy};
 pub use driver::Outcome;
 pub use error::PlayerError;
 pub use event::{Event, MediaError, RequestTiming, Status};
 pub use fetch::FetchError;
 pub use player::{Player, build_client};
 pub use sink::{MediaSink, SinkError, TimingSink, TimingSinkConfig};
+pub use streamsteer::cmcd::{CmcdConfig, CmcdMode};

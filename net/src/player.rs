@@ -1,6 +1,5 @@
 //! The embedding API: [`Player`].
 
-use crate::cmcd_state::{CmcdState, decorate_first};
 use crate::config::PlayerConfig;
 use crate::driver::{Command, Driver, Outcome};
 use crate::error::PlayerError;
@@ -9,6 +8,7 @@ use crate::fetch::{self, FetchError, FetchJob, FetchMsg};
 use crate::sink::{MediaSink, TimingSink};
 use std::sync::Mutex;
 use std::time::Duration;
+use streamsteer::cmcd::derived_session_id;
 use streamsteer::manifest::{Presentation, parse_any};
 use streamsteer::session::{FetchKind, FetchRequest, PlayerState, Session, TrackKind};
 use streamsteer::uri::Url;
@@ -83,8 +83,15 @@ impl Player {
         if !config.session.allowed_hosts.allows_url(&url) {
             return Err(PlayerError::HostNotAllowed { url: url.to_string() });
         }
-        let req = FetchRequest::document(0, url.clone(), FetchKind::Manifest, None);
-        let (cmcd_url, headers) = decorate_first(&config.cmcd, config.jitter_seed, &req);
+        let mut config = config;
+        let cmcd = &mut config.session.cmcd;
+        // One session id for the manifest request and every request after it.
+        if cmcd.session_id.is_none() {
+            cmcd.session_id = Some(derived_session_id(config.jitter_seed, &url));
+        }
+        let mut req = FetchRequest::document(0, url.clone(), FetchKind::Manifest, None);
+        req.cmcd = cmcd.first_request(&req);
+        let (cmcd_url, headers) = req.wire(cmcd.mode);
         let job = FetchJob::new(req, cmcd_url, headers, &config);
         let (tx, mut rx) = mpsc::unbounded_channel();
         let fetched = fetch::fetch(&client, &job, Some(&tx)).await;
@@ -108,11 +115,9 @@ impl Player {
         })?;
         drop(text);
         tracing::info!(url = %fetched.final_url, kind = ?presentation.kind, "manifest loaded");
-        let cmcd = CmcdState::new(config.cmcd.clone(), config.jitter_seed, &url, &presentation);
         let session = Session::new(presentation.clone(), config.session.clone())?;
         let (commands, command_rx) = mpsc::unbounded_channel();
-        let driver =
-            Driver::new(session, client, config, origin, command_rx, events.clone(), sink, cmcd);
+        let driver = Driver::new(session, client, config, origin, command_rx, events.clone(), sink);
         let task = tokio::spawn(driver.run());
         Ok(Player {
             commands,

@@ -385,8 +385,8 @@ fn cmcd_of(l: &common::Logged, mode: CmcdMode) -> std::collections::BTreeMap<Str
 async fn cmcd_arrives(mode: CmcdMode) {
     let origin = Origin::start().await;
     let mut c = config();
-    c.cmcd.mode = mode;
-    c.cmcd.content_id = Some("fixture-cmaf".into());
+    c.session.cmcd.mode = mode;
+    c.session.cmcd.content_id = Some("fixture-cmaf".into());
     let (outcome, _) = play(&origin, c).await;
     assert!(outcome.ended(), "{outcome:?}");
     let content = content();

@@ -2,6 +2,7 @@
 
 use super::event::{RequestId, TrackKind};
 use crate::abr::Reason;
+use crate::cmcd::{CmcdData, CmcdMode};
 use crate::manifest::ByteRange;
 use crate::qoe::QoeReport;
 use crate::steering::SelectionReason;
@@ -47,6 +48,11 @@ pub struct FetchRequest {
     pub expected_bytes: Option<u64>,
     /// When the media must have arrived to avoid a stall (playing only).
     pub deadline: Option<Instant>,
+    /// The CMCD keys of this request, computed by the session when
+    /// [`SessionConfig::cmcd`](super::SessionConfig::cmcd) is on; send them with
+    /// [`FetchRequest::wire`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmcd: Option<Box<CmcdData>>,
 }
 
 impl FetchRequest {
@@ -64,6 +70,17 @@ impl FetchRequest {
             rendition: None,
             expected_bytes: None,
             deadline: None,
+            cmcd: None,
+        }
+    }
+
+    /// The URL to request and the headers to add: [`Self::url`] with the CMCD keys
+    /// in `mode` (the query argument, or the four headers), or unchanged when the
+    /// request carries none.
+    pub fn wire(&self, mode: CmcdMode) -> (Url, Vec<(&'static str, String)>) {
+        match &self.cmcd {
+            Some(data) => data.encode(mode, &self.url),
+            None => (self.url.clone(), Vec::new()),
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::abr::AbrConfig;
 use crate::abr::estimator::DualEwmaConfig;
 use crate::allowlist::HostAllowlist;
 use crate::buffer::BufferPolicy;
+use crate::cmcd::CmcdConfig;
 use crate::qoe::QoeWeights;
 use crate::steering::SteeringConfig;
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,9 @@ pub struct SessionConfig {
     /// last 10 000 of each, so that a long live session runs in flat memory; the QoE
     /// report counts every segment whatever is kept).
     pub history: HistoryConfig,
+    /// Common Media Client Data on requests (default off): the session computes the
+    /// keys of each request ([`FetchRequest::cmcd`](super::FetchRequest::cmcd)).
+    pub cmcd: CmcdConfig,
 }
 
 impl Default for SessionConfig {
@@ -72,6 +76,7 @@ impl Default for SessionConfig {
             qoe: QoeWeights::default(),
             live_delay_segments: 3,
             history: HistoryConfig::default(),
+            cmcd: CmcdConfig::default(),
         }
     }
 }

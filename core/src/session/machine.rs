@@ -16,6 +16,7 @@
 
 use super::SessionError;
 use super::action::{Action, PlayerEvent, PlayerState};
+use super::cmcd_keys::CmcdState;
 use super::config::SessionConfig;
 use super::event::Event;
 use super::history::History;
@@ -69,6 +70,8 @@ pub(crate) struct Core<'r> {
     pub(super) actions: VecDeque<Action>,
     /// The latest `WakeAt` asked for.
     last_wake: Option<Instant>,
+    /// CMCD: the session id and what the next request reports.
+    pub(super) cmcd: CmcdState,
 }
 
 impl<'r> Core<'r> {
@@ -93,6 +96,8 @@ impl<'r> Core<'r> {
             ));
         }
         let (history, qoe) = (config.history, config.qoe);
+        let cmcd =
+            CmcdState { session_id: config.cmcd.session_id_for(&presentation.url), starved: false };
         Ok(Self {
             config,
             presentation,
@@ -112,6 +117,7 @@ impl<'r> Core<'r> {
             recorder: Recorder::new(history, qoe),
             actions: VecDeque::new(),
             last_wake: None,
+            cmcd,
         })
     }
 
@@ -148,7 +154,14 @@ impl<'r> Core<'r> {
     // ----- outputs ---------------------------------------------------------------
 
     /// Queues an action for the caller.
-    pub(super) fn act(&mut self, action: Action) {
+    /// Queues an action for the caller. A fetch gets its CMCD keys here unless its
+    /// maker gave it the keys of a segment already.
+    pub(super) fn act(&mut self, mut action: Action) {
+        if let Action::Fetch(req) = &mut action
+            && req.cmcd.is_none()
+        {
+            req.cmcd = self.cmcd_keys(req, None).map(Box::new);
+        }
         self.actions.push_back(action);
     }
 

@@ -24,6 +24,7 @@
 //! stream) runs in flat memory.
 
 mod action;
+mod cmcd_keys;
 mod config;
 mod event;
 mod failover;

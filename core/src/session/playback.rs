@@ -104,6 +104,7 @@ impl Core<'_> {
             self.playback.position_s = self.playback.position_s.max(stall_at);
             self.playback.stall_started = Some(at);
             self.act(Action::Stall);
+            self.cmcd.starved = true;
             self.set_state_at(at, PlayerState::Stalled);
             self.emit_at(at, PlayerEvent::Stalled { position_s: self.playback.position_s });
         } else {

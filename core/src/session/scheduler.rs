@@ -3,6 +3,7 @@
 //! which pathway, what a completed fetch changes, and the abandonment of a slow one.
 
 use super::action::{Action, DecisionReason, FetchKind, FetchRequest, PlayerEvent, PlayerState};
+use super::cmcd_keys::ObjectKeys;
 use super::event::{RequestId, TrackKind};
 use super::machine::{Core, EPS};
 use super::plan::TrackPlan;
@@ -390,8 +391,22 @@ impl Core<'_> {
             let ahead = (t.buffered_end_s - self.playback.position_s).max(0.0);
             self.now + Duration::from_secs_f64(ahead)
         });
+        let object = self.config.cmcd.enabled().then(|| ObjectKeys {
+            bitrate_kbps: t.plan.rungs.get(rung).map(|r| r.bitrate_kbps),
+            top_kbps: t.plan.rungs.last().map(|r| r.bitrate_kbps),
+            duration_s: t.plan.timeline.get(seg).map(|(_, d)| *d),
+            buffer_s: Some((t.buffered_end_s - self.playback.position_s).max(0.0)),
+            next: match t.plan.target(&self.presentation, rung, seg + 1, &root, false) {
+                Some(Ok(next)) if !init => self
+                    .steering
+                    .rewrite_uri(&pathway, &next.url, StableId::None)
+                    .ok()
+                    .map(|u| (u, next.byte_range)),
+                _ => None,
+            },
+        });
         let id = self.requests.alloc_id();
-        self.act(Action::Fetch(FetchRequest {
+        let mut req = FetchRequest {
             id,
             url,
             byte_range: target.byte_range,
@@ -402,7 +417,12 @@ impl Core<'_> {
             rendition: Some(rung),
             expected_bytes,
             deadline,
-        }));
+            cmcd: None,
+        };
+        if object.is_some() {
+            req.cmcd = self.cmcd_keys(&req, object).map(Box::new);
+        }
+        self.act(Action::Fetch(req));
         self.start_job(
             kind,
             Job { id, segment: seg, rung, pathway, init, reason, issued_at: self.now },
