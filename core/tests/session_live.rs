@@ -5,8 +5,8 @@
 
 use streamsteer::manifest::{parse_dash, parse_hls};
 use streamsteer::session::{
-    Action, Event, FetchKind, FetchRequest, PlayerEvent, PlayerState, Session, SessionConfig,
-    TrackKind,
+    Action, ErrorKind, Event, FetchKind, FetchRequest, PlayerEvent, PlayerState, Session,
+    SessionConfig, TrackKind,
 };
 use streamsteer::time::{Duration, Instant};
 use streamsteer::uri::Url;
@@ -278,7 +278,7 @@ fn a_pause_longer_than_the_window_rejoins_it() {
     assert_eq!(run.end_state, PlayerState::Playing);
     assert!(
         run.events.iter().any(
-            |e| matches!(e, PlayerEvent::Error { fatal: false, message } if message.contains("live window"))
+            |e| matches!(e, PlayerEvent::Error { kind: ErrorKind::Live, fatal: false, message } if message.contains("live window"))
         ),
         "no rejoin: {:?}",
         run.events.iter().filter(|e| matches!(e, PlayerEvent::Error { .. })).collect::<Vec<_>>()

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use streamsteer::manifest::{Presentation, parse_dash, parse_hls};
 use streamsteer::qoe::QoeReport;
 use streamsteer::session::{
-    Action, DEFAULT_EVENT_LOG, DEFAULT_SEGMENT_RECORDS, Event, FetchKind, FetchRequest,
+    Action, DEFAULT_EVENT_LOG, DEFAULT_SEGMENT_RECORDS, ErrorKind, Event, FetchKind, FetchRequest,
     HistoryConfig, PlayerEvent, PlayerState, Retention, Session, SessionConfig, TrackKind,
 };
 use streamsteer::time::{Duration, Instant};
@@ -211,9 +211,9 @@ fn drive(
                 }
                 Action::Append { track: TrackKind::Video, init: false, .. } => run.appended += 1,
                 Action::Emit(PlayerEvent::Stalled { .. }) => run.stalls += 1,
-                Action::Emit(PlayerEvent::Error { fatal, message }) => {
+                Action::Emit(PlayerEvent::Error { fatal, message, kind }) => {
                     assert!(!fatal, "{message}");
-                    run.skips += u64::from(message.contains("live window"));
+                    run.skips += u64::from(kind == ErrorKind::Live);
                 }
                 Action::WakeAt(t) => wake = Some(t.as_secs_f64()),
                 _ => {}

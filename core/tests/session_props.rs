@@ -8,8 +8,8 @@ use streamsteer::abr::RULE_NAMES;
 use streamsteer::allowlist::HostAllowlist;
 use streamsteer::qoe::{QoeReport, QoeWeights};
 use streamsteer::session::{
-    Action, Event, FetchKind, FetchRequest, HistoryConfig, PlayerEvent, PlayerState, Retention,
-    Session, SessionConfig, SyntheticOptions, TrackKind, presentation_from_ladder,
+    Action, ErrorKind, Event, FetchKind, FetchRequest, HistoryConfig, PlayerEvent, PlayerState,
+    Retention, Session, SessionConfig, SyntheticOptions, TrackKind, presentation_from_ladder,
 };
 use streamsteer::steering::CostPreference;
 use streamsteer::time::{Duration, Instant};
@@ -658,14 +658,19 @@ fn a_manifest_pathway_outside_the_allowlist_is_never_requested() {
     assert!(fetches.iter().all(|f| f.url.host() == Some("oca.example")), "{fetches:?}");
     assert!(o.session.event_log().iter().any(|e| matches!(
         &e.event,
-        PlayerEvent::Error { message, fatal: false } if message.contains("not on an allowed host")
+        PlayerEvent::Error { kind: ErrorKind::NotAllowed, message, fatal: false }
+            if message.contains("not on an allowed host")
     )));
     // With no allowed pathway at all: a fatal error naming the reason, no request made.
     let o = run(Session::new(prefer_cf, config(&["elsewhere.example"])).unwrap(), &net);
     assert_eq!(o.session.state(), PlayerState::Failed);
     assert!(!o.actions.iter().any(|(_, a)| matches!(a, Action::Fetch(_))));
     let fatal = o.session.event_log().iter().find_map(|e| match &e.event {
-        PlayerEvent::Error { message, fatal: true } => Some(message.clone()),
+        // The allowlist refuses every pathway: each attempt fails without a request,
+        // and the session gives up as on a dead CDN.
+        PlayerEvent::Error { kind: ErrorKind::Network, message, fatal: true } => {
+            Some(message.clone())
+        }
         _ => None,
     });
     assert!(fatal.is_some_and(|m| m.contains("failed 8 times")), "{:?}", o.session.event_log());

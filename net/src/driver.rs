@@ -10,6 +10,7 @@
 //! long sessions. `WakeAt` is one timer, replaced by each new one.
 
 use crate::config::PlayerConfig;
+use crate::error::FatalError;
 use crate::event::{Event, MediaError, Status};
 use crate::fetch::{self, FetchJob, FetchMsg};
 use crate::sink::MediaSink;
@@ -46,8 +47,8 @@ pub struct Outcome {
     pub state: PlayerState,
     /// True when [`Player::stop`](crate::Player::stop) (or dropping the player) ended it.
     pub stopped: bool,
-    /// The fatal error's message, when the session failed.
-    pub error: Option<String>,
+    /// The fatal error, when the session failed.
+    pub error: Option<FatalError>,
 }
 
 struct InFlight {
@@ -72,7 +73,7 @@ pub(crate) struct Driver<S: MediaSink> {
     wake: Option<TokioInstant>,
     playing: Option<(usize, Option<f64>)>,
     last_kbps: Option<f64>,
-    error: Option<String>,
+    error: Option<FatalError>,
 }
 
 fn secs(s: f64) -> Option<StdDuration> {
@@ -253,7 +254,9 @@ impl<S: MediaSink> Driver<S> {
                 // The timeline is known: the sink's playhead starts where the session's does.
                 self.sink.seek(TokioInstant::now(), self.session.position_s());
             }
-            PlayerEvent::Error { message, fatal: true } => self.error = Some(message.clone()),
+            PlayerEvent::Error { kind, message, fatal: true } => {
+                self.error = Some(FatalError { kind: *kind, message: message.clone() });
+            }
             _ => {}
         }
         self.publish(Event::Player { event });

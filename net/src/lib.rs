@@ -27,7 +27,7 @@ pub mod sink;
 
 pub use config::{NetConfig, PlayerConfig, RequestPolicy, RetryPolicy};
 pub use driver::Outcome;
-pub use error::PlayerError;
+pub use error::{FatalError, PlayerError};
 pub use event::{Event, MediaError, RequestTiming, Status};
 pub use fetch::FetchError;
 pub use player::{Player, build_client};

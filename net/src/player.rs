@@ -101,15 +101,11 @@ impl Player {
                 let _ = events.send(Event::Request(t));
             }
         }
-        let fetched = fetched.map_err(|f| PlayerError::ManifestFetch {
-            url: url.to_string(),
-            reason: f.error.to_string(),
+        let fetched = fetched
+            .map_err(|f| PlayerError::ManifestFetch { url: url.to_string(), source: f.error })?;
+        let text = String::from_utf8(fetched.body.to_vec()).map_err(|_| {
+            PlayerError::ManifestFetch { url: url.to_string(), source: FetchError::NotText }
         })?;
-        let text =
-            String::from_utf8(fetched.body.to_vec()).map_err(|_| PlayerError::ManifestFetch {
-                url: url.to_string(),
-                reason: FetchError::NotText.to_string(),
-            })?;
         let presentation = parse_any(&text, &fetched.final_url).map_err(|source| {
             PlayerError::ManifestParse { url: fetched.final_url.to_string(), source }
         })?;

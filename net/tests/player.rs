@@ -202,8 +202,9 @@ async fn a_silent_server_ends_in_a_ttfb_error_within_the_bound() {
         c.net.manifest.retry.max_attempts = 2;
         let err = Player::load(&origin.url("master.m3u8"), c).await.unwrap_err();
         match &err {
-            PlayerError::ManifestFetch { reason, .. } => {
-                assert!(reason.contains("TTFB timeout"), "{reason}")
+            PlayerError::ManifestFetch { source, .. } => {
+                assert!(matches!(source, streamsteer_net::FetchError::TtfbTimeout(_)), "{source}");
+                assert_eq!(err.kind(), Some(streamsteer::session::ErrorKind::Network));
             }
             other => panic!("{other}"),
         }
@@ -218,8 +219,9 @@ async fn a_silent_server_ends_in_a_ttfb_error_within_the_bound() {
         c.session.max_attempts_per_segment = 3;
         let (outcome, events) = play(&origin, c).await;
         assert_eq!(outcome.state, PlayerState::Failed);
-        let msg = outcome.error.unwrap();
-        assert!(msg.contains("failed 3 times"), "{msg}");
+        let error = outcome.error.unwrap();
+        assert_eq!(error.kind, streamsteer::session::ErrorKind::Network, "{error}");
+        assert!(error.message.contains("failed 3 times"), "{error}");
         let ttfb_errors = events
             .iter()
             .filter(|e| matches!(e, Event::Request(t) if t.error.as_deref().is_some_and(|m| m.contains("TTFB"))))

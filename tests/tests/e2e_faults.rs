@@ -14,8 +14,8 @@ mod common;
 
 use common::{Recorder, fixture_dir, quick_config};
 use std::time::Duration;
-use streamsteer::session::{PlayerEvent, PlayerState};
-use streamsteer_net::{Player, PlayerConfig, PlayerError};
+use streamsteer::session::{ErrorKind, PlayerEvent, PlayerState};
+use streamsteer_net::{FatalError, Player, PlayerConfig, PlayerError};
 use streamsteer_origin::{Fault, FaultKind, Origin, OriginConfig, RequestKind};
 use tokio::time::timeout;
 
@@ -38,8 +38,8 @@ enum Ending {
     /// Played to the end; the engine's non-fatal reports on the way (steering errors,
     /// failed fetches) are counted.
     Ended { steering_errors: usize, failed_fetches: usize, errors: usize },
-    /// The session failed with this message (also the fatal `Error` event's).
-    Failed(String),
+    /// The session failed with this error (also the fatal `Error` event's).
+    Failed(FatalError),
     /// `Player::load` failed: the manifest could not be fetched.
     LoadFailed(String),
 }
@@ -122,9 +122,10 @@ fn origin_config(case: &Case) -> OriginConfig {
 async fn run(case: Case) -> (String, Ending) {
     let origin = Origin::start(fixture_dir(), origin_config(&case)).await.unwrap();
     let ending = match Player::load(&origin.hls_url(), player_config()).await {
-        Err(PlayerError::ManifestFetch { url, reason }) => {
-            assert!(!reason.is_empty(), "{}: empty reason", case.name);
-            Ending::LoadFailed(format!("{url}: {reason}"))
+        Err(e @ PlayerError::ManifestFetch { .. }) => {
+            // A fault on the one source of the manifest: the CDN's failure, typed.
+            assert_eq!(e.kind(), Some(ErrorKind::Network), "{}: {e}", case.name);
+            Ending::LoadFailed(e.to_string())
         }
         Err(e) => panic!("{}: load failed with an unexpected error: {e}", case.name),
         Ok(mut player) => {
@@ -153,16 +154,16 @@ async fn run(case: Case) -> (String, Ending) {
                     }
                 }
                 PlayerState::Failed => {
-                    let message = outcome
+                    let error = outcome
                         .error
                         .clone()
-                        .unwrap_or_else(|| panic!("{}: failed without a message", case.name));
-                    assert!(!message.is_empty(), "{}", case.name);
+                        .unwrap_or_else(|| panic!("{}: failed without an error", case.name));
+                    assert!(!error.message.is_empty(), "{}", case.name);
                     assert!(
-                        events.iter().any(|(_, e)| matches!(e, PlayerEvent::Error { message: m, fatal: true } if *m == message)),
+                        events.iter().any(|(_, e)| matches!(e, PlayerEvent::Error { kind, message: m, fatal: true } if *m == error.message && *kind == error.kind)),
                         "{}: no fatal error event", case.name
                     );
-                    Ending::Failed(message)
+                    Ending::Failed(error)
                 }
                 other => panic!("{}: ended in state {other:?}", case.name),
             }
@@ -222,8 +223,10 @@ async fn media_faults_everywhere_end_in_a_typed_error() {
         .map(|k| case(k, RequestKind::Media, Place::BothPathways, Expect::TypedError))
         .collect();
     for (name, ending) in run_all(cases).await {
-        let Ending::Failed(message) = ending else { unreachable!() };
-        assert!(message.contains("segment") && message.contains("failed"), "{name}: {message}");
+        let Ending::Failed(error) = ending else { unreachable!() };
+        // Every pathway of a segment failing is a dead CDN, typed as such.
+        assert_eq!(error.kind, ErrorKind::Network, "{name}: {error}");
+        assert!(error.message.contains("segment"), "{name}: {error}");
     }
 }
 

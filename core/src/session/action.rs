@@ -120,6 +120,30 @@ pub enum DecisionReason {
     User,
 }
 
+/// What kind of failure a [`PlayerEvent::Error`] reports, so that an application (and
+/// the Kotlin, Swift and TypeScript wrappers) can react without reading messages: a
+/// dead CDN is `Network`, a broken manifest `Manifest`, content the engine cannot play
+/// `Unsupported`.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Requests failed: HTTP errors, timeouts, refused connections, every pathway of
+    /// a segment or playlist exhausted.
+    Network,
+    /// A manifest or media playlist is malformed or lists nothing playable.
+    Manifest,
+    /// The content needs something the engine does not do (an index form, a codec,
+    /// encryption, an ABR rule name it does not know).
+    Unsupported,
+    /// A URL is off the host allowlist or breaks the URL rules.
+    NotAllowed,
+    /// The live window moved in a way playback could not follow without a skip.
+    Live,
+    /// The media itself: a segment the driver could not append or decode.
+    Media,
+}
+
 /// Something that happened, for the application and the QoE event log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "event")]
@@ -202,7 +226,9 @@ pub enum PlayerEvent {
     },
     /// An error: fatal ones are followed by the `Failed` state.
     Error {
-        /// What went wrong.
+        /// What kind of failure.
+        kind: ErrorKind,
+        /// What went wrong, for people.
         message: String,
         /// True if the session gave up.
         fatal: bool,

@@ -4,7 +4,7 @@
 //! copy; a request whose URL is refused counts as a failure of its pathway without
 //! touching the network.
 
-use super::action::{DecisionReason, PlayerEvent};
+use super::action::{DecisionReason, ErrorKind, PlayerEvent};
 use super::event::{RequestId, TrackKind};
 use super::machine::Core;
 use super::requests::Pending;
@@ -24,6 +24,7 @@ impl Core<'_> {
             Some(Pending::Refresh { target, .. }) => {
                 // The window already listed still plays; the next refresh is the retry.
                 self.emit(PlayerEvent::Error {
+                    kind: ErrorKind::Network,
                     message: format!(
                         "live refresh of {} failed (status {status:?})",
                         target.label()
@@ -58,6 +59,7 @@ impl Core<'_> {
                 // come from the others.
                 self.steering.on_media_failure(self.now, &pathway);
                 self.emit(PlayerEvent::Error {
+                    kind: ErrorKind::Network,
                     message: format!(
                         "media playlist of {rendition} on pathway {pathway} failed {attempt} times (last status {status:?}); using the other pathways' copies"
                     ),
@@ -68,9 +70,12 @@ impl Core<'_> {
                 }
                 return;
             }
-            return self.fail(format!(
-                "media playlist of {rendition} failed {attempt} times (last status {status:?})"
-            ));
+            return self.fail(
+                ErrorKind::Network,
+                format!(
+                    "media playlist of {rendition} failed {attempt} times (last status {status:?})"
+                ),
+            );
         }
         self.request_playlist(Pending::Playlist { rendition, url, attempt: attempt + 1 });
     }
@@ -105,10 +110,13 @@ impl Core<'_> {
         let penalized = self.steering.on_media_failure(self.now, &job.pathway);
         self.emit(PlayerEvent::FetchFailed { pathway: job.pathway.clone(), status, penalized });
         if attempts >= self.config.max_attempts_per_segment {
-            return self.fail(format!(
-                "segment {} failed {attempts} times (last on pathway {}, status {status:?})",
-                job.segment, job.pathway
-            ));
+            return self.fail(
+                ErrorKind::Network,
+                format!(
+                    "segment {} failed {attempts} times (last on pathway {}, status {status:?})",
+                    job.segment, job.pathway
+                ),
+            );
         }
         // Fail over at once if another pathway is usable; otherwise back off.
         let usable = self.steering.priority().iter().any(|p| {
@@ -142,6 +150,7 @@ impl Core<'_> {
     ) {
         let Some(segment) = self.tracks.get(kind).map(|t| t.next_segment) else { return };
         self.emit(PlayerEvent::Error {
+            kind: ErrorKind::NotAllowed,
             message: format!("segment {segment} on pathway {pathway}: {why}"),
             fatal: false,
         });

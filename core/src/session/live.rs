@@ -2,7 +2,7 @@
 //! every target duration, extending the plan with what a reload brings, and rejoining
 //! a window that slid past the next segment.
 
-use super::action::PlayerEvent;
+use super::action::{ErrorKind, PlayerEvent};
 use super::event::TrackKind;
 use super::machine::{Core, EPS};
 use super::requests::{Pending, RefreshTarget};
@@ -59,6 +59,7 @@ impl Core<'_> {
         }
         let skipped = first - t.next_segment;
         self.emit(PlayerEvent::Error {
+            kind: ErrorKind::Live,
             message: format!("fell behind the live window: skipping {skipped} segment(s)"),
             fatal: false,
         });
@@ -80,6 +81,7 @@ impl Core<'_> {
         if let Err(e) = applied {
             // The window is still playable; the next refresh may bring a good copy.
             self.emit(PlayerEvent::Error {
+                kind: ErrorKind::Manifest,
                 message: format!("live refresh of {}: {e}", target.label()),
                 fatal: false,
             });

@@ -1,7 +1,7 @@
 //! Loading: the media playlists an HLS presentation needs before anything plays, and
 //! the plan (tracks, rungs, timelines) built once every one has arrived.
 
-use super::action::PlayerState;
+use super::action::{ErrorKind, PlayerState};
 use super::machine::Core;
 use super::plan;
 use super::requests::Pending;
@@ -49,17 +49,19 @@ impl Core<'_> {
     pub(super) fn build_plan(&mut self) {
         let plans = match plan::build(&self.presentation, true) {
             Ok(p) => p,
-            Err(e) => return self.fail(e),
+            Err((kind, message)) => return self.fail(kind, message),
         };
-        let Some(main) = plans.first() else { return self.fail("nothing to play".into()) };
+        let Some(main) = plans.first() else {
+            return self.fail(ErrorKind::Manifest, "nothing to play".into());
+        };
         let ladder = match main.ladder(&self.presentation) {
             Ok(l) => l,
-            Err(e) => return self.fail(format!("ladder: {e}")),
+            Err(e) => return self.fail(ErrorKind::Manifest, format!("ladder: {e}")),
         };
         if self.rule.is_none() {
             match build_rule(&self.config.abr_rule, &self.config.abr, &ladder) {
                 Ok(r) => self.rule = Some(r),
-                Err(e) => return self.fail(e.to_string()),
+                Err(e) => return self.fail(ErrorKind::Unsupported, e.to_string()),
             }
         }
         self.ladder = Some(ladder);

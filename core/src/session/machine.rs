@@ -15,7 +15,7 @@
 //!   accounting.
 
 use super::SessionError;
-use super::action::{Action, PlayerEvent, PlayerState};
+use super::action::{Action, ErrorKind, PlayerEvent, PlayerState};
 use super::cmcd_keys::CmcdState;
 use super::config::SessionConfig;
 use super::event::Event;
@@ -177,11 +177,11 @@ impl<'r> Core<'r> {
 
     /// Gives up: a fatal error, every request cancelled, the `Failed` state and the
     /// final report.
-    pub(super) fn fail(&mut self, message: String) {
+    pub(super) fn fail(&mut self, kind: ErrorKind, message: String) {
         if matches!(self.playback.state, PlayerState::Failed | PlayerState::Ended) {
             return;
         }
-        self.emit(PlayerEvent::Error { message, fatal: true });
+        self.emit(PlayerEvent::Error { kind, message, fatal: true });
         for t in self.tracks.iter_mut() {
             if let Some(job) = t.job.take() {
                 self.actions.push_back(Action::Cancel { id: job.id });

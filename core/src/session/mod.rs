@@ -40,7 +40,9 @@ mod scheduler;
 mod synthetic;
 mod timeline;
 
-pub use action::{Action, DecisionReason, FetchKind, FetchRequest, PlayerEvent, PlayerState};
+pub use action::{
+    Action, DecisionReason, ErrorKind, FetchKind, FetchRequest, PlayerEvent, PlayerState,
+};
 pub use config::SessionConfig;
 pub use event::{Event, RequestId, TrackKind};
 pub use history::{DEFAULT_EVENT_LOG, DEFAULT_SEGMENT_RECORDS, History, HistoryConfig, Retention};
@@ -68,6 +70,18 @@ pub enum SessionError {
     /// The presentation cannot be played (no playable track, unsupported index…).
     #[error("cannot play this presentation: {0}")]
     Presentation(String),
+}
+
+impl SessionError {
+    /// What kind of failure this is: an unknown rule or an unusable configuration is
+    /// [`ErrorKind::Unsupported`], a presentation with nothing to play
+    /// [`ErrorKind::Manifest`].
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Abr(_) | Self::Buffer(_) => ErrorKind::Unsupported,
+            Self::Presentation(_) => ErrorKind::Manifest,
+        }
+    }
 }
 
 /// One playback session (see the module docs).

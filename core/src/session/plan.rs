@@ -11,6 +11,7 @@
 //! `first_number + i`. A live window slides under the plan, so lookups go by number,
 //! never by position in a rendition's current list.
 
+use super::action::ErrorKind;
 use super::event::TrackKind;
 use super::timeline::Timeline;
 use crate::Ladder;
@@ -124,10 +125,14 @@ fn chosen_tracks(p: &Presentation, audio: bool) -> Vec<(TrackKind, &crate::manif
     out
 }
 
+/// Why no plan could be built: the kind of failure and a message.
+pub(crate) type PlanError = (ErrorKind, String);
+
 /// Builds the plan of every track to play.
-pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, String> {
-    let pi =
-        main_period(p).ok_or("the presentation has no video or audio track with renditions")?;
+pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, PlanError> {
+    let manifest = |m: &str| (ErrorKind::Manifest, m.to_string());
+    let pi = main_period(p)
+        .ok_or_else(|| manifest("the presentation has no video or audio track with renditions"))?;
     let initial = p
         .steering
         .as_ref()
@@ -139,21 +144,21 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Str
             .tracks
             .iter()
             .position(|t| std::ptr::eq(t, track))
-            .ok_or("track not in the main period")?;
+            .ok_or_else(|| manifest("track not in the main period"))?;
         let mut by_rate: BTreeMap<u64, Rung> = BTreeMap::new();
         for (ri, r) in track.renditions.iter().enumerate() {
             match &r.index {
                 SegmentIndex::Segments(list) if !list.segments.is_empty() => {}
                 SegmentIndex::Base(_) => {
-                    return Err(format!(
-                        "rendition {}: DASH SegmentBase (sidx) is not supported yet",
-                        r.id
+                    return Err((
+                        ErrorKind::Unsupported,
+                        format!("rendition {}: DASH SegmentBase (sidx) is not supported yet", r.id),
                     ));
                 }
                 SegmentIndex::LiveTemplate(_) => {
-                    return Err(format!(
-                        "rendition {}: live SegmentTemplate is not supported yet",
-                        r.id
+                    return Err((
+                        ErrorKind::Unsupported,
+                        format!("rendition {}: live SegmentTemplate is not supported yet", r.id),
                     ));
                 }
                 _ => continue,
@@ -196,7 +201,7 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Str
             if kind == TrackKind::Audio {
                 continue;
             }
-            return Err("no rendition of the main track has a segment list".into());
+            return Err(manifest("no rendition of the main track has a segment list"));
         };
         let list = rendition(p, first.default).and_then(Rendition::segments).unwrap_or_default();
         let timeline: Timeline = list.iter().map(|s| (s.start_s, s.duration_s)).collect();

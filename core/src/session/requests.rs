@@ -2,7 +2,7 @@
 //! refresh, a steering manifest — is out under which id, and what its answer (or its
 //! failure) means. Segment requests are the scheduler's (each track's job).
 
-use super::action::{Action, FetchKind, FetchRequest, PlayerEvent};
+use super::action::{Action, ErrorKind, FetchKind, FetchRequest, PlayerEvent};
 use super::event::RequestId;
 use super::machine::Core;
 use crate::time::Duration;
@@ -143,7 +143,7 @@ impl Core<'_> {
         if !self.config.allowed_hosts.allows_url(url) {
             let label = rid.unwrap_or(MPD_LABEL);
             let message = format!("media playlist of {label}: {url} is not on an allowed host");
-            self.emit(PlayerEvent::Error { message, fatal: false });
+            self.emit(PlayerEvent::Error { kind: ErrorKind::NotAllowed, message, fatal: false });
             // No retry can help: this counts as the last attempt (a live refresh stays
             // a refresh, whose failure leaves the window playable).
             if let Pending::Playlist { attempt, .. } = &mut what {
@@ -170,7 +170,7 @@ impl Core<'_> {
             Some(Pending::Steering) | None => return,
         };
         if let Err(e) = self.apply_playlist(&rid, text, url) {
-            self.fail(format!("media playlist of {rid}: {e}"));
+            self.fail(ErrorKind::Manifest, format!("media playlist of {rid}: {e}"));
             return;
         }
         if !self.requests.loading_playlists() && self.tracks.is_empty() {

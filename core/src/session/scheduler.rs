@@ -2,7 +2,9 @@
 //! (the ABR rule for the main track, a fixed policy for audio, the user's pin), from
 //! which pathway, what a completed fetch changes, and the abandonment of a slow one.
 
-use super::action::{Action, DecisionReason, FetchKind, FetchRequest, PlayerEvent, PlayerState};
+use super::action::{
+    Action, DecisionReason, ErrorKind, FetchKind, FetchRequest, PlayerEvent, PlayerState,
+};
 use super::cmcd_keys::ObjectKeys;
 use super::event::{RequestId, TrackKind};
 use super::machine::{Core, EPS};
@@ -366,7 +368,10 @@ impl Core<'_> {
         let target = match t.plan.target(&self.presentation, rung, seg, &root, init) {
             Some(Ok(target)) => target,
             Some(Err(e)) => return self.refuse(kind, rung, reason, pathway, init, e.to_string()),
-            None => return self.fail(format!("segment {seg} of rung {rung} has no URL")),
+            None => {
+                let message = format!("segment {seg} of rung {rung} has no URL");
+                return self.fail(ErrorKind::Manifest, message);
+            }
         };
         let url = match self.steering.rewrite_uri(&pathway, &target.url, StableId::None) {
             Ok(u) => u,
@@ -449,7 +454,8 @@ impl Core<'_> {
         let Some(kind) = self.tracks.with_job(id) else {
             if self.requests.is_playlist(id) {
                 // A playlist must come back as ManifestLoaded, with its text.
-                self.fail(format!("request {id}: a media playlist completed without its text"));
+                let message = format!("request {id}: a media playlist completed without its text");
+                self.fail(ErrorKind::Manifest, message);
             }
             return;
         };
