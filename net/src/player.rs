@@ -19,6 +19,45 @@ use tokio::time::Instant;
 /// A stream playing over HTTP: the engine's session driven by a tokio task.
 ///
 /// Dropping the player stops playback (the driver task ends at its next turn).
+///
+/// # Example
+///
+/// Plays the committed demo ladder from the two-CDN test origin on loopback for a
+/// few seconds, following the engine's events, then stops with a QoE report so far.
+///
+/// ```
+/// use streamsteer::session::{PlayerEvent, PlayerState};
+/// use streamsteer_net::{Event, Player, PlayerConfig};
+/// use streamsteer_origin::{Origin, OriginConfig, content::demo_content};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (dir, _) = demo_content(1)?;
+/// let origin = Origin::start(dir, OriginConfig::default()).await?;
+///
+/// let mut player = Player::load(&origin.hls_url(), PlayerConfig::default()).await?;
+/// let mut events = player.events();
+/// let mut decisions = 0;
+/// while let Ok(event) = events.recv().await {
+///     match event {
+///         Event::Player { event: PlayerEvent::Decision { segment, bitrate_kbps, .. } } => {
+///             println!("segment {segment} at {bitrate_kbps:.0} kbit/s");
+///             decisions += 1;
+///         }
+///         Event::Player { event: PlayerEvent::StateChanged { to: PlayerState::Playing, .. } } => {
+///             break;
+///         }
+///         _ => {}
+///     }
+/// }
+/// player.stop();
+/// let outcome = player.wait_until_done().await?;
+/// assert!(decisions > 0 && outcome.error.is_none());
+/// println!("{} segments, {:.0} kbit/s", outcome.report.segments, outcome.report.avg_bitrate_kbps);
+/// origin.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Player {
     commands: mpsc::UnboundedSender<Command>,

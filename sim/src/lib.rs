@@ -14,6 +14,32 @@
 //! [`ladder_io`] (Sabre movie JSON, Pensieve `video_size_N` folders, HLS/DASH
 //! manifests). [`batch`] runs many sessions over all cores and [`summary`] aggregates
 //! them per rule.
+//!
+//! # Example
+//!
+//! Two built-in rules on the bundled Pensieve ladder over ten of the bundled HSDPA
+//! traces, under the streamsteer model (the real session on a virtual clock):
+//!
+//! ```
+//! use streamsteer_sim::batch::Batch;
+//! use streamsteer_sim::summary::Summary;
+//! use streamsteer_sim::{ModelKind, SimConfig, defaults};
+//!
+//! let ladder = defaults::ladder().ladder;
+//! let traces = &defaults::traces()?[..10];
+//! let rules = ["default".to_string(), "throughput".to_string()];
+//! let config = SimConfig::default();
+//! let batch =
+//!     Batch { ladder: &ladder, traces, rules: &rules, model: ModelKind::Streamsteer, config: &config };
+//! let result = batch.run(&|| {})?;
+//! assert!(result.failures.is_empty());
+//! assert_eq!(result.outcomes.len(), 20);
+//! let summary = Summary::from_outcomes(ModelKind::Streamsteer, &result.outcomes);
+//! println!("{}", summary.table(&rules));
+//! let (ours, theirs) = (&summary.rules["default"], &summary.rules["throughput"]);
+//! assert!(ours.qoe_lin.mean > theirs.qoe_lin.mean, "the default wins on HSDPA");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

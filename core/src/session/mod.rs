@@ -85,6 +85,61 @@ impl SessionError {
 }
 
 /// One playback session (see the module docs).
+///
+/// # Example
+///
+/// A whole session driven by hand over a simulated 2 Mbit/s link, one request at a
+/// time: what a driver does with real sockets, a timer and a media sink.
+///
+/// ```
+/// use streamsteer::Ladder;
+/// use streamsteer::session::{
+///     Action, Event, PlayerState, Session, SessionConfig, SyntheticOptions,
+///     presentation_from_ladder,
+/// };
+/// use streamsteer::time::{Duration, Instant};
+///
+/// // A 40 s presentation (10 segments of 4 s) at three bitrates, on one CDN.
+/// let ladder = Ladder::constant_bitrate(vec![400.0, 1200.0, 3000.0], 4.0, 10)?;
+/// let presentation = presentation_from_ladder(&ladder, &SyntheticOptions::default())?;
+/// let mut session = Session::new(presentation, SessionConfig::default())?;
+///
+/// let link_kbps = 2000.0;
+/// let mut now = Instant::ZERO;
+/// let mut queue = Vec::new();
+/// let mut wake = None;
+/// session.handle(now, Event::Tick);
+/// while !matches!(session.state(), PlayerState::Ended | PlayerState::Failed) {
+///     while let Some(action) = session.poll_action() {
+///         match action {
+///             Action::Fetch(request) => queue.push(request),
+///             Action::Cancel { id } => queue.retain(|r| r.id != id),
+///             Action::WakeAt(t) => wake = Some(t),
+///             // Append, Play, Stall, Emit: a media sink and the application's.
+///             _ => {}
+///         }
+///     }
+///     if queue.is_empty() {
+///         // Nothing to fetch: sleep until the session's timer (the buffer is full).
+///         now = wake.take().expect("an idle session asks to be woken");
+///         session.handle(now, Event::Tick);
+///         continue;
+///     }
+///     // Transfer the oldest request: 50 ms to the first byte, then the link's rate.
+///     let request = queue.remove(0);
+///     let bytes = request.expected_bytes.unwrap_or(100_000);
+///     let ttfb = Duration::from_secs_f64(0.05);
+///     let duration = ttfb + Duration::from_secs_f64(bytes as f64 * 8.0 / (link_kbps * 1000.0));
+///     now = now + duration;
+///     session.handle(now, Event::FetchCompleted { id: request.id, bytes, ttfb, duration });
+/// }
+/// let report = session.qoe_report();
+/// assert_eq!(session.state(), PlayerState::Ended);
+/// assert_eq!(report.segments, 10);
+/// // The link carries the middle rung, not the top one.
+/// assert!(report.avg_bitrate_kbps > 400.0 && report.avg_bitrate_kbps < 2000.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Session<'r> {
     core: Core<'r>,
 }
