@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use streamsteer::abr::default::{DefaultParams, DefaultRule};
+use streamsteer::abr::scenario_mpc::{ScenarioMpc, ScenarioMpcParams};
 use streamsteer::abr::{
     AbrConfig, AbrContext, AbrRule, Decision, DownloadReport, FetchProgress, RULE_NAMES,
 };
@@ -179,8 +179,8 @@ fn readme_results_table_fcc() {
 /// see the same session (the shipped rule's), and each decision of the shipped rule
 /// is compared with what the exact search would have chosen in the same state.
 struct AgainstExact {
-    shipped: DefaultRule,
-    exact: DefaultRule,
+    shipped: ScenarioMpc,
+    exact: ScenarioMpc,
     decisions: usize,
     same: usize,
 }
@@ -226,15 +226,15 @@ impl AbrRule for AgainstExact {
 fn node_budget_leaves_the_default_rule_exact_in_99_5_percent_of_decisions() {
     let ladder = ladder();
     let config = AbrConfig::default();
-    let shipped = DefaultParams::default();
+    let shipped = ScenarioMpcParams::default();
     assert_eq!(shipped.node_budget, 48, "the README's budget");
-    let exact_params = DefaultParams { node_budget: 0, ..DefaultParams::default() };
+    let exact_params = ScenarioMpcParams { node_budget: 0, ..ScenarioMpcParams::default() };
     let (mut decisions, mut same) = (0, 0);
     for (set, n) in [("hsdpa", 80), ("fcc", 500)] {
         for trace in traces(set, n) {
             let mut rule = AgainstExact {
-                shipped: DefaultRule::with_params(&config, &ladder, shipped),
-                exact: DefaultRule::with_params(&config, &ladder, exact_params),
+                shipped: ScenarioMpc::with_params(&config, &ladder, shipped),
+                exact: ScenarioMpc::with_params(&config, &ladder, exact_params),
                 decisions: 0,
                 same: 0,
             };

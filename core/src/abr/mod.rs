@@ -8,14 +8,17 @@
 //!
 //! Rules are deterministic state machines: same context and reports in, same decisions
 //! out. They never allocate on the decision path.
+//!
+//! The default rule (`"default"`) is [`scenario_mpc::ScenarioMpc`]: model-predictive
+//! control that plans against a distribution of throughput scenarios.
 
 pub mod bba;
 pub mod bola;
-pub mod default;
 pub mod dynamic;
 pub mod estimator;
 pub mod mpc;
 mod registry;
+pub mod scenario_mpc;
 pub mod throughput;
 
 pub use registry::{AbrConfig, AbrError, RULE_NAMES, build_rule};

@@ -1,8 +1,8 @@
 //! Building rules by name, with one serde configuration for all of them.
 
 use super::{
-    AbrRule, bba::Bba, bola::Bola, default::DefaultRule, dynamic::Dynamic, dynamic::DynamicDash,
-    mpc::RobustMpc, throughput::ThroughputRule,
+    AbrRule, bba::Bba, bola::Bola, dynamic::Dynamic, dynamic::DynamicDash, mpc::RobustMpc,
+    scenario_mpc::ScenarioMpc, throughput::ThroughputRule,
 };
 use crate::ladder::Ladder;
 use serde::{Deserialize, Serialize};
@@ -84,7 +84,7 @@ pub fn build_rule(
     let key: String =
         name.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect();
     Ok(match key.as_str() {
-        "default" | "streamsteer" => Box::new(DefaultRule::new(config, ladder)),
+        "default" | "streamsteer" | "scenariompc" => Box::new(ScenarioMpc::new(config, ladder)),
         "throughput" => Box::new(ThroughputRule::new(config, ladder)),
         "bola" => Box::new(Bola::new(config, ladder, false)),
         "bolae" => Box::new(Bola::new(config, ladder, true)),

@@ -81,7 +81,7 @@
 //! a subtree that could only tie and comes after the best plan in rung order is
 //! skipped, which changes nothing but the time.
 //!
-//! The search is also *anytime*: it stops after [`DefaultParams::node_budget`] nodes
+//! The search is also *anytime*: it stops after [`ScenarioMpcParams::node_budget`] nodes
 //! (48) and takes the best plan found so far (the carried or a constant plan at
 //! worst). Most decisions need far fewer (about 20 on average, at 70–80 ns a node);
 //! the budget binds in the slowest few percent, mostly the first decision whose plan
@@ -104,13 +104,13 @@ pub const MAX_SCENARIOS: usize = 8;
 pub const MAX_HORIZON: usize = 8;
 /// Most prediction ratios remembered (and most prior pseudo-ratios).
 pub const MAX_RATIOS: usize = 64;
-/// [`DefaultParams::node_budget`] as shipped.
+/// [`ScenarioMpcParams::node_budget`] as shipped.
 pub const DEFAULT_NODE_BUDGET: usize = 48;
 
-/// Parameters of [`DefaultRule`]; the defaults are the rule as shipped.
+/// Parameters of [`ScenarioMpc`]; the defaults are the rule as shipped.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct DefaultParams {
+pub struct ScenarioMpcParams {
     /// Segments planned ahead (1…[`MAX_HORIZON`]).
     pub horizon: usize,
     /// Throughput scenarios weighed per decision (1…[`MAX_SCENARIOS`]).
@@ -142,7 +142,7 @@ pub struct DefaultParams {
     pub node_budget: usize,
 }
 
-impl Default for DefaultParams {
+impl Default for ScenarioMpcParams {
     fn default() -> Self {
         Self {
             horizon: 5,
@@ -163,8 +163,8 @@ impl Default for DefaultParams {
 
 /// The default rule: expected-QoE model-predictive control over throughput scenarios.
 #[derive(Debug, Clone)]
-pub struct DefaultRule {
-    p: DefaultParams,
+pub struct ScenarioMpc {
+    p: ScenarioMpcParams,
     rebuffer_penalty: f64,
     smooth_penalty: f64,
     estimator: HarmonicMean,
@@ -244,19 +244,19 @@ fn norm_inv(p: f64) -> f64 {
     }
 }
 
-impl DefaultRule {
+impl ScenarioMpc {
     /// The rule as shipped, with the QoE weights of `config` (`mpc_rebuffer_penalty`,
     /// `mpc_smooth_penalty`).
     pub fn new(config: &AbrConfig, ladder: &Ladder) -> Self {
-        Self::with_params(config, ladder, DefaultParams::default())
+        Self::with_params(config, ladder, ScenarioMpcParams::default())
     }
 
     /// The rule with explicit parameters (out-of-range values are clamped).
-    pub fn with_params(config: &AbrConfig, ladder: &Ladder, params: DefaultParams) -> Self {
-        let d = DefaultParams::default();
+    pub fn with_params(config: &AbrConfig, ladder: &Ladder, params: ScenarioMpcParams) -> Self {
+        let d = ScenarioMpcParams::default();
         let finite_or =
             |v: f64, fallback: f64| if v.is_finite() && v >= 0.0 { v } else { fallback };
-        let p = DefaultParams {
+        let p = ScenarioMpcParams {
             horizon: params.horizon.clamp(1, MAX_HORIZON),
             scenarios: params.scenarios.clamp(1, MAX_SCENARIOS),
             harmonic_window: params.harmonic_window.max(1),
@@ -300,7 +300,7 @@ impl DefaultRule {
     }
 
     /// The parameters in force.
-    pub fn params(&self) -> &DefaultParams {
+    pub fn params(&self) -> &ScenarioMpcParams {
         &self.p
     }
 
@@ -792,7 +792,7 @@ impl<const K: usize> Search<'_, K> {
     }
 }
 
-impl AbrRule for DefaultRule {
+impl AbrRule for ScenarioMpc {
     fn name(&self) -> &'static str {
         "default"
     }
@@ -969,7 +969,7 @@ mod tests {
         }
     }
 
-    fn feed(rule: &mut DefaultRule, ladder: &Ladder, kbps: &[f64]) {
+    fn feed(rule: &mut ScenarioMpc, ladder: &Ladder, kbps: &[f64]) {
         for (k, &t) in kbps.iter().enumerate() {
             let bits = ladder.segment_size_bits(k, 1);
             let report = DownloadReport {
@@ -1013,7 +1013,7 @@ mod tests {
     /// One random decision, searched and enumerated with `K` scenarios.
     #[allow(clippy::needless_range_loop)]
     fn exhaustive_case<const K: usize>(
-        rule: &mut DefaultRule,
+        rule: &mut ScenarioMpc,
         case: usize,
         rnd: &mut dyn FnMut() -> f64,
     ) {
@@ -1083,7 +1083,7 @@ mod tests {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (x >> 11) as f64 / (1u64 << 53) as f64
         };
-        let mut rule = DefaultRule::new(&AbrConfig::default(), &ladder);
+        let mut rule = ScenarioMpc::new(&AbrConfig::default(), &ladder);
         for case in 0..600 {
             match case % 4 {
                 0 => exhaustive_case::<1>(&mut rule, case, &mut rnd),
@@ -1097,7 +1097,7 @@ mod tests {
     #[test]
     fn no_estimate_means_startup_at_the_lowest_rung() {
         let ladder = pensieve_like(48, 1);
-        let mut rule = DefaultRule::new(&AbrConfig::default(), &ladder);
+        let mut rule = ScenarioMpc::new(&AbrConfig::default(), &ladder);
         let d = rule.choose(&ctx(&ladder, 0, 0.0, None));
         assert_eq!(d, Decision::now(0, Reason::Startup));
         // A driver estimate is used when the rule has none of its own.
@@ -1116,10 +1116,10 @@ mod tests {
         let kbps = [1800.0, 900.0, 2600.0, 700.0, 3100.0, 1500.0, 2200.0, 600.0];
         let mut worse_with_one_node = 0;
         for budget in [1, 2, 8, 48] {
-            let params = DefaultParams { node_budget: budget, ..DefaultParams::default() };
-            let mut cut = DefaultRule::with_params(&AbrConfig::default(), &ladder, params);
-            let exact_params = DefaultParams { node_budget: 0, ..DefaultParams::default() };
-            let mut exact = DefaultRule::with_params(&AbrConfig::default(), &ladder, exact_params);
+            let params = ScenarioMpcParams { node_budget: budget, ..ScenarioMpcParams::default() };
+            let mut cut = ScenarioMpc::with_params(&AbrConfig::default(), &ladder, params);
+            let exact_params = ScenarioMpcParams { node_budget: 0, ..ScenarioMpcParams::default() };
+            let mut exact = ScenarioMpc::with_params(&AbrConfig::default(), &ladder, exact_params);
             feed(&mut cut, &ladder, &kbps);
             feed(&mut exact, &ladder, &kbps);
             for (k, buffer) in [(8, 3.0), (20, 12.0), (40, 25.0), (43, 18.0)] {
@@ -1145,7 +1145,7 @@ mod tests {
     #[test]
     fn follows_the_link() {
         let ladder = pensieve_like(48, 2);
-        let mut fast = DefaultRule::new(&AbrConfig::default(), &ladder);
+        let mut fast = ScenarioMpc::new(&AbrConfig::default(), &ladder);
         feed(&mut fast, &ladder, &[9000.0; 10]);
         let d = fast.choose(&ctx(&ladder, 10, 30.0, Some(5)));
         assert_eq!(d.rendition, 5);
@@ -1153,13 +1153,13 @@ mod tests {
             matches!(d.reason, Reason::Predictive { predicted_kbps, .. } if (predicted_kbps - 9000.0).abs() < 1.0)
         );
 
-        let mut slow = DefaultRule::new(&AbrConfig::default(), &ladder);
+        let mut slow = ScenarioMpc::new(&AbrConfig::default(), &ladder);
         feed(&mut slow, &ladder, &[400.0; 10]);
         assert_eq!(slow.choose(&ctx(&ladder, 10, 2.0, Some(0))).rendition, 0);
 
         // A middling link and buffer: something in between, and never above what the
         // link can carry without draining the buffer into a stall.
-        let mut mid = DefaultRule::new(&AbrConfig::default(), &ladder);
+        let mut mid = ScenarioMpc::new(&AbrConfig::default(), &ladder);
         feed(&mut mid, &ladder, &[2000.0; 10]);
         let r = mid.choose(&ctx(&ladder, 10, 10.0, Some(2))).rendition;
         assert!((2..=4).contains(&r), "rung {r}");
@@ -1168,7 +1168,7 @@ mod tests {
     #[test]
     fn a_collapse_makes_it_careful_then_fades() {
         let ladder = pensieve_like(60, 4);
-        let mut rule = DefaultRule::new(&AbrConfig::default(), &ladder);
+        let mut rule = ScenarioMpc::new(&AbrConfig::default(), &ladder);
         feed(&mut rule, &ladder, &[3000.0; 8]);
         let calm = rule.choose(&ctx(&ladder, 8, 12.0, Some(3))).rendition;
         let mut shaken = rule.clone();
@@ -1189,7 +1189,7 @@ mod tests {
     #[test]
     fn spends_the_buffer_at_the_end_but_never_for_nothing() {
         let ladder = pensieve_like(48, 5);
-        let mut rule = DefaultRule::new(&AbrConfig::default(), &ladder);
+        let mut rule = ScenarioMpc::new(&AbrConfig::default(), &ladder);
         feed(&mut rule, &ladder, &[1500.0; 10]);
         let mid_video = rule.choose(&ctx(&ladder, 20, 30.0, Some(2))).rendition;
         let near_end = rule.choose(&ctx(&ladder, 45, 30.0, Some(2))).rendition;
@@ -1203,7 +1203,7 @@ mod tests {
     fn priced_stalls_follow_the_ladder_top() {
         let ladder =
             Ladder::constant_bitrate(vec![1000.0, 5000.0, 16000.0, 35000.0], 3.0, 100).unwrap();
-        let mut rule = DefaultRule::new(&AbrConfig::default(), &ladder);
+        let mut rule = ScenarioMpc::new(&AbrConfig::default(), &ladder);
         feed(&mut rule, &ladder, &[20000.0; 6]);
         let r = rule.choose(&ctx(&ladder, 6, 6.0, Some(2))).rendition;
         assert!(r <= 2, "a 35 Mbit/s rung over a 20 Mbit/s link with 6 s of buffer: {r}");
@@ -1219,17 +1219,17 @@ mod tests {
     #[test]
     fn out_of_range_parameters_are_clamped() {
         let ladder = pensieve_like(10, 6);
-        let p = DefaultParams {
+        let p = ScenarioMpcParams {
             horizon: 99,
             scenarios: 0,
             ratio_window: 1000,
             prior_sigma: f64::NAN,
             ..Default::default()
         };
-        let rule = DefaultRule::with_params(&AbrConfig::default(), &ladder, p);
+        let rule = ScenarioMpc::with_params(&AbrConfig::default(), &ladder, p);
         assert_eq!(rule.params().horizon, MAX_HORIZON);
         assert_eq!(rule.params().scenarios, 1);
         assert_eq!(rule.params().ratio_window, MAX_RATIOS);
-        assert_eq!(rule.params().prior_sigma, DefaultParams::default().prior_sigma);
+        assert_eq!(rule.params().prior_sigma, ScenarioMpcParams::default().prior_sigma);
     }
 }
