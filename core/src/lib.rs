@@ -5,6 +5,12 @@
 //! spawns nothing and draws no unseeded randomness: callers feed it events (time,
 //! fetch progress, manifests) and carry out the actions it returns.
 //!
+//! The types a driver needs are re-exported here: [`Session`] with its
+//! [`SessionConfig`], the [`Event`]s it takes and the [`Action`]s it returns
+//! ([`FetchRequest`], [`PlayerEvent`]), [`Presentation`] and its parser, the
+//! [`QoeReport`], and the engine's [`Instant`] and [`Url`]. See [`Session`] for a
+//! complete example.
+//!
 //! Modules, one concern each:
 //! - [`manifest`]: one presentation model built from HLS and DASH manifests;
 //! - [`ladder`]: the encoding ladder the ABR rules decide over;
@@ -16,7 +22,7 @@
 //! - [`cmcd`]: CTA-5004 client data for requests;
 //! - [`http`]: HTTP header values the engine interprets (`Retry-After`);
 //! - [`media`]: fMP4 (CMAF) segment timing, read from the media itself;
-//! - [`uri`]: the checked [`Url`](uri::Url) every request is made to, and
+//! - [`uri`]: the checked [`Url`] every request is made to, and
 //!   [`allowlist`]: which hosts may be requested.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -36,3 +42,15 @@ pub mod time;
 pub mod uri;
 
 pub use ladder::{Ladder, LadderError};
+
+// What an embedder needs to drive a session, at the crate root.
+pub use abr::{AbrConfig, AbrRule, build_rule};
+pub use cmcd::{CmcdConfig, CmcdMode};
+pub use manifest::{ManifestError, Presentation, parse_any};
+pub use qoe::QoeReport;
+pub use session::{
+    Action, ErrorKind, Event, FetchKind, FetchRequest, PlayerEvent, PlayerState, Session,
+    SessionConfig, SessionError,
+};
+pub use time::{Duration, Instant};
+pub use uri::Url;
