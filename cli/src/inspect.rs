@@ -179,6 +179,7 @@ fn describe_index(r: &Rendition) -> String {
             t.segment_duration_s(),
             t.start_number
         ),
+        _ => "an index form this version does not describe".to_string(),
     }
 }
 

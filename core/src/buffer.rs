@@ -17,6 +17,7 @@ use thiserror::Error;
 
 /// Why a buffer policy is not usable.
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum BufferPolicyError {
     /// A threshold is negative or not finite.
     #[error("buffer policy: {name} = {value} must be a finite, non-negative number of seconds")]

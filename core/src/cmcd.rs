@@ -361,6 +361,7 @@ impl CmcdValue {
 
 /// A payload that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum CmcdError {
     /// A key is empty or has characters outside `[a-z0-9._-]`.
     #[error("CMCD: bad key {0:?}")]

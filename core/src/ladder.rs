@@ -10,6 +10,7 @@ use thiserror::Error;
 
 /// Why a ladder could not be built.
 #[derive(Debug, Error, PartialEq)]
+#[non_exhaustive]
 pub enum LadderError {
     /// The ladder has no rungs.
     #[error("ladder has no renditions")]

@@ -28,6 +28,7 @@ pub const MAX_URL_BYTES: usize = 16 * 1024;
 
 /// Why a URL was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum UrlError {
     /// The URL parser rejects it (or it is relative where an absolute URL is needed).
     #[error("{uri:?} is not a valid URL: {reason}")]

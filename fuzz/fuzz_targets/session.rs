@@ -577,6 +577,7 @@ impl Harness {
                     ),
                     FetchKind::Manifest => assert!(r.track.is_none() && r.pathway.is_some()),
                     FetchKind::Steering => assert!(r.track.is_none() && r.pathway.is_none()),
+                    other => panic!("the harness does not know fetch kind {other:?}"),
                 }
                 if let Some(d) = r.deadline {
                     assert!(d.0 >= self.now, "deadline in the past: {r:?}");
@@ -606,6 +607,7 @@ impl Harness {
             Action::Pause => self.expect(b, PlayerState::Paused),
             Action::Stall => self.expect(b, PlayerState::Stalled),
             Action::Emit(e) => self.check_emit(e, b),
+            other => panic!("the harness does not know action {other:?}"),
         }
     }
 
@@ -896,6 +898,7 @@ impl Harness {
                     body: self.origin.steering(ttl, u.arbitrary::<u8>().unwrap_or(0)),
                 }
             }
+            other => panic!("the harness does not know fetch kind {other:?}"),
         };
         self.feed(at, event);
     }

@@ -64,6 +64,7 @@ impl DecodingSink {
                     info.codecs_or_fourcc()
                 )),
             },
+            _ => Err(format!("no decoder for {track:?} tracks")),
         }
     }
 }

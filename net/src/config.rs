@@ -140,6 +140,8 @@ impl BodyLimits {
                 }
                 None => self.media_bytes,
             },
+            // A document of a kind this driver does not know: bounded as one.
+            _ => self.manifest_bytes,
         }
     }
 }
@@ -171,6 +173,7 @@ impl NetConfig {
             FetchKind::Init => &self.init,
             FetchKind::Media => &self.media,
             FetchKind::Steering => &self.steering,
+            _ => &self.manifest,
         }
     }
 }

@@ -240,6 +240,7 @@ impl<S: MediaSink> Driver<S> {
                 // A wake beyond what the platform's clock can express is a wake never.
                 self.wake = self.origin.checked_add(StdDuration::from_micros(t.0));
             }
+            other => tracing::warn!(?other, "an action this driver does not handle"),
         }
     }
 
@@ -349,6 +350,12 @@ impl<S: MediaSink> Driver<S> {
             (FetchKind::Manifest | FetchKind::Init | FetchKind::Media, Err(e)) => {
                 tracing::debug!(id, url = %req.url, error = %e.error, "fetch failed");
                 self.handle(SessionEvent::FetchFailed { id, status: e.status, bytes: e.bytes });
+            }
+            // A kind of request newer than this driver: the session hears it failed
+            // rather than waiting for it forever.
+            (kind, _) => {
+                tracing::warn!(id, ?kind, "a request of a kind this driver does not handle");
+                self.handle(SessionEvent::FetchFailed { id, status: None, bytes: 0 });
             }
         }
     }

@@ -20,6 +20,7 @@ pub struct FatalError {
 
 /// Why a [`Player`](crate::Player) could not load or finished without a report.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum PlayerError {
     /// The HTTP client could not be built (bad configuration).
     #[error("cannot build the HTTP client: {0}")]

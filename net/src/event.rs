@@ -6,6 +6,7 @@ use streamsteer::session::{FetchKind, PlayerEvent, PlayerState, TrackKind};
 /// One event of a playing [`Player`](crate::Player).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
+#[non_exhaustive]
 pub enum Event {
     /// Something the engine reported: state, decision, rendition or pathway change,
     /// stall, error, the final QoE report.

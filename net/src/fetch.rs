@@ -31,6 +31,7 @@ const MAX_RESERVE: u64 = 16 * 1024 * 1024;
 
 /// Why an attempt failed.
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum FetchError {
     /// Connection refused or reset, DNS failure, protocol error…
     #[error("network error: {0}")]

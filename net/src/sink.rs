@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 /// Why a sink refused a segment.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum SinkError {
     /// A media segment came before any init segment of its rendition.
     #[error("{track:?} rung {rendition}: media segment before its init segment")]

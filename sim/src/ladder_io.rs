@@ -8,6 +8,7 @@ use thiserror::Error;
 
 /// Errors loading a ladder.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum LadderLoadError {
     /// A file could not be read.
     #[error("{path}: {source}")]

@@ -12,6 +12,7 @@ use thiserror::Error;
 
 /// Errors running a simulated session.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum SimError {
     /// The ladder has no segments to play.
     #[error("ladder has no segments")]

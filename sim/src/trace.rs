@@ -22,6 +22,7 @@ const SABRE_NETWORK: &str =
 
 /// Errors reading a trace. Each says what was expected and what was found.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum TraceError {
     /// The file or folder could not be read.
     #[error("{path}: {source}")]

@@ -74,6 +74,7 @@ impl Decision {
 /// fact without re-running the session.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "why", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Reason {
     /// First segment: no measurement yet, the rule's startup rung.
     Startup,

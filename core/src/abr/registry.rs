@@ -14,6 +14,7 @@ pub const RULE_NAMES: &[&str] =
 
 /// Errors building a rule.
 #[derive(Debug, Error, PartialEq)]
+#[non_exhaustive]
 pub enum AbrError {
     /// No rule has that name.
     #[error("unknown ABR rule {name:?} (known: {known})")]

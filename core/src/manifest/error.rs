@@ -6,6 +6,7 @@ use thiserror::Error;
 /// A manifest parsing or merging error. HLS errors name the 1-based line, DASH errors
 /// the element path where the parser could tell.
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum ManifestError {
     /// The text is empty or only whitespace.
     #[error("manifest is empty")]

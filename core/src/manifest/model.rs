@@ -287,6 +287,7 @@ pub struct Segment {
 /// How a rendition's segments are found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SegmentIndex {
     /// An HLS rendition whose media playlist has not been loaded yet (see
     /// [`Rendition::playlist_url`]), or one with no playlist of its own.

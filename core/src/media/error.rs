@@ -43,6 +43,7 @@ impl From<[u8; 4]> for FourCc {
 /// Why an init or media segment could not be parsed. Offsets are in bytes from the
 /// start of the buffer given to the parser.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Fmp4Error {
     /// A box, or a field inside one, runs past the end of the data (or of its parent).
     #[error(

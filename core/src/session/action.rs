@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 /// What a request fetches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FetchKind {
     /// A manifest (HLS media playlist).
     Manifest,
@@ -88,6 +89,7 @@ impl FetchRequest {
 /// Player state, as reported in [`PlayerEvent::StateChanged`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PlayerState {
     /// Loading media playlists.
     Loading,
@@ -108,6 +110,7 @@ pub enum PlayerState {
 /// Why a rendition was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "by")]
+#[non_exhaustive]
 pub enum DecisionReason {
     /// The ABR rule's decision.
     Abr {
@@ -147,6 +150,7 @@ pub enum ErrorKind {
 /// Something that happened, for the application and the QoE event log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "event")]
+#[non_exhaustive]
 pub enum PlayerEvent {
     /// The player state changed.
     StateChanged {
@@ -242,6 +246,7 @@ pub enum PlayerEvent {
 
 /// An output of the session, drained with [`Session::poll_action`](super::Session::poll_action).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Action {
     /// Issue a request.
     Fetch(FetchRequest),

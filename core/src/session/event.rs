@@ -10,6 +10,7 @@ pub type RequestId = u64;
 /// Which media track.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TrackKind {
     /// The main (video) track, adapted by the ABR rule.
     Video,
@@ -20,6 +21,7 @@ pub enum TrackKind {
 /// An input to [`Session::handle`](super::Session::handle). The time of the event is
 /// passed beside it, so that every event carries the caller's "now".
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// Time has passed (typically at a requested [`WakeAt`](super::Action::WakeAt)).
     Tick,

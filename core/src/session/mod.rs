@@ -60,6 +60,7 @@ use thiserror::Error;
 
 /// Why a session could not be created.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum SessionError {
     /// The ABR rule name is unknown.
     #[error(transparent)]

@@ -91,6 +91,7 @@ pub struct SteeringUpdate {
 /// Why a pathway was selected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "why")]
+#[non_exhaustive]
 pub enum SelectionReason {
     /// Chosen among the unpenalised pathways by the cost preference.
     Cost {

@@ -8,6 +8,7 @@ use thiserror::Error;
 /// Every refusal leaves the steering state as it was: the spec's rule for any failed
 /// reload is "keep the previous values and retry after the previous TTL".
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum SteeringError {
     /// The body is larger than any sane steering manifest.
     #[error("steering manifest is {len} bytes, over the {max}-byte limit")]
