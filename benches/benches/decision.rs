@@ -22,7 +22,8 @@ fn context_at(i: usize) -> (f64, f64) {
 
 fn decisions(c: &mut Criterion) {
     let ladder = defaults::ladder().ladder;
-    let config = AbrConfig { buffer_max_s: 60.0, ..AbrConfig::default() };
+    let mut config = AbrConfig::default();
+    config.buffer_max_s = 60.0;
     let mut group = c.benchmark_group("decision");
     for name in RULE_NAMES {
         let mut rule = build_rule(name, &config, &ladder).expect("rule");

@@ -14,7 +14,9 @@ fn sessions(c: &mut Criterion) {
     let trace = &traces[0];
     let mut group = c.benchmark_group("session_48_chunks");
     for model in [ModelKind::Pensieve, ModelKind::Sabre, ModelKind::Streamsteer] {
-        let config = SimConfig { segments: Some(48), ..SimConfig::default() }.resolved_for(model);
+        let mut config = SimConfig::default();
+        config.segments = Some(48);
+        let config = config.resolved_for(model);
         for rule in ["throughput", "bola", "bba", "robustmpc", "default"] {
             group.bench_with_input(BenchmarkId::new(model.name(), rule), &rule, |b, rule| {
                 b.iter(|| {

@@ -146,11 +146,13 @@ pub fn run(args: Args) -> Result<(), String> {
             args.outage_at + args.outage_for
         );
         eprintln!("playing {url} with ABR {:?}", args.abr);
-        let mut session = SessionConfig { abr_rule: args.abr.clone(), ..SessionConfig::default() };
+        let mut session = SessionConfig::default();
+        session.abr_rule = args.abr.clone();
         // A failed pathway is retried after 8 s instead of the default 120 s, so that
         // the demo shows the return to the preferred CDN once its outage is over.
         session.steering.penalty_s = 8.0;
-        let player_config = PlayerConfig { session, ..PlayerConfig::default() };
+        let mut player_config = PlayerConfig::default();
+        player_config.session = session;
         let sink = decoding_sink(&args.out.join("frames"))?;
         let mut player =
             Player::load_with_sink(&url, player_config, sink).await.map_err(|e| e.to_string())?;

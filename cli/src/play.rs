@@ -97,8 +97,10 @@ pub(crate) fn play(
     let sink = DecodingSink::new(pipeline, Decoders::default());
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("tokio runtime: {e}"))?;
     runtime.block_on(async move {
-        let session = SessionConfig { abr_rule: args.abr.clone(), ..SessionConfig::default() };
-        let player_config = PlayerConfig { session, ..PlayerConfig::default() };
+        let mut session = SessionConfig::default();
+        session.abr_rule = args.abr.clone();
+        let mut player_config = PlayerConfig::default();
+        player_config.session = session;
         let mut player = Player::load_with_sink(&args.url, player_config, sink)
             .await
             .map_err(|e| e.to_string())?;

@@ -97,8 +97,9 @@ pub fn run(args: Args) -> Result<(), String> {
     {
         return Err(format!("--buffer must be a positive number of seconds, got {b}"));
     }
-    let config =
-        SimConfig { buffer_max_s: args.buffer, segments: args.segments, ..SimConfig::default() };
+    let mut config = SimConfig::default();
+    config.buffer_max_s = args.buffer;
+    config.segments = args.segments;
     let batch = Batch {
         ladder: &ladder,
         traces: &traces,

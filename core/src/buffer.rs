@@ -54,6 +54,7 @@ pub enum BufferPolicyError {
 /// Buffer thresholds, in seconds of media (serde; every field defaults, see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct BufferPolicy {
     /// Playable buffer needed before the first frame is shown.
     pub startup_s: f64,

@@ -41,6 +41,7 @@ pub enum CmcdMode {
 /// [`FetchRequest::cmcd`]; a driver only serialises them with [`FetchRequest::wire`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct CmcdConfig {
     /// Off (default), query argument or headers.
     pub mode: CmcdMode,

@@ -180,7 +180,8 @@ fn drive(
     checkpoints: &[f64],
 ) -> Run {
     let started = std::time::Instant::now();
-    let config = SessionConfig { history, ..SessionConfig::default() };
+    let mut config = SessionConfig::default();
+    config.history = history;
     let mut session = Session::new(presentation, config).unwrap();
     let mut run = Run {
         heap: Vec::with_capacity(checkpoints.len()),
@@ -347,8 +348,9 @@ fn a_24_hour_live_session_runs_in_flat_memory() {
     // HLS, the three media playlists reloaded every 6 s; histories bounded to 500
     // entries, full within the first hour (600 segments an hour, about one log entry
     // each): from then on the heap must not grow.
-    let small =
-        HistoryConfig { event_log: Retention::Last(500), segment_records: Retention::Last(500) };
+    let mut small = HistoryConfig::default();
+    small.event_log = Retention::Last(500);
+    small.segment_records = Retention::Last(500);
     let hls = parse_hls(
         &origin.multivariant(),
         &streamsteer::uri::Url::parse(&format!("{BASE}master.m3u8")).unwrap(),

@@ -395,7 +395,8 @@ proptest! {
             steering_url: None,
         };
         let p = presentation_from_ladder(&ladder, &opts).unwrap();
-        let mut config = SessionConfig { abr_rule: RULE_NAMES[rule].to_string(), ..Default::default() };
+        let mut config = SessionConfig::default();
+        config.abr_rule = RULE_NAMES[rule].to_string();
         config.buffer.forward_target_s = target;
         config.buffer.startup_s = config.buffer.startup_s.min(target);
         config.buffer.resume_s = config.buffer.resume_s.min(target);
@@ -443,28 +444,28 @@ proptest! {
             steering_url: None,
         };
         let run_with = |history: HistoryConfig| {
-            let config = SessionConfig { abr_rule: RULE_NAMES[rule].to_string(), history, ..Default::default() };
+            let mut config = SessionConfig::default();
+            config.abr_rule = RULE_NAMES[rule].to_string();
+            config.history = history;
             let session = Session::new(presentation_from_ladder(&ladder, &opts).unwrap(), config).unwrap();
             let net = Net { links: [("a.example".to_string(), a.clone())].into(), steering: vec![], fail_every };
             run(session, &net)
         };
-        let full = run_with(HistoryConfig { event_log: Retention::All, segment_records: Retention::All });
-        let bounded = run_with(HistoryConfig {
-            event_log: Retention::Last(log_cap),
-            segment_records: Retention::Last(record_cap),
-        });
+        let full = run_with(HistoryConfig::new(Retention::All, Retention::All));
+        let bounded = run_with(HistoryConfig::new(
+            Retention::Last(log_cap),
+            Retention::Last(record_cap),
+        ));
         prop_assert_eq!(&full.actions, &bounded.actions);
         let report = bounded.session.qoe_report();
         prop_assert_eq!(&report, &full.session.qoe_report());
         let all = full.session.segment_records().to_vec();
         let reference = QoeReport::from_segments(&all, report.startup_delay_s, QoeWeights::default());
         // The session accounts stalls and transfers itself; the rest comes from the records.
-        let same = QoeReport {
-            rebuffer_count: reference.rebuffer_count,
-            rebuffer_s: reference.rebuffer_s,
-            pathways: reference.pathways.clone(),
-            ..report.clone()
-        };
+        let mut same = report.clone();
+        same.rebuffer_count = reference.rebuffer_count;
+        same.rebuffer_s = reference.rebuffer_s;
+        same.pathways = reference.pathways.clone();
         prop_assert_eq!(same, reference);
         prop_assert_eq!(report.segments, all.len());
         let records = bounded.session.segment_records();
@@ -626,9 +627,10 @@ fn too_many_requests_waits_retry_after_then_resumes() {
 fn a_manifest_pathway_outside_the_allowlist_is_never_requested() {
     // The presentation's own second CDN is on a host the application does not allow:
     // its URLs are never requested; the session plays from the allowed one.
-    let config = |allow: &[&str]| SessionConfig {
-        allowed_hosts: HostAllowlist::only(allow.iter().copied()),
-        ..Default::default()
+    let config = |allow: &[&str]| {
+        let mut c = SessionConfig::default();
+        c.allowed_hosts = HostAllowlist::only(allow.iter().copied());
+        c
     };
     let net = Net { links: fast_links(), steering: vec![], fail_every: 0 };
     let prefer_cf = presentation_from_ladder(
@@ -684,9 +686,10 @@ fn steering_to_a_host_outside_the_allowlist_is_refused() {
                 "PATHWAY-CLONES":[{{"BASE-ID":"cf","ID":"x","URI-REPLACEMENT":{{"HOST":"{host}"}}}}]}}"#
         )
     };
-    let config = |allow: &[&str]| SessionConfig {
-        allowed_hosts: HostAllowlist::only(allow.iter().copied()),
-        ..Default::default()
+    let config = |allow: &[&str]| {
+        let mut c = SessionConfig::default();
+        c.allowed_hosts = HostAllowlist::only(allow.iter().copied());
+        c
     };
     let allow = ["steer.example", "oca.example", "cf.example", "*.cdn.example"];
     let refused = run(
@@ -730,7 +733,8 @@ fn steering_to_a_host_outside_the_allowlist_is_refused() {
 #[test]
 fn cost_preference_overflows_when_the_edge_cannot_carry_the_rung() {
     let run_with = |edge_kbps: f64| {
-        let mut config = SessionConfig { abr_rule: "throughput".into(), ..Default::default() };
+        let mut config = SessionConfig::default();
+        config.abr_rule = "throughput".into();
         config.steering.cost = CostPreference::default();
         let links: BTreeMap<String, Link> = [
             ("oca.example".into(), Link::constant(edge_kbps)),

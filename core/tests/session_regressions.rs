@@ -406,7 +406,8 @@ fn a_retry_waiting_at_the_live_edge_does_not_hide_the_refresh() {
         &Url::parse("https://live.example/master.m3u8").unwrap(),
     )
     .unwrap();
-    let config = SessionConfig { retry_base_s: 0.1, ..SessionConfig::default() };
+    let mut config = SessionConfig::default();
+    config.retry_base_s = 0.1;
     let mut s = Session::new(p, config).unwrap();
     let at = Instant::from_secs_f64;
     let step = |s: &mut Session<'_>, t: f64, e: Event| {

@@ -124,7 +124,8 @@ fn drive(mut session: Session<'static>, kbps: f64, mut user: Vec<UserAt>) -> Run
 fn session(rule: &str) -> Session<'static> {
     let ladder = Ladder::constant_bitrate(vec![300.0, 750.0, 1200.0, 2850.0], 4.0, 30).unwrap();
     let presentation = presentation_from_ladder(&ladder, &SyntheticOptions::default()).unwrap();
-    let config = SessionConfig { abr_rule: rule.into(), ..SessionConfig::default() };
+    let mut config = SessionConfig::default();
+    config.abr_rule = rule.into();
     Session::new(presentation, config).unwrap()
 }
 

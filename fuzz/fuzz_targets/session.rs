@@ -273,10 +273,8 @@ fn setup(u: &mut Unstructured<'_>) -> Option<(Origin, Presentation, SessionConfi
     };
     origin.pathways = presentation.pathways.iter().map(|p| p.id.clone()).collect();
 
-    let mut config = SessionConfig {
-        abr_rule: RULE_NAMES[usize::from(u.arbitrary::<u8>().ok()?) % RULE_NAMES.len()].into(),
-        ..SessionConfig::default()
-    };
+    let mut config = SessionConfig::default();
+    config.abr_rule = RULE_NAMES[usize::from(u.arbitrary::<u8>().ok()?) % RULE_NAMES.len()].into();
     let flags = u.arbitrary::<u8>().ok()?;
     config.autoplay = flags & 1 == 0;
     config.steering.cost.enabled = flags & 2 != 0;

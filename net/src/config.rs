@@ -7,6 +7,7 @@ use streamsteer::session::{FetchKind, FetchRequest, SessionConfig};
 /// so `{}` (JSON) or `PlayerConfig::default()` is a working configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct PlayerConfig {
     /// The engine's settings: ABR rule, buffer, steering, QoE weights (default
     /// [`SessionConfig::default`]).
@@ -43,6 +44,7 @@ impl Default for PlayerConfig {
 /// HTTP settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct NetConfig {
     /// Manifests and media playlists (default: TTFB 10 s, idle 10 s, total 20 s,
     /// 3 attempts from 0.5 s to 4 s). The session re-requests a failed playlist at
@@ -93,6 +95,7 @@ pub struct NetConfig {
 /// not retried: a hostile or broken server cannot make the player read without end.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct BodyLimits {
     /// Manifests and media playlists, bytes (default 32 MiB: a 24-hour VOD playlist
     /// of 1 s segments is about 5 MiB).
@@ -182,6 +185,7 @@ impl NetConfig {
 /// value disables that timeout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct RequestPolicy {
     /// Longest wait from sending the request to the response headers (connection
     /// set-up included).
@@ -215,6 +219,7 @@ impl Default for RequestPolicy {
 /// latter waiting at least its `Retry-After`); other statuses are final.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1: no retry; default 1).
     pub max_attempts: u32,

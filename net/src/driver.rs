@@ -40,6 +40,7 @@ pub(crate) enum Command {
 
 /// How a playback ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Outcome {
     /// The QoE report (final when the state is `Ended` or `Failed`; so far when stopped).
     pub report: QoeReport,

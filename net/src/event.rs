@@ -55,6 +55,7 @@ pub struct RequestTiming {
 
 /// A periodic snapshot of playback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Status {
     /// Seconds since the player started.
     pub time_s: f64,

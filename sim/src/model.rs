@@ -97,6 +97,7 @@ impl FromStr for ModelKind {
 /// Settings shared by all models.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct SimConfig {
     /// Forward buffer capacity in seconds; `None` uses the model's own default
     /// (Pensieve 60 s, Sabre 25 s, streamsteer 30 s).

@@ -4,7 +4,7 @@ use streamsteer::abr::{
     AbrContext, AbrRule, Decision, DownloadReport, FetchProgress, RULE_NAMES, build_rule,
 };
 use streamsteer::qoe::QoeReport;
-use streamsteer::steering::{CostPreference, SteeringConfig};
+use streamsteer::steering::CostPreference;
 use streamsteer_sim::engine::{EngineConfig, EngineModel, PathwayLink, SteeringReply, run_engine};
 use streamsteer_sim::ladder_io::load_ladder;
 use streamsteer_sim::model::{Model, SimConfig, SimError};
@@ -99,12 +99,10 @@ fn accumulated_report_is_from_segments_over_every_record() {
             let reference = QoeReport::from_segments(&out.segments, r.startup_delay_s, config.qoe);
             // Stalls and transfers are the session's own accounting; the rest is the
             // records'.
-            let same = QoeReport {
-                rebuffer_count: reference.rebuffer_count,
-                rebuffer_s: reference.rebuffer_s,
-                pathways: reference.pathways.clone(),
-                ..r.clone()
-            };
+            let mut same = r.clone();
+            same.rebuffer_count = reference.rebuffer_count;
+            same.rebuffer_s = reference.rebuffer_s;
+            same.pathways = reference.pathways.clone();
             assert_eq!(same, reference, "{name} on {}", trace.name);
             assert_eq!(r.segments, ladder.segment_count());
             let min = out.segments.iter().map(|s| s.bitrate_kbps).fold(f64::INFINITY, f64::min);
@@ -145,19 +143,15 @@ fn outage_on_the_edge_fails_over_to_the_overflow_cdn_and_comes_back() {
     let trace = &traces("fcc", 1)[0];
     let mut edge = PathwayLink::new("oca");
     edge.outages = vec![(60.0, 90.0)];
+    let mut session = streamsteer::session::SessionConfig::default();
+    // Strict priority, so that only the outage moves traffic.
+    session.steering.penalty_s = 40.0;
+    session.steering.cost = CostPreference { enabled: false, ..Default::default() };
     let engine = EngineConfig {
         pathways: vec![edge, PathwayLink::new("cloudfront")],
         audio_kbps: Some(128.0),
         init_bytes: 900,
-        session: streamsteer::session::SessionConfig {
-            // Strict priority, so that only the outage moves traffic.
-            steering: SteeringConfig {
-                penalty_s: 40.0,
-                cost: CostPreference { enabled: false, ..Default::default() },
-                ..Default::default()
-            },
-            ..Default::default()
-        },
+        session,
         ..Default::default()
     };
     let config = SimConfig::default();

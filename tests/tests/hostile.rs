@@ -104,7 +104,8 @@ fn allowlist() -> HostAllowlist {
 fn run_manifest(text: &str, base: &Url) -> Result<Presentation, String> {
     let p = manifest::parse_any(text, base).map_err(|e| e.to_string())?;
     let _ = p.to_ladder();
-    let config = SessionConfig { allowed_hosts: allowlist(), ..SessionConfig::default() };
+    let mut config = SessionConfig::default();
+    config.allowed_hosts = allowlist();
     if let Ok(mut session) = Session::new(p.clone(), config) {
         session.handle(Instant::ZERO, Event::Tick);
         while let Some(a) = session.poll_action() {

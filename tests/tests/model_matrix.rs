@@ -40,7 +40,8 @@ fn every_model_trace_family_ladder_and_rule_completes() {
         let ladder = loaded.ladder.with_segment_count(segments);
         let (lo, hi) = (ladder.bitrates_kbps()[0], ladder.bitrates_kbps()[ladder.len() - 1]);
         for model in ModelKind::ALL {
-            let config = SimConfig { segments: Some(segments), ..SimConfig::default() };
+            let mut config = SimConfig::default();
+            config.segments = Some(segments);
             let batch =
                 Batch { ladder: &ladder, traces: &traces, rules: &rules, model, config: &config };
             let result = batch.run(&|| {}).unwrap();

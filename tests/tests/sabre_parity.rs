@@ -96,7 +96,12 @@ fn parse_flags(args: &str) -> Result<Flags, String> {
     Ok(Flags {
         // Sabre's default rule is BOLA-E.
         abr: abr.unwrap_or_else(|| "bolae".to_string()),
-        config: SimConfig { buffer_max_s: Some(buffer_s), abr: cfg, ..SimConfig::default() },
+        config: {
+            let mut c = SimConfig::default();
+            c.buffer_max_s = Some(buffer_s);
+            c.abr = cfg;
+            c
+        },
     })
 }
 

@@ -30,6 +30,7 @@ pub enum AbrError {
 /// (Sabre for throughput/BOLA/Dynamic, Pensieve for BBA/RobustMPC) unless noted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AbrConfig {
     /// Forward buffer capacity in seconds (Sabre `-b`; default 25).
     pub buffer_max_s: f64,

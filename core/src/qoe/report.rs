@@ -44,6 +44,7 @@ pub struct PathwayUsage {
 /// Penalty weights of the QoE formulas; defaults are the papers' constants.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct QoeWeights {
     /// Rebuffer penalty of QoE_lin per second (4.3: the top bitrate in Mbit/s).
     pub lin_rebuffer: f64,
@@ -61,6 +62,7 @@ impl Default for QoeWeights {
 
 /// The QoE report of one session (serde; the same schema from simulator and player).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct QoeReport {
     /// Segments played.
     pub segments: usize,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 /// Everything a session can be tuned by (serde; every field defaults).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct SessionConfig {
     /// ABR rule name, as accepted by [`build_rule`](crate::abr::build_rule) (default `"default"`).
     pub abr_rule: String,

@@ -23,6 +23,7 @@ pub enum Retention {
 /// goes (see [`QoeAccumulator`](crate::qoe::QoeAccumulator)) and counts every segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct HistoryConfig {
     /// The event log ([`Session::event_log`](super::Session::event_log)); default the
     /// last [`DEFAULT_EVENT_LOG`] entries.
@@ -31,6 +32,13 @@ pub struct HistoryConfig {
     /// ([`Session::segment_records`](super::Session::segment_records)); default the
     /// last [`DEFAULT_SEGMENT_RECORDS`].
     pub segment_records: Retention,
+}
+
+impl HistoryConfig {
+    /// What to keep of the event log and of the segment records.
+    pub fn new(event_log: Retention, segment_records: Retention) -> Self {
+        Self { event_log, segment_records }
+    }
 }
 
 /// Default event-log capacity. A session logs about one entry per segment per track

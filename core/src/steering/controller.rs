@@ -24,6 +24,7 @@ pub enum Protocol {
 /// Steering settings (serde; every field defaults).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct SteeringConfig {
     /// How long a failing pathway is excluded, seconds (default 120: HLS §7.5 says
     /// two minutes is generally enough; hls.js uses 300, Shaka 60).

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 /// Configuration of [`DualEwma`]. Defaults are Sabre's (`-hl 3 8`, TTFB split on).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct DualEwmaConfig {
     /// Half-life of the fast average, seconds (default 3).
     pub fast_half_life_s: f64,
