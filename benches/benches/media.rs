@@ -14,7 +14,7 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
-use streamsteer::media::{InitSegment, Sample, TrackInfo, TrackType, demux};
+use streamsteer::container::{InitSegment, Sample, TrackInfo, TrackType, demux};
 use streamsteer_media::VideoFrame;
 use streamsteer_media::render::{RenderConfig, Renderer, RgbaImage};
 use streamsteer_media::video::{Decoders, Packet, VideoDecoder};

@@ -21,7 +21,8 @@
 //! - [`qoe`]: the event log and the QoE report;
 //! - [`cmcd`]: CTA-5004 client data for requests;
 //! - [`http`]: HTTP header values the engine interprets (`Retry-After`);
-//! - [`media`]: fMP4 (CMAF) segment timing, read from the media itself;
+//! - [`container`]: the fMP4 (CMAF) container — init segments, fragments, samples —
+//!   read in pure Rust (decoding is the `streamsteer-media` crate's);
 //! - [`uri`]: the checked [`Url`] every request is made to, and
 //!   [`allowlist`]: which hosts may be requested.
 #![forbid(unsafe_code)]
@@ -31,10 +32,10 @@ pub mod abr;
 pub mod allowlist;
 pub mod buffer;
 pub mod cmcd;
+pub mod container;
 pub mod http;
 pub mod ladder;
 pub mod manifest;
-pub mod media;
 pub mod qoe;
 pub mod session;
 pub mod steering;

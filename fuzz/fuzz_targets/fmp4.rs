@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use streamsteer::media::{Fragment, InitSegment, demux};
+use streamsteer::container::{Fragment, InitSegment, demux};
 
 fuzz_target!(|data: &[u8]| {
     let [hi, lo, rest @ ..] = data else { return };

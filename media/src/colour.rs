@@ -2,7 +2,7 @@
 //! bitstream, the container, or (as every player does) the picture size.
 
 use serde::{Deserialize, Serialize};
-use streamsteer::media::{Colour, NclxColour};
+use streamsteer::container::{Colour, NclxColour};
 
 /// YUV→RGB matrix coefficients (ITU-T H.273 `matrix_coefficients`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

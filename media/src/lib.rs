@@ -1,5 +1,5 @@
 //! The media pipeline of streamsteer's native player: fMP4 samples (demuxed by
-//! [`streamsteer::media`]) are decoded — AAC through symphonia, video behind the
+//! [`streamsteer::container`]) are decoded — AAC through symphonia, video behind the
 //! [`video::VideoDecoder`] trait (AV1 with rav1d, H.264 with libavcodec) — rendered with
 //! wgpu, and presented against the audio clock.
 //!

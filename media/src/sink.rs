@@ -4,7 +4,7 @@
 use crate::pipeline::{Chunk, Pipeline};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use streamsteer::media::{DecoderConfig, InitSegment, TrackType, demux};
+use streamsteer::container::{DecoderConfig, InitSegment, TrackType, demux};
 use streamsteer::qoe::PlaybackStats;
 use streamsteer::session::TrackKind;
 use streamsteer_net::{MediaSink, SinkError, TimingSink};

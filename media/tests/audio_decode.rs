@@ -1,6 +1,6 @@
 //! AAC decode against FFmpeg on real ffmpeg-made CMAF: the committed fixture
 //! (`tests/fixtures/cmaf`, audio `a0`) and the end-to-end content (40 s, 20 segments),
-//! demuxed by `streamsteer::media::demux` and decoded by [`AacDecoder`], compared with
+//! demuxed by `streamsteer::container::demux` and decoded by [`AacDecoder`], compared with
 //! `ffmpeg -i <init + segments> -f f32le -acodec pcm_f32le -` of the same bytes.
 //!
 //! Alignment, measured rather than assumed: the `elst` of these init segments has
@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use proptest::prelude::*;
-use streamsteer::media::{DecoderConfig, InitSegment, TrackType, demux};
+use streamsteer::container::{DecoderConfig, InitSegment, TrackType, demux};
 use streamsteer_media::audio::{AAC_FRAME_SAMPLES, AacDecoder, AudioError};
 use streamsteer_origin::content::{ContentInfo, ContentSpec, ensure_content};
 
@@ -258,14 +258,14 @@ fn configs_it_cannot_decode_are_typed_errors() {
     assert!(matches!(AacDecoder::from_track(&video), Err(AudioError::NotAac { .. })));
 }
 
-fn init_seg_video() -> streamsteer::media::TrackInfo {
+fn init_seg_video() -> streamsteer::container::TrackInfo {
     let init = std::fs::read(fixture_dir().join("video/v0/init.mp4")).unwrap();
     InitSegment::parse(&init).unwrap().first_of(TrackType::Video).unwrap().clone()
 }
 
 /// The fixture's AAC track and the real frames of its second segment, read once.
-fn fixture_track_and_frames() -> &'static (streamsteer::media::TrackInfo, Vec<Vec<u8>>) {
-    static FIXTURE: OnceLock<(streamsteer::media::TrackInfo, Vec<Vec<u8>>)> = OnceLock::new();
+fn fixture_track_and_frames() -> &'static (streamsteer::container::TrackInfo, Vec<Vec<u8>>) {
+    static FIXTURE: OnceLock<(streamsteer::container::TrackInfo, Vec<Vec<u8>>)> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let (init, segments) = audio_rendition(&fixture_dir());
         let init_seg = InitSegment::parse(&init).unwrap();

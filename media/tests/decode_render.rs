@@ -6,7 +6,7 @@
 //! is bit-exact, `video_decode.rs`; what remains is the shader's arithmetic and
 //! sampling against the CPU reference's, a deterministic computation on lavapipe.)
 //!
-//! Ours: `streamsteer::media::demux` → [`Chunk`] timestamps → `Decoders::default()` →
+//! Ours: `streamsteer::container::demux` → [`Chunk`] timestamps → `Decoders::default()` →
 //! `Renderer::offscreen` at the frame's native size → `read_rgba`.
 //! Reference: the `ffmpeg` CLI decodes init + segment (concatenated, as a player sees
 //! them) to raw `yuv420p`; each picture becomes a `VideoFrame` carrying the colour
@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
-use streamsteer::media::{InitSegment, TrackInfo, TrackType, demux};
+use streamsteer::container::{InitSegment, TrackInfo, TrackType, demux};
 use streamsteer_media::render::{RenderConfig, Renderer, RgbaImage, reference};
 use streamsteer_media::video::{Decoders, Packet, VideoDecoder};
 use streamsteer_media::{Chunk, ColourSpace, Matrix, PixelFormat, Plane, Range, VideoFrame};

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use streamsteer::media::{FourCc, InitSegment, TrackInfo, TrackType, demux};
+use streamsteer::container::{FourCc, InitSegment, TrackInfo, TrackType, demux};
 use streamsteer_media::video::{
     Av1Decoder, DecodeError, Decoders, Packet, VideoDecoder, VideoDecoderFactory,
 };
@@ -468,7 +468,7 @@ fn h264_every_rung_matches_ffmpeg() {
 #[cfg(feature = "ffmpeg")]
 fn avc_profile(init: &[u8]) -> u8 {
     match video_track(init).config {
-        streamsteer::media::DecoderConfig::Avc(avc) => avc.profile,
+        streamsteer::container::DecoderConfig::Avc(avc) => avc.profile,
         other => panic!("not H.264: {other:?}"),
     }
 }
@@ -618,7 +618,7 @@ fn unknown_codecs_and_mismatched_configs_are_typed_errors() {
 
     // An av01 sample entry without its av1C record.
     let mut no_config = av1.clone();
-    no_config.config = streamsteer::media::DecoderConfig::Unknown { fourcc: FourCc(*b"av01") };
+    no_config.config = streamsteer::container::DecoderConfig::Unknown { fourcc: FourCc(*b"av01") };
     match Av1Decoder::new(&no_config) {
         Err(DecodeError::Config(msg)) => assert!(msg.contains("av1C"), "{msg}"),
         other => panic!("missing av1C: {other:?}"),
@@ -627,7 +627,7 @@ fn unknown_codecs_and_mismatched_configs_are_typed_errors() {
     let mut h264 = av1.clone();
     h264.codec = FourCc(*b"avc1");
     h264.codecs = Some("avc1.64001f".into());
-    h264.config = streamsteer::media::DecoderConfig::Unknown { fourcc: FourCc(*b"avc1") };
+    h264.config = streamsteer::container::DecoderConfig::Unknown { fourcc: FourCc(*b"avc1") };
     let result = Decoders::default().open(&h264).map(|d| d.name().to_owned());
     if cfg!(feature = "ffmpeg") {
         match result {

@@ -3,7 +3,7 @@
 //! clock, for use until a decoding pipeline exists.
 
 use std::collections::BTreeMap;
-use streamsteer::media::{Fmp4Error, Fragment, InitSegment, TrackRun, TrackType};
+use streamsteer::container::{Fmp4Error, Fragment, InitSegment, TrackRun, TrackType};
 use streamsteer::session::TrackKind;
 use thiserror::Error;
 use tokio::time::Instant;
@@ -182,7 +182,7 @@ enum Clock {
 }
 
 /// A sink that reads each segment's real timing (`tfdt` and `trun` sample durations,
-/// via [`streamsteer::media`]) to account the media buffered per track, and plays it
+/// via [`streamsteer::container`]) to account the media buffered per track, and plays it
 /// back on a real-time clock that stops where any track's buffer runs dry.
 #[derive(Debug)]
 pub struct TimingSink {

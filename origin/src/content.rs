@@ -4,7 +4,7 @@
 //! [`ensure_content`] makes a folder for a [`ContentSpec`] (or reuses one made from
 //! the same spec); [`ContentInfo::load`] and [`ContentInfo::validate`] read and check
 //! any folder; [`ContentInfo::describe`] derives a description from the files with the
-//! core fMP4 parser ([`streamsteer::media`]).
+//! core fMP4 parser ([`streamsteer::container`]).
 //!
 //! Layout of a content folder (paths in [`ContentInfo`] are relative to it):
 //!
@@ -20,7 +20,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use streamsteer::media::{Fmp4Error, Fragment, InitSegment, TrackInfo, TrackType};
+use streamsteer::container::{Fmp4Error, Fragment, InitSegment, TrackInfo, TrackType};
 
 pub use crate::content_spec::{AudioSpec, ContentSpec, RungSpec, VideoCodec};
 use crate::ffmpeg;

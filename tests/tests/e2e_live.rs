@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use streamsteer::media::{Fragment, InitSegment};
+use streamsteer::container::{Fragment, InitSegment};
 use streamsteer::session::{PlayerEvent, PlayerState, TrackKind};
 use streamsteer_net::{
     Event, MediaSink, Outcome, Player, PlayerConfig, SinkError, TimingSink, TimingSinkConfig,

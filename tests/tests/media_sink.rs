@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use streamsteer::media::{InitSegment, demux};
+use streamsteer::container::{InitSegment, demux};
 use streamsteer::session::TrackKind;
 use streamsteer_media::video::Decoders;
 use streamsteer_media::{DecodingSink, ManualClock, Pipeline, PipelineConfig, RenderMode};

@@ -1,6 +1,6 @@
 //! AAC-LC decode of raw AAC frames (one fMP4 sample each) with symphonia.
 //!
-//! The frames come from our own demuxer ([`streamsteer::media::demux`]) and the
+//! The frames come from our own demuxer ([`streamsteer::container::demux`]) and the
 //! configuration from the init segment's `esds` ([`AacConfig`]), so symphonia's
 //! container readers are not used: only its AAC decoder, fed the AudioSpecificConfig
 //! as extra data.
@@ -13,7 +13,7 @@
 
 use std::fmt;
 
-use streamsteer::media::{AacConfig, DecoderConfig, TrackInfo};
+use streamsteer::container::{AacConfig, DecoderConfig, TrackInfo};
 use symphonia::core::codecs::audio::well_known::CODEC_ID_AAC;
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;

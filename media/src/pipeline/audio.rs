@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
-use streamsteer::media::InitSegment;
+use streamsteer::container::InitSegment;
 
 /// How often the thread wakes while playing to refresh the clock and top up the
 /// output: short against a frame (33 ms) so the master stays smooth.

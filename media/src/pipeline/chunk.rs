@@ -1,7 +1,7 @@
 //! A demuxed segment on its way to a decoder thread.
 
 use std::sync::Arc;
-use streamsteer::media::{InitSegment, Sample, TrackInfo, TrackType};
+use streamsteer::container::{InitSegment, Sample, TrackInfo, TrackType};
 
 /// One track's samples of one media segment, with what decoding them needs.
 #[derive(Debug, Clone)]

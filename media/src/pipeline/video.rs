@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
-use streamsteer::media::InitSegment;
+use streamsteer::container::InitSegment;
 
 /// Longest sleep between looks at the clock and the queue.
 const IDLE: Duration = Duration::from_millis(10);

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
-use streamsteer::media::{DecoderConfig, TrackInfo};
+use streamsteer::container::{DecoderConfig, TrackInfo};
 
 use super::{DecodeError, Packet, VideoDecoder, VideoDecoderFactory, resolve_colour};
 use crate::colour::{ColourSpace, Range};

@@ -12,7 +12,7 @@ use ff::format::Pixel;
 use ff::{Rational, color, decoder, frame};
 use ffmpeg_next as ff;
 use serde::{Deserialize, Serialize};
-use streamsteer::media::{DecoderConfig, TrackInfo};
+use streamsteer::container::{DecoderConfig, TrackInfo};
 
 use super::{DecodeError, Packet, VideoDecoder, VideoDecoderFactory, resolve_colour};
 use crate::colour::{ColourSpace, Range};

@@ -4,7 +4,7 @@
 
 use crate::colour::{ColourSpace, Matrix, Range};
 use crate::frame::VideoFrame;
-use streamsteer::media::TrackInfo;
+use streamsteer::container::TrackInfo;
 use thiserror::Error;
 
 pub mod av1;

@@ -1,6 +1,6 @@
 //! The ordered list of video decoder backends a player opens tracks with.
 
-use streamsteer::media::TrackInfo;
+use streamsteer::container::TrackInfo;
 
 use super::av1::Av1DecoderFactory;
 use super::{DecodeError, VideoDecoder, VideoDecoderFactory};

@@ -5,7 +5,7 @@
 //! ffmpeg does not emit; and against truncated, corrupted and random input.
 
 use proptest::prelude::*;
-use streamsteer::media::{
+use streamsteer::container::{
     Colour, DecoderConfig, Fmp4Error, Fragment, InitSegment, NclxColour, Sample, demux,
 };
 

@@ -1,4 +1,4 @@
-//! Media parsing a player needs before any decoder exists: the timing of fragmented
+//! The fMP4 (CMAF) container: what a player reads before any decoder exists: the timing of fragmented
 //! MP4 (CMAF) segments, so a driver can account its buffer from the real media rather
 //! than from the manifest's nominal durations.
 //!

@@ -4,7 +4,7 @@
 //! truncated, corrupted and random input.
 
 use proptest::prelude::*;
-use streamsteer::media::{Fmp4Error, FourCc, Fragment, InitSegment, TrackType};
+use streamsteer::container::{Fmp4Error, FourCc, Fragment, InitSegment, TrackType};
 
 fn fixture(rel: &str) -> Vec<u8> {
     let path = format!("{}/../tests/fixtures/cmaf/{rel}", env!("CARGO_MANIFEST_DIR"));
