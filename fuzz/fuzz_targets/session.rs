@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let Some((origin, presentation, config)) = setup(&mut u) else { return };
     let Ok(session) = Session::new(presentation.clone(), config.clone()) else { return };
-    let mut h = Harness::new(session, origin);
+    let mut h = Harness::new(session, origin, config.cmcd.enabled());
     h.feed(0, Event::Tick);
     let mut n = 0;
     while !u.is_empty() && n < MAX_FUZZED_EVENTS {
@@ -296,6 +296,10 @@ fn setup(u: &mut Unstructured<'_>) -> Option<(Origin, Presentation, SessionConfi
     config.max_attempts_per_segment = 1 + u32::from(more % 8);
     config.live_delay_segments = usize::from((more >> 3) % 6);
     config.retry_base_s = [0.0, 0.1, 1.0, 5.0][usize::from(more >> 6)];
+    // The source byte's top bit (b % 7 uses it only weakly) turns CMCD on.
+    if b & 0x80 != 0 {
+        config.cmcd.mode = streamsteer::cmcd::CmcdMode::Query;
+    }
     Some((origin, presentation, config))
 }
 
@@ -361,6 +365,8 @@ struct Harness {
     actions: Vec<Action>,
     /// Length of the QoE event log after the last drain.
     log_len: usize,
+    /// Whether the session was configured with CMCD on.
+    cmcd: bool,
 }
 
 /// What a drained batch of actions expects next.
@@ -374,7 +380,7 @@ struct Batch {
 }
 
 impl Harness {
-    fn new(session: Session<'static>, origin: Origin) -> Self {
+    fn new(session: Session<'static>, origin: Origin, cmcd: bool) -> Self {
         let state = session.state();
         assert_eq!(state, PlayerState::Loading, "a new session is loading");
         Self {
@@ -391,6 +397,7 @@ impl Harness {
             record: Vec::new(),
             actions: Vec::new(),
             log_len: 0,
+            cmcd,
         }
     }
 
@@ -579,6 +586,18 @@ impl Harness {
                 }
                 if let Some(d) = r.deadline {
                     assert!(d.0 >= self.now, "deadline in the past: {r:?}");
+                }
+                // CMCD: keys on every request but steering exactly when it is on, and
+                // the object keys on every media request.
+                match (&r.cmcd, self.cmcd && r.kind != FetchKind::Steering) {
+                    (Some(d), true) => {
+                        assert!(d.sid.is_some() && d.ot.is_some(), "{d:?}");
+                        if r.kind == FetchKind::Media {
+                            assert!(d.d.is_some() && d.bl.is_some(), "{d:?}");
+                        }
+                    }
+                    (None, false) => {}
+                    (d, on) => panic!("CMCD {d:?} on a request with CMCD on = {on}: {r:?}"),
                 }
                 self.issued.insert(r.id, r.clone());
                 self.in_flight.insert(r.id);
