@@ -6,10 +6,10 @@
 //! changes, stalls, errors, per-request timing, a periodic status — until it hands
 //! back the QoE report.
 //!
-//! The example starts the test origin in-process on loopback, serving the 20 s demo
-//! ladder committed in `origin/assets/demo` (no ffmpeg needed) over a link held at
-//! 900 kbit/s, so the ABR rule has something to do: it starts low and climbs to the
-//! rung the link sustains.
+//! The example starts the test origin in-process on loopback with one CDN (see
+//! `two_cdn_steering` for two), serving the 20 s demo ladder committed in
+//! `origin/assets/demo` (no ffmpeg needed) over a link held at 900 kbit/s, so the ABR
+//! rule has something to do: it starts low and climbs to the rung the link sustains.
 //!
 //! ```sh
 //! cargo run -p streamsteer-examples --example native_player          # DASH
@@ -24,11 +24,11 @@ use std::time::Duration;
 use streamsteer::session::{PlayerEvent, PlayerState};
 use streamsteer_net::{Event, Player, PlayerConfig};
 use streamsteer_origin::content::demo_asset_dir;
-use streamsteer_origin::{Origin, OriginConfig, TraceSource};
+use streamsteer_origin::{Origin, OriginConfig, PathwayConfig, TraceSource};
 use tokio::sync::broadcast::error::RecvError;
 
-/// The link both CDNs of the origin are held at, kbit/s: above the 550 kbit/s rung
-/// plus audio, below the top rung, so the rule settles in the middle of the ladder.
+/// The link the CDN is held at, kbit/s: above the 550 kbit/s rung plus audio, below
+/// the top rung, so the rule settles in the middle of the ladder.
 const LINK_KBPS: f64 = 900.0;
 
 /// Gives up if playback has not ended by then (the content is 20 s long), so that CI
@@ -43,10 +43,11 @@ async fn main() -> Result<(), BoxError> {
     if !matches!(protocol.as_str(), "hls" | "dash") {
         return Err(format!("unknown protocol {protocol:?}: expected hls or dash").into());
     }
-    let mut origin_config = OriginConfig::default();
-    for pathway in &mut origin_config.pathways {
-        pathway.trace = Some(TraceSource::ConstantKbps(LINK_KBPS));
-    }
+    let cdn = PathwayConfig {
+        trace: Some(TraceSource::ConstantKbps(LINK_KBPS)),
+        ..PathwayConfig::named("cdn")
+    };
+    let origin_config = OriginConfig { pathways: vec![cdn], ..OriginConfig::default() };
     let origin = Origin::start(demo_asset_dir(), origin_config).await?;
     let url = if protocol == "dash" { origin.dash_url() } else { origin.hls_url() };
 

@@ -34,11 +34,15 @@ use streamsteer::session::{
 use streamsteer::time::{Duration, Instant};
 use streamsteer::uri::Url;
 use streamsteer_origin::content::demo_asset_dir;
-use streamsteer_origin::{Origin, OriginConfig};
+use streamsteer_origin::{Origin, OriginConfig, TraceSource};
 
 /// Gives up if the session has not ended by then: the content is 20 s long, so this
 /// only trips when something is wrong, and CI never hangs on it.
 const RUN_LIMIT: StdDuration = StdDuration::from_secs(90);
+
+/// The origin's link, kbit/s: the demo ladder's top rung (1 Mbit/s on average) and
+/// its audio fit, with little to spare.
+const LINK_KBPS: f64 = 1500.0;
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
@@ -51,7 +55,13 @@ fn main() -> Result<(), BoxError> {
     // The origin is async (tokio + hyper). Its runtime serves on its own worker threads
     // while this thread runs the blocking driver: the engine cares about neither.
     let runtime = tokio::runtime::Runtime::new()?;
-    let origin = runtime.block_on(Origin::start(demo_asset_dir(), OriginConfig::default()))?;
+    let mut origin_config = OriginConfig::default();
+    for pathway in &mut origin_config.pathways {
+        // Around the top rung, so that fetches take real time and the rule decides
+        // from measured throughput rather than from loopback's gigabits.
+        pathway.trace = Some(TraceSource::ConstantKbps(LINK_KBPS));
+    }
+    let origin = runtime.block_on(Origin::start(demo_asset_dir(), origin_config))?;
     let manifest_url = if protocol == "dash" { origin.dash_url() } else { origin.hls_url() };
 
     let mut driver = Driver::new();

@@ -6,16 +6,18 @@
 //! pathway priority. Mid-stream the preferred CDN goes down. Two mechanisms keep
 //! playback going, and this example shows both:
 //!
-//! - **failover, in the player**: the failed request is re-made on the next pathway at
-//!   once and the failed one is penalised for a while; no steering round trip needed;
-//! - **steering, on the server**: the steering service (here driven by hand, as an
-//!   operator's health checks would) puts `cloudfront` first during the outage and
-//!   `openconnect` first again once it is back; the player follows at its next poll.
+//! - **failover, in the player**: the first request that fails on `openconnect` is
+//!   re-made on `cloudfront` at once, and `openconnect` is penalised for a while; no
+//!   steering round trip is needed;
+//! - **steering, on the server**: the steering service (driven by hand here, as an
+//!   operator's health checks would drive it) puts `cloudfront` first a little later,
+//!   and `openconnect` first again once it is back; the player follows at its next
+//!   poll, which is what brings it back to the preferred CDN.
 //!
 //! The test origin runs in-process on loopback and serves the 20 s demo ladder
 //! committed in `origin/assets/demo` (no ffmpeg needed); `openconnect` is taken down
 //! with the origin's runtime fault control (`OriginHandle::set_outage`: open
-//! connections reset, new ones refused), 5 s into playback, for 5 s.
+//! connections reset, new ones refused) from 5 s to 10 s into playback.
 //!
 //! ```sh
 //! cargo run -p streamsteer-examples --example two_cdn_steering          # HLS
@@ -38,8 +40,9 @@ use tokio::time::Instant;
 const PREFERRED: &str = "openconnect";
 const BACKUP: &str = "cloudfront";
 
-/// When the preferred CDN goes down and comes back, seconds after playback starts.
-const OUTAGE: (f64, f64) = (5.0, 10.0);
+/// What happens when, seconds after playback starts.
+const SCRIPT: [(f64, Step); 3] =
+    [(5.0, Step::GoDown), (7.0, Step::SteeringReacts), (10.0, Step::ComeBack)];
 
 /// Gives up if playback has not ended by then, so that CI never hangs on this example.
 const RUN_LIMIT: Duration = Duration::from_secs(90);
@@ -82,23 +85,25 @@ async fn main() -> Result<(), BoxError> {
 
     let mut events = player.events();
     let mut seen = Seen::default();
-    let mut outage = Outage::Before;
+    let mut script = SCRIPT.iter().peekable();
     let watch = async {
         loop {
-            let step_at = started + Duration::from_secs_f64(outage.next_step_s());
+            // The next scripted step, if any is left.
+            let next = script.peek().map(|(at_s, _)| started + Duration::from_secs_f64(*at_s));
             tokio::select! {
                 received = events.recv() => match received {
                     Ok(event) => {
-                        let t = started.elapsed().as_secs_f64();
-                        if seen.record(t, &outage, &event) {
+                        if seen.record(started.elapsed().as_secs_f64(), &event) {
                             break;
                         }
                     }
                     Err(RecvError::Lagged(n)) => println!("(missed {n} events)"),
                     Err(RecvError::Closed) => break,
                 },
-                () = tokio::time::sleep_until(step_at), if outage != Outage::After => {
-                    outage = outage.advance(&origin, started.elapsed().as_secs_f64())?;
+                () = sleep_until(next), if next.is_some() => {
+                    if let Some((_, step)) = script.next() {
+                        seen.phase = step.run(&origin, started.elapsed().as_secs_f64())?;
+                    }
                 }
             }
         }
@@ -143,55 +148,70 @@ async fn main() -> Result<(), BoxError> {
         return Err(missing.join("; ").into());
     }
     println!(
-        "failover shown: {} media segments from {BACKUP} during the outage, {} from \
-         {PREFERRED} after it",
+        "failover shown: {} media segments (video and audio) from {BACKUP} during the \
+         outage, {} from {PREFERRED} after it",
         seen.media_from_backup, seen.media_from_preferred_after
     );
     Ok(())
 }
 
-/// The outage script, one step at a time.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Outage {
+/// One step of the outage script.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    GoDown,
+    SteeringReacts,
+    ComeBack,
+}
+
+/// Where the outage stands, to judge what the player does.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+enum Phase {
+    #[default]
     Before,
     During,
     After,
 }
 
-impl Outage {
-    fn next_step_s(self) -> f64 {
+impl Step {
+    fn run(self, origin: &OriginHandle, t: f64) -> Result<Phase, BoxError> {
         match self {
-            Outage::Before => OUTAGE.0,
-            Outage::During | Outage::After => OUTAGE.1,
-        }
-    }
-
-    fn advance(self, origin: &OriginHandle, t: f64) -> Result<Outage, BoxError> {
-        match self {
-            Outage::Before => {
+            Step::GoDown => {
                 println!("{t:5.1} s  !! {PREFERRED} goes down");
                 origin.set_outage(PREFERRED, true)?;
-                // What the operator's steering service does when its health checks
-                // see the outage. The player does not wait for it: it failed over
-                // on the first failed request.
+                Ok(Phase::During)
+            }
+            Step::SteeringReacts => {
+                // What the operator's steering service does once its health checks see
+                // the outage. Without it, the player would try `openconnect` again each
+                // time its penalty ran out, and fail over again.
+                println!("{t:5.1} s  !! the steering service puts {BACKUP} first");
                 origin.set_priority(vec![BACKUP.into(), PREFERRED.into()]);
-                Ok(Outage::During)
+                Ok(Phase::During)
             }
-            Outage::During => {
-                println!("{t:5.1} s  !! {PREFERRED} is back");
+            Step::ComeBack => {
+                println!("{t:5.1} s  !! {PREFERRED} is back, and first again in steering");
                 origin.set_outage(PREFERRED, false)?;
-                // The schedule again: openconnect first.
+                // Back to the configured schedule: openconnect first.
                 origin.clear_priority();
-                Ok(Outage::After)
+                Ok(Phase::After)
             }
-            Outage::After => Ok(Outage::After),
         }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
 /// What the player showed, for the final verdict.
 #[derive(Debug, Default)]
 struct Seen {
+    phase: Phase,
+    /// The steering priority last printed (polls that change nothing are not).
+    priority: Vec<String>,
     failed_over: bool,
     media_from_backup: usize,
     returned: bool,
@@ -200,7 +220,7 @@ struct Seen {
 
 impl Seen {
     /// Prints the events that tell the story; true once playback is over.
-    fn record(&mut self, t: f64, outage: &Outage, event: &Event) -> bool {
+    fn record(&mut self, t: f64, event: &Event) -> bool {
         match event {
             Event::Player { event } => match event {
                 PlayerEvent::PathwayChanged { from, to, reason } => {
@@ -208,9 +228,9 @@ impl Seen {
                         "{t:5.1} s  pathway {} -> {to} ({reason:?})",
                         from.as_deref().unwrap_or("(none)")
                     );
-                    match outage {
-                        Outage::During if to == BACKUP => self.failed_over = true,
-                        Outage::After if to == PREFERRED => self.returned = true,
+                    match self.phase {
+                        Phase::During if to == BACKUP => self.failed_over = true,
+                        Phase::After if to == PREFERRED => self.returned = true,
                         _ => {}
                     }
                 }
@@ -218,8 +238,9 @@ impl Seen {
                     "{t:5.1} s  fetch failed on {pathway} (status {status:?}){}",
                     if *penalized { ", pathway penalised" } else { "" }
                 ),
-                PlayerEvent::SteeringUpdated { priority } => {
+                PlayerEvent::SteeringUpdated { priority } if *priority != self.priority => {
                     println!("{t:5.1} s  steering server says {priority:?}");
+                    self.priority.clone_from(priority);
                 }
                 PlayerEvent::SteeringError { message } => {
                     println!("{t:5.1} s  steering error: {message}");
@@ -237,9 +258,9 @@ impl Seen {
             Event::Request(r) if r.kind == FetchKind::Media && r.error.is_none() => {
                 let pathway = r.pathway.as_deref().unwrap_or("-");
                 println!("{t:5.1} s    media from {pathway}: {} bytes", r.bytes);
-                match outage {
-                    Outage::During if pathway == BACKUP => self.media_from_backup += 1,
-                    Outage::After if pathway == PREFERRED => self.media_from_preferred_after += 1,
+                match self.phase {
+                    Phase::During if pathway == BACKUP => self.media_from_backup += 1,
+                    Phase::After if pathway == PREFERRED => self.media_from_preferred_after += 1,
                     _ => {}
                 }
             }
