@@ -16,7 +16,7 @@
 //! cargo run -p streamsteer-examples --example native_player -- hls
 //! ```
 //!
-//! Takes about 25 s (the content plays in real time). Exits non-zero when playback did
+//! Takes about 20 s (the content plays in real time). Exits non-zero when playback did
 //! not reach the end or played no media.
 
 use std::error::Error;

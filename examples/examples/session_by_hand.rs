@@ -18,10 +18,10 @@
 //! cargo run -p streamsteer-examples --example session_by_hand -- dash
 //! ```
 //!
-//! Takes about 25 s (the content plays in real time). Exits non-zero when the session
+//! Takes about 20 s (the content plays in real time). Exits non-zero when the session
 //! did not reach its end or played no media.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::error::Error;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -90,8 +90,8 @@ struct Driver {
     started: std::time::Instant,
     /// Fetches asked for and not yet made (a blocking client makes one at a time).
     pending: VecDeque<FetchRequest>,
-    /// Requests the session cancelled while another one was being read.
-    cancelled: HashSet<RequestId>,
+    /// The request being read, and whether the session cancelled it meanwhile.
+    reading: Option<(RequestId, bool)>,
     /// Completed segment bodies, held only until the session says where they go.
     bodies: HashMap<RequestId, Vec<u8>>,
     /// The session's single timer: each `WakeAt` replaces the previous one.
@@ -106,7 +106,7 @@ impl Driver {
         Self {
             started: std::time::Instant::now(),
             pending: VecDeque::new(),
-            cancelled: HashSet::new(),
+            reading: None,
             bodies: HashMap::new(),
             wake: None,
             state: PlayerState::Loading,
@@ -204,7 +204,11 @@ impl Driver {
                     // and stops reading. Either way no more events go back for it.
                     println!("{} -> cancel #{id}", self.stamp());
                     self.pending.retain(|r| r.id != id);
-                    self.cancelled.insert(id);
+                    if let Some((reading, cancelled)) = &mut self.reading
+                        && *reading == id
+                    {
+                        *cancelled = true;
+                    }
                     self.bodies.remove(&id);
                 }
                 Action::Append { track, init, request, segment, rendition } => {
@@ -264,6 +268,7 @@ impl Driver {
     fn fetch(&mut self, session: &mut Session<'_>, request: FetchRequest) {
         let id = request.id;
         self.fetches += 1;
+        self.reading = Some((id, false));
         // Progress reports let the session abandon a segment that arrives too slowly
         // for a lower rung; it answers with a `Cancel`, which `drain` records and the
         // read loop obeys.
@@ -275,10 +280,10 @@ impl Driver {
             let ttfb = Some(Duration::from_secs_f64(ttfb.as_secs_f64()));
             session.handle(now, Event::FetchProgress { id, bytes, ttfb });
             self.drain(session);
-            !self.cancelled.contains(&id)
+            self.reading.is_none_or(|(_, cancelled)| !cancelled)
         };
         let result = http_get(&request.url, request.byte_range, &mut on_progress);
-        if self.cancelled.remove(&id) {
+        if self.reading.take().is_some_and(|(_, cancelled)| cancelled) {
             return;
         }
         let now = self.now();

@@ -24,7 +24,7 @@
 //! cargo run -p streamsteer-examples --example two_cdn_steering -- dash
 //! ```
 //!
-//! Takes about 25 s (the content plays in real time). Exits non-zero unless media came
+//! Takes about 20 s (the content plays in real time). Exits non-zero unless media came
 //! from `cloudfront` during the outage, playback came back to `openconnect` after it,
 //! and the stream played to its end.
 
