@@ -26,6 +26,7 @@
 use std::collections::VecDeque;
 use std::error::Error;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use streamsteer::Ladder;
 use streamsteer::abr::{AbrContext, AbrRule, Decision, DownloadReport, Reason, highest_rung_below};
 use streamsteer_sim::batch::Batch;
@@ -132,7 +133,18 @@ impl AbrRule for Cautious {
 // Running it in the simulator.
 // ---------------------------------------------------------------------------------
 
-fn main() -> Result<(), BoxError> {
+/// Errors are printed as sentences rather than `Debug` dumps, with a failing status.
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), BoxError> {
     // The ladder: Pensieve's EnvivioDash3 (6 rungs, 300 to 4300 kbit/s, 48 × 4 s), the
     // one most published ABR results use. `streamsteer_sim::ladder_io::load_ladder`
     // reads others (Sabre JSON, Pensieve folders, HLS/DASH manifests).
@@ -188,9 +200,10 @@ fn main() -> Result<(), BoxError> {
     }
     let sessions: usize = sets.iter().map(|(_, traces)| traces.len() * rules.len()).sum();
     println!(
-        "\n{sessions} sessions ({} rules over {} trace sets) in {:.1} s",
+        "\n{sessions} sessions ({} rules over {} trace set{}) in {:.1} s",
         rules.len(),
         sets.len(),
+        if sets.len() == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64()
     );
     Ok(())
@@ -236,7 +249,7 @@ fn trace_sets() -> Result<Vec<(String, Vec<Trace>)>, BoxError> {
     if !args.is_empty() {
         let mut sets = Vec::new();
         for path in args {
-            let traces = Trace::load_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let traces = Trace::load_path(&path)?;
             sets.push((path.display().to_string(), traces));
         }
         return Ok(sets);
@@ -249,7 +262,7 @@ fn trace_sets() -> Result<Vec<(String, Vec<Trace>)>, BoxError> {
             continue;
         }
         let dir = dir.canonicalize().unwrap_or(dir);
-        let traces = Trace::load_path(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let traces = Trace::load_path(&dir)?;
         sets.push((format!("{name} ({})", dir.display()), traces));
     }
     if sets.is_empty() {

@@ -20,6 +20,7 @@
 //! not reach the end or played no media.
 
 use std::error::Error;
+use std::process::ExitCode;
 use std::time::Duration;
 use streamsteer::session::{PlayerEvent, PlayerState};
 use streamsteer_net::{Event, Player, PlayerConfig};
@@ -37,8 +38,19 @@ const RUN_LIMIT: Duration = Duration::from_secs(90);
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
+/// Errors are printed as sentences rather than `Debug` dumps, with a failing status.
 #[tokio::main]
-async fn main() -> Result<(), BoxError> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), BoxError> {
     let protocol = std::env::args().nth(1).unwrap_or_else(|| "dash".into());
     if !matches!(protocol.as_str(), "hls" | "dash") {
         return Err(format!("unknown protocol {protocol:?}: expected hls or dash").into());

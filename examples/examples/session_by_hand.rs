@@ -25,6 +25,7 @@ use std::collections::{HashMap, VecDeque};
 use std::error::Error;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::process::ExitCode;
 use std::time::Duration as StdDuration;
 use streamsteer::manifest::{ByteRange, parse_any};
 use streamsteer::session::{
@@ -46,7 +47,18 @@ const LINK_KBPS: f64 = 1500.0;
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
-fn main() -> Result<(), BoxError> {
+/// Errors are printed as sentences rather than `Debug` dumps, with a failing status.
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), BoxError> {
     let protocol = std::env::args().nth(1).unwrap_or_else(|| "hls".into());
     if !matches!(protocol.as_str(), "hls" | "dash") {
         return Err(format!("unknown protocol {protocol:?}: expected hls or dash").into());

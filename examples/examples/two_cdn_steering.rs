@@ -29,6 +29,7 @@
 //! and the stream played to its end.
 
 use std::error::Error;
+use std::process::ExitCode;
 use std::time::Duration;
 use streamsteer::session::{FetchKind, PlayerEvent, PlayerState};
 use streamsteer_net::{Event, Player, PlayerConfig};
@@ -49,8 +50,19 @@ const RUN_LIMIT: Duration = Duration::from_secs(90);
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
+/// Errors are printed as sentences rather than `Debug` dumps, with a failing status.
 #[tokio::main]
-async fn main() -> Result<(), BoxError> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), BoxError> {
     let protocol = std::env::args().nth(1).unwrap_or_else(|| "hls".into());
     if !matches!(protocol.as_str(), "hls" | "dash") {
         return Err(format!("unknown protocol {protocol:?}: expected hls or dash").into());
