@@ -24,7 +24,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::error::Error;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration as StdDuration;
 use streamsteer::manifest::{ByteRange, parse_any};
@@ -396,8 +396,10 @@ fn http_get(
     }
     let host = u.host_str().ok_or_else(|| format!("{url}: no host"))?;
     let port = u.port_or_known_default().unwrap_or(80);
-    let addr = (host, port)
-        .to_socket_addrs()?
+    // Resolves names and takes IPv6 literals (`[::1]`) as they are written in URLs.
+    let addr = u
+        .socket_addrs(|| None)?
+        .into_iter()
         .next()
         .ok_or_else(|| format!("{url}: {host} resolves to no address"))?;
     let sent = std::time::Instant::now();
@@ -417,7 +419,7 @@ fn http_get(
 
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
-    reader.read_line(&mut line)?;
+    read_line(&mut reader, &mut line)?;
     let ttfb = sent.elapsed();
     let status = line
         .split_whitespace()
@@ -429,7 +431,7 @@ fn http_get(
     let mut header_bytes = 0;
     loop {
         line.clear();
-        header_bytes += reader.read_line(&mut line)?;
+        header_bytes += read_line(&mut reader, &mut line)?;
         if header_bytes > 64 << 10 {
             return Err(format!("{url}: response headers over 64 KiB").into());
         }
@@ -440,7 +442,11 @@ fn http_get(
         let Some((name, value)) = l.split_once(':') else { continue };
         let value = value.trim();
         match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => length = Some(value.parse::<u64>()?),
+            "content-length" => {
+                let n =
+                    value.parse::<u64>().map_err(|_| format!("{url}: Content-Length {value:?}"))?;
+                length = Some(n);
+            }
             "retry-after" => retry_after = Some(value.to_string()),
             "transfer-encoding" if !value.eq_ignore_ascii_case("identity") => {
                 return Err(format!("{url}: transfer-encoding {value} is not supported").into());
@@ -480,4 +486,14 @@ fn http_get(
         }
     }
     Ok(Response { status, retry_after, body, ttfb, duration: sent.elapsed() })
+}
+
+/// One header line, at most 8 KiB: a server sending an endless line must not grow
+/// memory without bound.
+fn read_line(reader: &mut BufReader<TcpStream>, line: &mut String) -> Result<usize, BoxError> {
+    let n = reader.by_ref().take(8 << 10).read_line(line)?;
+    if n > 0 && !line.ends_with('\n') {
+        return Err("a response header line over 8 KiB, or cut short".into());
+    }
+    Ok(n)
 }
