@@ -55,18 +55,15 @@ async fn run() -> Result<(), BoxError> {
     if !matches!(protocol.as_str(), "hls" | "dash") {
         return Err(format!("unknown protocol {protocol:?}: expected hls or dash").into());
     }
-    let cdn = PathwayConfig {
-        trace: Some(TraceSource::ConstantKbps(LINK_KBPS)),
-        ..PathwayConfig::named("cdn")
-    };
+    let mut cdn = PathwayConfig::named("cdn");
+    cdn.trace = Some(TraceSource::ConstantKbps(LINK_KBPS));
     let origin_config = OriginConfig { pathways: vec![cdn], ..OriginConfig::default() };
     let origin = Origin::start(demo_asset_dir(), origin_config).await?;
     let url = if protocol == "dash" { origin.dash_url() } else { origin.hls_url() };
 
     // Every field of PlayerConfig (and of the engine's SessionConfig inside it) has a
-    // documented default; a status event once a second is enough for a console.
-    let config = PlayerConfig { status_interval_s: 1.0, ..PlayerConfig::default() };
-    let mut player = Player::load(&url, config).await?;
+    // documented default; start from it and set what differs.
+    let mut player = Player::load(&url, PlayerConfig::default()).await?;
     println!("playing {url} ({:?})", player.presentation().kind);
 
     // Subscribe before awaiting anything else: the first receiver gets every event
@@ -138,7 +135,7 @@ fn print_event(event: &Event) -> bool {
             }
             PlayerEvent::Stalled { position_s } => println!("stalled at {position_s:.1} s"),
             PlayerEvent::Resumed { stall_s } => println!("resumed after {stall_s:.1} s"),
-            PlayerEvent::Error { message, fatal } => {
+            PlayerEvent::Error { message, fatal, .. } => {
                 println!("{} error: {message}", if *fatal { "fatal" } else { "recovered" });
             }
             // Per-segment decisions, steering updates and the final report event are

@@ -240,11 +240,13 @@ impl Driver {
                         self.media_appended += 1;
                     }
                 }
-                Action::Play => println!("{} -> play", self.stamp()),
-                Action::Pause => println!("{} -> pause", self.stamp()),
-                Action::Stall => println!("{} -> stall (buffer ran dry)", self.stamp()),
                 Action::WakeAt(t) => self.wake = Some(t),
                 Action::Emit(event) => self.on_player_event(event),
+                // Play, Pause and Stall drive a media element's clock; this driver has
+                // none (the session keeps the playhead), so it only shows them. The
+                // catch-all also keeps a driver building when a later engine adds an
+                // action.
+                other => println!("{} -> {other:?}", self.stamp()),
             }
         }
     }
