@@ -72,6 +72,8 @@ async fn run() -> Result<(), BoxError> {
     let watch = async {
         loop {
             match events.recv().await {
+                // The player keeps its event channel open for as long as it lives, so
+                // the end of playback is an event to look for, not a closed channel.
                 Ok(event) => {
                     if print_event(&event) {
                         break;
