@@ -63,6 +63,20 @@ bash scripts/fuzz.sh
 step "tests"
 cargo test --workspace --locked
 
+step "examples (each runs to its end and exits non-zero if what it shows did not happen)"
+# `cargo test` above already built them; each log is kept under target/examples/.
+mkdir -p target/examples
+for example in session_by_hand native_player custom_abr two_cdn_steering; do
+  log="target/examples/$example.log"
+  started=$SECONDS
+  if ! cargo run -q -p streamsteer-examples --locked --example "$example" > "$log" 2>&1; then
+    tail -n 40 "$log"
+    echo "example $example failed (whole output: $log)" >&2
+    exit 1
+  fi
+  echo "$example ok in $((SECONDS - started)) s: $(tail -n 1 "$log")"
+done
+
 step "media pipeline's optional outputs: cpal (no sound card here: a typed error), an X11 window (Xvfb)"
 cargo clippy -p streamsteer-media -p streamsteer-cli --all-targets --locked \
   --features streamsteer-media/cpal,streamsteer-media/ffmpeg,streamsteer-cli/window -- -D warnings
