@@ -261,7 +261,10 @@ mod tests {
         let start = 800 + data.len() as u64 + 10;
         assert_eq!(subs[0], Subsegment { offset: start, size: 100, time: 500, duration: 2000 });
         assert_eq!(subs[1].offset, start + 100);
-        assert_eq!(subs[2], Subsegment { offset: start + 250, size: 90, time: 4500, duration: 1500 });
+        assert_eq!(
+            subs[2],
+            Subsegment { offset: start + 250, size: 90, time: 4500, duration: 1500 }
+        );
     }
 
     #[test]
@@ -317,10 +320,64 @@ mod tests {
 
     #[test]
     fn sums_past_2_64_are_errors() {
-        let b = SegmentIndexBox::parse(&sidx(1, 1, u64::MAX - 1, 0, &[(0, 5, 1), (0, 5, 1)]))
-            .unwrap();
-        assert_eq!(b.subsegments(0), Err(SidxError::Overflow { offset: 0, reference: 1, what: "time" }));
+        let b =
+            SegmentIndexBox::parse(&sidx(1, 1, u64::MAX - 1, 0, &[(0, 5, 1), (0, 5, 1)])).unwrap();
+        assert_eq!(
+            b.subsegments(0),
+            Err(SidxError::Overflow { offset: 0, reference: 1, what: "time" })
+        );
         let b = SegmentIndexBox::parse(&sidx(1, 1, 0, u64::MAX - 10, &[(0, 5, 1)])).unwrap();
         assert!(matches!(b.subsegments(0), Err(SidxError::Overflow { what: "bytes", .. })));
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_bytes_parse_or_fail_without_panicking(
+                data in proptest::collection::vec(any::<u8>(), 0..400),
+                at in any::<u64>(),
+            ) {
+                if let Ok(b) = SegmentIndexBox::parse(&data) {
+                    prop_assert!(b.end <= data.len() as u64);
+                    let _ = b.subsegments(at);
+                }
+            }
+
+            #[test]
+            fn corrupted_indexes_stay_consistent(
+                refs in proptest::collection::vec((0u32..2, any::<u32>(), any::<u32>()), 0..20),
+                version in 0u8..3,
+                ept in any::<u64>(),
+                first in any::<u64>(),
+                flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+                at in any::<u64>(),
+            ) {
+                let refs: Vec<(u32, u32, u32)> =
+                    refs.into_iter().map(|(t, s, d)| (t, s & 0x7fff_ffff, d)).collect();
+                let mut data = sidx(version.min(1), 1000, ept, first, &refs);
+                if version == 2 {
+                    data[8] = 2;
+                }
+                for (i, b) in flips {
+                    let i = i.index(data.len());
+                    data[i] ^= b;
+                }
+                let Ok(b) = SegmentIndexBox::parse(&data) else { return Ok(()) };
+                let Ok(subs) = b.subsegments(at) else { return Ok(()) };
+                // A flat index that is accepted lays its subsegments end to end.
+                let mut offset = at + b.end + b.first_offset;
+                let mut time = b.earliest_presentation_time;
+                prop_assert_eq!(subs.len(), b.references.len());
+                for (s, r) in subs.iter().zip(&b.references) {
+                    prop_assert_eq!(r.reference_type, ReferenceType::Media);
+                    prop_assert_eq!((s.offset, s.time), (offset, time));
+                    offset += s.size;
+                    time += s.duration;
+                }
+            }
+        }
     }
 }

@@ -430,6 +430,9 @@ impl Core<'_> {
             if self.requests.is_playlist(id) {
                 // A playlist must come back as ManifestLoaded, with its text.
                 self.fail(format!("request {id}: a media playlist completed without its text"));
+            } else if self.requests.is_index(id) {
+                // A segment index must come back as SegmentIndexLoaded, with its bytes.
+                self.fail(format!("request {id}: a segment index completed without its bytes"));
             }
             return;
         };
