@@ -420,6 +420,7 @@ impl Harness {
             }
             Event::FetchFailed { id, .. } => kind_of(id).is_some(),
             Event::ManifestLoaded { id, .. } => kind_of(id) == Some(FetchKind::Manifest),
+            Event::SegmentIndexLoaded { id, .. } => kind_of(id) == Some(FetchKind::SegmentIndex),
             Event::SteeringLoaded { id, .. } | Event::SteeringFailed { id, .. } => {
                 kind_of(id) == Some(FetchKind::Steering)
             }
@@ -499,6 +500,7 @@ impl Harness {
             Event::FetchCompleted { id, .. } => (*id, true),
             Event::FetchFailed { id, .. }
             | Event::ManifestLoaded { id, .. }
+            | Event::SegmentIndexLoaded { id, .. }
             | Event::SteeringLoaded { id, .. }
             | Event::SteeringFailed { id, .. } => (*id, false),
             _ => return,
@@ -513,6 +515,7 @@ impl Harness {
             Event::FetchCompleted { .. } => matches!(kind, FetchKind::Init | FetchKind::Media),
             Event::FetchFailed { .. } => true,
             Event::ManifestLoaded { .. } => kind == FetchKind::Manifest,
+            Event::SegmentIndexLoaded { .. } => kind == FetchKind::SegmentIndex,
             _ => kind == FetchKind::Steering,
         };
         if finishes {
@@ -576,6 +579,10 @@ impl Harness {
                         "{r:?}"
                     ),
                     FetchKind::Manifest => assert!(r.track.is_none() && r.pathway.is_some()),
+                    FetchKind::SegmentIndex => assert!(
+                        r.track.is_none() && r.pathway.is_some() && r.byte_range.is_some(),
+                        "{r:?}"
+                    ),
                     FetchKind::Steering => assert!(r.track.is_none() && r.pathway.is_none()),
                 }
                 if let Some(d) = r.deadline {
@@ -888,6 +895,12 @@ impl Harness {
                 text: self.origin.playlist(&r.url, at as f64 / 1e6),
                 url: r.url.clone(),
             },
+            // No origin here serves on-demand DASH: the index is whatever the input
+            // says, which the session must refuse or take, never panic on.
+            FetchKind::SegmentIndex => {
+                let len = usize::from(u.arbitrary::<u8>().unwrap_or(0));
+                Event::SegmentIndexLoaded { id, data: u.bytes(len).unwrap_or(&[]).to_vec() }
+            }
             FetchKind::Steering => {
                 let ttl = ["10", "1", "300", "0.001", "1e300"]
                     [usize::from(u.arbitrary::<u8>().unwrap_or(0) % 5)];
