@@ -290,3 +290,42 @@ fn segment_list_with_a_timeline_and_no_measured_bandwidth_plays() {
     .collect();
     assert_eq!(urls, expected);
 }
+
+#[test]
+fn a_failing_pathway_hands_the_index_to_the_next() {
+    // The same on-demand MPD served from two CDNs (BaseURL@serviceLocation), the
+    // first of which answers nothing but 503.
+    let text = std::fs::read_to_string(
+        shared_dir().join("manifests/videojs-mpd-parser/audio-only.mpd"),
+    )
+    .unwrap()
+    .replace(
+        "<BaseURL>http://example.com/audio_en_2c_128k_aac.mp4</BaseURL>",
+        "<BaseURL serviceLocation=\"a\">https://a.example/en.mp4</BaseURL>\n        <BaseURL serviceLocation=\"b\">https://b.example/en.mp4</BaseURL>",
+    );
+    let url = Url::parse("https://corpus.example/audio-only.mpd").unwrap();
+    let p = manifest::parse_dash(&text, &url).unwrap();
+    assert_eq!(p.pathways.len(), 2);
+    let index = audio_only_index();
+    let session = Session::new(p, SessionConfig::default()).unwrap();
+    let (state, issued, fatal, _) = play(session, 0.05, &mut |r| {
+        if r.url.host() == Some("a.example") { Reply::Fail(503) } else { ok(r, &index) }
+    });
+    assert_eq!((state, fatal), (PlayerState::Ended, None));
+    let indexes: Vec<(Option<String>, String)> = issued
+        .iter()
+        .filter(|r| r.kind == FetchKind::SegmentIndex)
+        .map(|r| (r.pathway.clone(), r.url.to_string()))
+        .collect();
+    assert_eq!(
+        indexes,
+        [
+            (Some("a".to_string()), "https://a.example/en.mp4".to_string()),
+            (Some("b".to_string()), "https://b.example/en.mp4".to_string()),
+        ]
+    );
+    // Everything after comes from the pathway that answered.
+    let after: Vec<&FetchRequest> =
+        issued.iter().filter(|r| r.kind != FetchKind::SegmentIndex).collect();
+    assert!(after.iter().all(|r| r.url.host() == Some("b.example")), "{after:#?}");
+}
