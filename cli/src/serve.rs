@@ -89,6 +89,8 @@ pub fn run(args: Args) -> Result<(), String> {
         let origin = Origin::start(content, config).await.map_err(|e| e.to_string())?;
         println!("HLS (VOD)   {}", origin.hls_url());
         println!("DASH (VOD)  {}", origin.dash_url());
+        // On-demand profile: SegmentBase + sidx over one file per rendition.
+        println!("DASH (sidx) {}", origin.dash_on_demand_url());
         println!("HLS (live)  {}", origin.live_hls_url());
         println!("DASH (live) {}", origin.live_dash_url());
         for name in origin.pathway_names() {

@@ -25,6 +25,11 @@ pub struct Args {
     /// (EnvivioDash3) ladder.
     #[arg(long)]
     ladder: Option<PathBuf>,
+    /// Streamsteer model with a content folder: play it as the origin serves it on
+    /// demand (`/vod/ondemand.mpd`: SegmentBase + sidx, every segment a byte range of
+    /// one file per rendition) instead of the synthesised presentation.
+    #[arg(long)]
+    on_demand: bool,
     /// Streamsteer model: time to first byte of every request, ms (default 80). To
     /// replay `streamsteer serve`, give the pathway's `latency_ms`.
     #[arg(long)]
@@ -193,6 +198,9 @@ fn engine_model(
 ) -> Result<Option<ConfiguredEngine>, String> {
     let link_given = args.rtt_ms.is_some() || args.payload_fraction.is_some();
     if args.model != ModelKind::Streamsteer {
+        if args.on_demand {
+            return Err("--on-demand applies to the streamsteer model only".into());
+        }
         if link_given {
             return Err(
                 "--rtt-ms and --payload-fraction apply to the streamsteer model only".into()
@@ -210,6 +218,9 @@ fn engine_model(
     {
         return Err(format!("--payload-fraction must be in (0, 1], got {f}"));
     }
+    if args.on_demand && content.is_none() {
+        return Err("--on-demand needs a content folder as --ladder".into());
+    }
     if content.is_none() && !link_given {
         return Ok(None);
     }
@@ -219,6 +230,7 @@ fn engine_model(
         payload_fraction: args.payload_fraction.unwrap_or(defaults.payload_fraction),
     };
     let config = match content {
+        Some(c) if args.on_demand => c.on_demand_engine_config(link).map_err(|e| e.to_string())?,
         Some(c) => c.engine_config(link),
         None => {
             let mut config = EngineConfig::default();

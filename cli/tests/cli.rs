@@ -114,8 +114,9 @@ fn simulate_writes_plots_and_session_lines() {
 
 #[test]
 fn bad_inputs_fail_with_clear_errors() {
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (&["simulate", "--traces", "/nonexistent/trace"], "/nonexistent/trace"),
+        (&["simulate", "--on-demand"], "--on-demand needs a content folder"),
         (&["simulate", "--abr", "nosuchrule"], "unknown ABR rule"),
         (&["simulate", "--buffer=-3"], "--buffer"),
         (&["simulate", "--ladder", "/nonexistent/ladder.json"], "/nonexistent/ladder.json"),
@@ -126,6 +127,47 @@ fn bad_inputs_fail_with_clear_errors() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn simulate_plays_a_content_folder_on_demand() {
+    // The committed ladder as the origin serves it on demand: the model fetches each
+    // rendition's sidx, so the session knows (and records) every segment's real size.
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/cmaf");
+    let trace = shared_dir().join("traces/hsdpa/norway_tram_10");
+    let out = streamsteer(&[
+        "simulate",
+        "--ladder",
+        fixture.to_str().unwrap(),
+        "--on-demand",
+        "--traces",
+        trace.to_str().unwrap(),
+        "--abr",
+        "default",
+        "--jsonl",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let session: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let content: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("content.json")).unwrap())
+            .unwrap();
+    let segments = session["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), content["segment_count"].as_u64().unwrap() as usize);
+    // A segment that starts a rung carries that rung's init segment too.
+    let mut previous = None;
+    for s in segments {
+        let (i, r) = (s["index"].as_u64().unwrap(), s["rendition"].as_u64().unwrap());
+        let rung = &content["video"][r as usize];
+        let mut bytes = rung["segments"][i as usize]["bytes"].as_f64().unwrap();
+        if previous != Some(r) {
+            let init = fixture.join(rung["init"].as_str().unwrap());
+            bytes += std::fs::metadata(init).unwrap().len() as f64;
+        }
+        previous = Some(r);
+        assert_eq!(s["size_bits"].as_f64().unwrap(), bytes * 8.0, "segment {i} of rung {r}");
     }
 }
 

@@ -401,7 +401,7 @@ fn clip_id(s: &str) -> String {
 }
 
 /// The object type of a request: manifests `m`, init segments `i`, media by track,
-/// steering manifests `o`.
+/// steering manifests and segment indexes `o`.
 pub fn object_type(req: &FetchRequest) -> ObjectType {
     match req.kind {
         FetchKind::Manifest => ObjectType::Manifest,
@@ -411,7 +411,8 @@ pub fn object_type(req: &FetchRequest) -> ObjectType {
             Some(TrackKind::Video) => ObjectType::Video,
             None => ObjectType::Other,
         },
-        FetchKind::Steering => ObjectType::Other,
+        // CTA-5004 has no type for a segment index: it is neither init nor media.
+        FetchKind::Steering | FetchKind::SegmentIndex => ObjectType::Other,
     }
 }
 

@@ -1,7 +1,8 @@
 //! The whole session, fed a fuzzed sequence of events.
 //!
 //! The input picks a presentation (a synthetic ladder, the HLS and DASH fixtures, a live
-//! HLS or DASH origin) and a configuration, then drives a [`Session`] with events decoded
+//! HLS or DASH origin, an on-demand DASH one whose `sidx` indexes the origin writes)
+//! and a configuration, then drives a [`Session`] with events decoded
 //! from the remaining bytes: time passing, replies to the requests the session actually
 //! issued (well-formed, failed, or with mangled bodies), events for ids it never issued or
 //! has cancelled, steering failures with any status and `Retry-After`, playhead reports,
@@ -50,6 +51,32 @@ const FFMPEG_MEDIA: [(&str, &str); 4] = [
     ("720p/index.m3u8", include_str!("../../tests/fixtures/ffmpeg/hls/720p/index.m3u8")),
     ("audio/index.m3u8", include_str!("../../tests/fixtures/ffmpeg/hls/audio/index.m3u8")),
 ];
+
+/// On-demand DASH: a file per Representation on two CDNs, found through its `sidx`.
+const ON_DEMAND_MPD: &str = r#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-on-demand:2011" type="static" mediaPresentationDuration="PT48S" minBufferTime="PT2S">
+  <BaseURL serviceLocation="a">https://a.example/vod/</BaseURL>
+  <BaseURL serviceLocation="b">https://b.example/vod/</BaseURL>
+  <Period id="0">
+    <AdaptationSet contentType="video" mimeType="video/mp4" subsegmentAlignment="true">
+      <Representation id="v0" bandwidth="400000" codecs="avc1.64001f" width="640" height="360">
+        <BaseURL>v0.mp4</BaseURL>
+        <SegmentBase indexRange="900-1199"><Initialization range="0-899"/></SegmentBase>
+      </Representation>
+      <Representation id="v1" bandwidth="1200000" codecs="avc1.64001f" width="960" height="540">
+        <BaseURL>v1.mp4</BaseURL>
+        <SegmentBase indexRange="900-1199" timescale="90000" presentationTimeOffset="0"><Initialization range="0-899"/></SegmentBase>
+      </Representation>
+    </AdaptationSet>
+    <AdaptationSet contentType="audio" mimeType="audio/mp4" subsegmentAlignment="true">
+      <Representation id="a0" bandwidth="128000" codecs="mp4a.40.2">
+        <BaseURL>a0.mp4</BaseURL>
+        <SegmentBase indexRange="700-999"><Initialization range="0-699"/></SegmentBase>
+      </Representation>
+    </AdaptationSet>
+  </Period>
+</MPD>
+"#;
 
 /// Events fed while decoding the input, and in the well-behaved epilogue.
 const MAX_FUZZED_EVENTS: usize = 400;
@@ -112,6 +139,7 @@ enum Source {
     DashSteering,
     DashFfmpeg,
     DashLive,
+    DashOnDemand,
 }
 
 /// Answers the session's requests as a well-behaved network would.
@@ -218,6 +246,25 @@ impl Origin {
         }
     }
 
+    /// The `sidx` of every on-demand file: the VOD segment count, 4 s each.
+    fn sidx(&self) -> Vec<u8> {
+        let mut body = vec![0, 0, 0, 0];
+        body.extend(1u32.to_be_bytes());
+        body.extend(1000u32.to_be_bytes());
+        body.extend([0; 8]);
+        body.extend([0, 0]);
+        body.extend((self.vod_segments as u16).to_be_bytes());
+        for n in 0..self.vod_segments as u32 {
+            body.extend((20_000 + n).to_be_bytes());
+            body.extend(4000u32.to_be_bytes());
+            body.extend(0x9000_0000u32.to_be_bytes());
+        }
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend(b"sidx");
+        out.extend(body);
+        out
+    }
+
     fn steering(&self, ttl: &str, order: u8) -> String {
         let mut ids = self.pathways.clone();
         if !ids.is_empty() {
@@ -245,14 +292,17 @@ impl Origin {
 
 fn setup(u: &mut Unstructured<'_>) -> Option<(Origin, Presentation, SessionConfig)> {
     let b = u.arbitrary::<u8>().ok()?;
-    let source = match b % 7 {
+    // On demand was added last: taking the top of the range keeps what most of the
+    // committed corpus plays.
+    let source = match if b >= 224 { 7 } else { b % 7 } {
         0 => Source::Synthetic,
         1 => Source::HlsSteering,
         2 => Source::HlsFfmpeg,
         3 => Source::HlsLive,
         4 => Source::DashSteering,
         5 => Source::DashFfmpeg,
-        _ => Source::DashLive,
+        6 => Source::DashLive,
+        _ => Source::DashOnDemand,
     };
     let mut origin = Origin {
         source,
@@ -270,6 +320,7 @@ fn setup(u: &mut Unstructured<'_>) -> Option<(Origin, Presentation, SessionConfi
         Source::DashSteering => parse(STEERING_MPD, "https://oca.example.net/vod/manifest.mpd")?,
         Source::DashFfmpeg => parse(FFMPEG_MPD, "https://media.example/dash/manifest.mpd")?,
         Source::DashLive => parse(&origin.live_mpd(0.0), &format!("{LIVE_BASE}live.mpd"))?,
+        Source::DashOnDemand => parse(ON_DEMAND_MPD, "https://a.example/vod/ondemand.mpd")?,
     };
     origin.pathways = presentation.pathways.iter().map(|p| p.id.clone()).collect();
 
@@ -425,6 +476,7 @@ impl Harness {
             }
             Event::FetchFailed { id, .. } => kind_of(id).is_some(),
             Event::ManifestLoaded { id, .. } => kind_of(id) == Some(FetchKind::Manifest),
+            Event::SegmentIndexLoaded { id, .. } => kind_of(id) == Some(FetchKind::SegmentIndex),
             Event::SteeringLoaded { id, .. } | Event::SteeringFailed { id, .. } => {
                 kind_of(id) == Some(FetchKind::Steering)
             }
@@ -504,6 +556,7 @@ impl Harness {
             Event::FetchCompleted { id, .. } => (*id, true),
             Event::FetchFailed { id, .. }
             | Event::ManifestLoaded { id, .. }
+            | Event::SegmentIndexLoaded { id, .. }
             | Event::SteeringLoaded { id, .. }
             | Event::SteeringFailed { id, .. } => (*id, false),
             _ => return,
@@ -518,6 +571,7 @@ impl Harness {
             Event::FetchCompleted { .. } => matches!(kind, FetchKind::Init | FetchKind::Media),
             Event::FetchFailed { .. } => true,
             Event::ManifestLoaded { .. } => kind == FetchKind::Manifest,
+            Event::SegmentIndexLoaded { .. } => kind == FetchKind::SegmentIndex,
             _ => kind == FetchKind::Steering,
         };
         if finishes {
@@ -581,6 +635,10 @@ impl Harness {
                         "{r:?}"
                     ),
                     FetchKind::Manifest => assert!(r.track.is_none() && r.pathway.is_some()),
+                    FetchKind::SegmentIndex => assert!(
+                        r.track.is_none() && r.pathway.is_some() && r.byte_range.is_some(),
+                        "{r:?}"
+                    ),
                     FetchKind::Steering => assert!(r.track.is_none() && r.pathway.is_none()),
                     other => panic!("the harness does not know fetch kind {other:?}"),
                 }
@@ -808,6 +866,12 @@ impl Harness {
                 };
                 self.feed(at, Event::ManifestLoaded { id, text, url });
             }
+            16 if self.issued.values().any(|r| r.kind == FetchKind::SegmentIndex) => {
+                // A segment index, as sent, cut short or with bytes replaced.
+                let id = self.pick_id(u);
+                let data = mangle_bytes(&self.origin.sidx(), u);
+                self.feed(at, Event::SegmentIndexLoaded { id, data });
+            }
             16 => {
                 let id = self.pick_id(u);
                 let good = self.origin.steering("10", u.arbitrary::<u8>().unwrap_or(0));
@@ -907,6 +971,7 @@ impl Harness {
                 text: self.origin.playlist(&r.url, at as f64 / 1e6),
                 url: r.url.clone(),
             },
+            FetchKind::SegmentIndex => Event::SegmentIndexLoaded { id, data: self.origin.sidx() },
             FetchKind::Steering => {
                 let ttl = ["10", "1", "300", "0.001", "1e300"]
                     [usize::from(u.arbitrary::<u8>().unwrap_or(0) % 5)];
@@ -995,6 +1060,28 @@ fn text_from(u: &mut Unstructured<'_>, max: usize) -> String {
     let n = usize::from(u.arbitrary::<u8>().unwrap_or(0)) % (max + 1);
     let bytes = u.bytes(n.min(u.len())).unwrap_or(&[]);
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `good` bytes as they are, cut short, or with some replaced by fuzz.
+fn mangle_bytes(good: &[u8], u: &mut Unstructured<'_>) -> Vec<u8> {
+    let b = u.arbitrary::<u8>().unwrap_or(0);
+    let at = usize::from(u.arbitrary::<u16>().unwrap_or(0)) % (good.len() + 1);
+    match b % 4 {
+        0 => good.to_vec(),
+        1 => good[..at].to_vec(),
+        2 => {
+            let cut = (at + usize::from(b >> 2)).min(good.len());
+            let mut v = good[..at].to_vec();
+            let n = usize::from(u.arbitrary::<u8>().unwrap_or(0) % 16);
+            v.extend_from_slice(u.bytes(n.min(u.len())).unwrap_or(&[]));
+            v.extend_from_slice(&good[cut..]);
+            v
+        }
+        _ => {
+            let n = usize::from(u.arbitrary::<u8>().unwrap_or(0));
+            u.bytes(n.min(u.len())).unwrap_or(&[]).to_vec()
+        }
+    }
 }
 
 /// `good` as it is, cut short, or with some bytes replaced by fuzz.

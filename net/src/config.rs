@@ -50,8 +50,8 @@ pub struct NetConfig {
     /// 3 attempts from 0.5 s to 4 s). The session re-requests a failed playlist at
     /// once, without delay, so the backoff lives here.
     pub manifest: RequestPolicy,
-    /// Initialization segments (default: TTFB 5 s, idle 5 s, total 20 s, 1 attempt;
-    /// see `media` for why no retry).
+    /// Initialization segments and DASH segment indexes (default: TTFB 5 s, idle
+    /// 5 s, total 20 s, 1 attempt; see `media` for why no retry).
     pub init: RequestPolicy,
     /// Media segments (default: TTFB 5 s, idle 5 s, total 60 s, 1 attempt). The
     /// session counts attempts per segment, penalises the failing pathway and asks
@@ -133,7 +133,9 @@ impl BodyLimits {
         match req.kind {
             FetchKind::Manifest => self.manifest_bytes,
             FetchKind::Steering => self.steering_bytes,
-            FetchKind::Init => self.init_bytes,
+            // A segment index is a byte range, which bounds itself; a server that
+            // ignores ranges is read no further than an init segment.
+            FetchKind::Init | FetchKind::SegmentIndex => self.init_bytes,
             FetchKind::Media => match req.expected_bytes {
                 Some(e) => {
                     let factor =
@@ -173,7 +175,9 @@ impl NetConfig {
     pub fn policy(&self, kind: FetchKind) -> &RequestPolicy {
         match kind {
             FetchKind::Manifest => &self.manifest,
-            FetchKind::Init => &self.init,
+            // A segment index is fetched like an init segment: a small range that
+            // must arrive before anything plays.
+            FetchKind::Init | FetchKind::SegmentIndex => &self.init,
             FetchKind::Media => &self.media,
             FetchKind::Steering => &self.steering,
             _ => &self.manifest,

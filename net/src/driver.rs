@@ -317,6 +317,9 @@ impl<S: MediaSink> Driver<S> {
                     self.handle(SessionEvent::FetchFailed { id, status: None, bytes });
                 }
             },
+            (FetchKind::SegmentIndex, Ok(f)) => {
+                self.handle(SessionEvent::SegmentIndexLoaded { id, data: f.body.to_vec() });
+            }
             (FetchKind::Init | FetchKind::Media, Ok(f)) => {
                 let init = req.kind == FetchKind::Init;
                 let bytes = f.body.len() as u64;
@@ -348,7 +351,10 @@ impl<S: MediaSink> Driver<S> {
                 // (a late or abandoned fetch) must not linger.
                 self.bodies.remove(&id);
             }
-            (FetchKind::Manifest | FetchKind::Init | FetchKind::Media, Err(e)) => {
+            (
+                FetchKind::Manifest | FetchKind::SegmentIndex | FetchKind::Init | FetchKind::Media,
+                Err(e),
+            ) => {
                 tracing::debug!(id, url = %req.url, error = %e.error, "fetch failed");
                 self.handle(SessionEvent::FetchFailed { id, status: e.status, bytes: e.bytes });
             }

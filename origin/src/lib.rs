@@ -13,6 +13,7 @@ mod ffmpeg;
 pub mod live;
 pub mod log;
 pub mod manifests;
+pub mod on_demand;
 pub mod paths;
 pub mod renditions;
 pub mod responder;

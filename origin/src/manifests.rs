@@ -57,7 +57,7 @@ impl Site {
 /// `mdhd`; renditions missing here use 90 000 (video) or the sample rate (audio).
 pub type Timescales = BTreeMap<String, u32>;
 
-fn timescale(info: &ContentInfo, timescales: &Timescales, r: &RenditionRef<'_>) -> u32 {
+pub(crate) fn timescale(info: &ContentInfo, timescales: &Timescales, r: &RenditionRef<'_>) -> u32 {
     timescales.get(r.id).copied().unwrap_or(match r.kind {
         MediaKind::Video => 90_000,
         MediaKind::Audio => info.audio.sample_rate.max(1),
@@ -155,7 +155,7 @@ pub fn hls_media_live(
 }
 
 /// Escapes text for an XML attribute or element.
-fn xml(s: &str) -> String {
+pub(crate) fn xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -164,12 +164,12 @@ fn xml(s: &str) -> String {
 }
 
 /// An `xs:duration` of `s` seconds.
-fn xs_duration(s: f64) -> String {
+pub(crate) fn xs_duration(s: f64) -> String {
     format!("PT{:.3}S", s.max(0.0))
 }
 
 /// DASH `@frameRate`: an integer, or a `/1001` fraction when it is one.
-fn frame_rate(fps: f64) -> String {
+pub(crate) fn frame_rate(fps: f64) -> String {
     if (fps - fps.round()).abs() < 1e-6 {
         format!("{}", fps.round() as u64)
     } else {
@@ -234,7 +234,7 @@ fn timeline_xml(entries: &[Tick], indent: &str) -> String {
     out
 }
 
-fn ticks(s: f64, ts: u32) -> u64 {
+pub(crate) fn ticks(s: f64, ts: u32) -> u64 {
     (s * f64::from(ts)).round().max(0.0) as u64
 }
 
@@ -247,7 +247,7 @@ fn segment_template(ts: u32, start_number: u64, entries: &[Tick]) -> String {
 }
 
 /// The MPD header's shared part: BaseURLs and ContentSteering.
-fn mpd_locations(site: &Site, stream: Stream) -> String {
+pub(crate) fn mpd_locations(site: &Site, stream: Stream) -> String {
     let mut out = String::new();
     for p in &site.pathways {
         let _ = writeln!(

@@ -2,7 +2,10 @@
 //!
 //! ```text
 //! /vod/master.m3u8            HLS multivariant playlist (VOD)
-//! /vod/manifest.mpd           DASH MPD (static)
+//! /vod/manifest.mpd           DASH MPD (static, SegmentTemplate)
+//! /vod/ondemand.mpd           DASH MPD (static, on-demand profile: SegmentBase + sidx)
+//! /vod/<rid>/ondemand.mp4     rendition <rid> as one file (init, sidx, segments),
+//!                             served by byte range
 //! /vod/<rid>/playlist.m3u8    HLS media playlist of rendition <rid>
 //! /vod/<rid>/init.mp4         init segment
 //! /vod/<rid>/<n>.m4s          media segment n (0-based)
@@ -56,15 +59,22 @@ pub enum Resource {
     Segment(Stream, String, u64),
     /// A steering manifest.
     Steering(SteeringProtocol),
+    /// The on-demand DASH MPD (VOD only).
+    OnDemandMpd,
+    /// A rendition's on-demand file (VOD only).
+    OnDemandFile(String),
 }
 
 impl Resource {
     /// The request kind, for fault filters and the log.
     pub fn kind(&self) -> RequestKind {
         match self {
-            Resource::Multivariant(_) | Resource::Mpd(_) | Resource::MediaPlaylist(..) => {
-                RequestKind::Manifest
-            }
+            Resource::Multivariant(_)
+            | Resource::Mpd(_)
+            | Resource::MediaPlaylist(..)
+            | Resource::OnDemandMpd => RequestKind::Manifest,
+            // Its init and index ranges too: the path alone does not tell them apart.
+            Resource::OnDemandFile(_) => RequestKind::Media,
             Resource::Init(..) => RequestKind::Init,
             Resource::Segment(..) => RequestKind::Media,
             Resource::Steering(_) => RequestKind::Steering,
@@ -84,6 +94,8 @@ impl Resource {
             ["steering", "dash.json"] => Some(Resource::Steering(SteeringProtocol::Dash)),
             [s, "master.m3u8"] => Some(Resource::Multivariant(stream(s)?)),
             [s, "manifest.mpd"] => Some(Resource::Mpd(stream(s)?)),
+            ["vod", "ondemand.mpd"] => Some(Resource::OnDemandMpd),
+            ["vod", rid, ON_DEMAND_FILE] => Some(Resource::OnDemandFile(rid.to_string())),
             [s, rid, file] => {
                 let s = stream(s)?;
                 let rid = rid.to_string();
@@ -113,6 +125,24 @@ pub fn multivariant(stream: Stream) -> String {
 /// Path of the MPD.
 pub fn mpd(stream: Stream) -> String {
     format!("/{}/manifest.mpd", stream.prefix())
+}
+
+/// Path of the on-demand MPD.
+pub fn on_demand_mpd() -> String {
+    "/vod/ondemand.mpd".to_string()
+}
+
+/// File name of a rendition's on-demand file.
+const ON_DEMAND_FILE: &str = "ondemand.mp4";
+
+/// A rendition's on-demand file, relative to the `/vod/` base the MPD names.
+pub fn on_demand_file_name(rid: &str) -> String {
+    format!("{rid}/{ON_DEMAND_FILE}")
+}
+
+/// Path of a rendition's on-demand file.
+pub fn on_demand_file(rid: &str) -> String {
+    format!("/vod/{}", on_demand_file_name(rid))
 }
 
 /// Path of a media playlist.
@@ -161,6 +191,14 @@ mod tests {
             Resource::parse(steering(SteeringProtocol::Dash)),
             Some(Resource::Steering(SteeringProtocol::Dash))
         );
+        assert_eq!(Resource::parse(&on_demand_mpd()), Some(Resource::OnDemandMpd));
+        assert_eq!(
+            Resource::parse(&on_demand_file("v2")),
+            Some(Resource::OnDemandFile("v2".into()))
+        );
+        // On demand is VOD only.
+        assert_eq!(Resource::parse("/live/ondemand.mpd"), None);
+        assert_eq!(Resource::parse("/live/v2/ondemand.mp4"), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::connection::{ConnControl, Cut};
 use crate::faults::{self, Fault, FaultKind, RequestKind};
 use crate::log::RequestLogEntry;
 use crate::manifests;
+use crate::on_demand;
 use crate::paths::{Resource, SteeringProtocol, Stream};
 use crate::renditions;
 use crate::server::{ListenerState, Role, Shared, unix_now_s};
@@ -86,6 +87,14 @@ fn resolve(shared: &Shared, state: &ListenerState, resource: &Resource) -> Prepa
                 unix_now_s(),
             ),
         ),
+        Resource::OnDemandMpd => Prepared::manifest(
+            MPD_TYPE,
+            on_demand::mpd(info, &shared.site, &shared.timescales, &shared.store.on_demand),
+        ),
+        Resource::OnDemandFile(rid) if segments_here => match shared.store.on_demand.get(rid) {
+            Some(f) => Prepared::media(mp4_type(shared, rid), f.data.clone()),
+            None => not_found(),
+        },
         Resource::MediaPlaylist(Stream::Vod, rid) => manifests::hls_media_vod(info, rid)
             .map(|t| Prepared::manifest(HLS_TYPE, t))
             .unwrap_or_else(not_found),
@@ -129,7 +138,7 @@ fn resolve(shared: &Shared, state: &ListenerState, resource: &Resource) -> Prepa
                 }
             }
         }
-        Resource::Init(..) | Resource::Segment(..) => not_found(),
+        Resource::Init(..) | Resource::Segment(..) | Resource::OnDemandFile(_) => not_found(),
     }
 }
 

@@ -441,6 +441,12 @@ impl OriginHandle {
         format!("{}{}", self.steering.base_url, paths::mpd(Stream::Vod))
     }
 
+    /// The on-demand DASH MPD (`SegmentBase` + `sidx` over one file per
+    /// rendition), on the steering listener.
+    pub fn dash_on_demand_url(&self) -> String {
+        format!("{}{}", self.steering.base_url, paths::on_demand_mpd())
+    }
+
     /// The live HLS multivariant playlist, on the steering listener.
     pub fn live_hls_url(&self) -> String {
         format!("{}{}", self.steering.base_url, paths::multivariant(Stream::Live))

@@ -7,9 +7,16 @@
 use std::path::{Path, PathBuf};
 
 use streamsteer::Ladder;
-use streamsteer_sim::engine::{EngineConfig, PathwayLink};
+use streamsteer::manifest::{ByteRange, parse_dash};
+use streamsteer::uri::Url;
+use streamsteer_sim::engine::{EngineConfig, PathwayLink, ServedBody, ServedPresentation};
 
 use crate::content::{CONTENT_JSON, ContentError, ContentInfo};
+use crate::error::OriginError;
+use crate::manifests::{PathwayBase, Site};
+use crate::on_demand;
+use crate::paths;
+use crate::store::ContentStore;
 
 /// The simulator's inputs made from one content folder.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +131,57 @@ impl SimContent {
             progress_interval_s: 0.1,
             ..EngineConfig::default()
         }
+    }
+}
+
+/// The host the on-demand MPD is served from in the model (nothing is fetched: the
+/// model answers from the files).
+const MODEL_BASE: &str = "http://origin.example";
+
+impl SimContent {
+    /// The `streamsteer` model's settings to play this content as the origin serves
+    /// it on demand: its on-demand MPD (`SegmentBase` + `sidx`, see
+    /// [`crate::on_demand`]) parsed as a player would, each rendition's segment index
+    /// answered with the bytes of its file, and every segment fetched with its real
+    /// size (the byte range the index gives).
+    pub fn on_demand_engine_config(&self, link: LinkModel) -> Result<EngineConfig, OriginError> {
+        let store = ContentStore::open(&self.dir)?;
+        let pathway = "origin";
+        let site = Site {
+            pathways: vec![PathwayBase { name: pathway.into(), base_url: MODEL_BASE.into() }],
+            steering_base: MODEL_BASE.into(),
+            query_before_start: false,
+            proxy_server_url: None,
+        };
+        let text = on_demand::mpd(&store.info, &site, &store.timescales(), &store.on_demand);
+        let invalid = |what: String| OriginError::Invalid(format!("on-demand MPD: {what}"));
+        let url = Url::parse(&format!("{MODEL_BASE}{}", paths::on_demand_mpd()))
+            .map_err(|e| invalid(e.to_string()))?;
+        let presentation = parse_dash(&text, &url).map_err(|e| invalid(e.to_string()))?;
+        let mut bodies = Vec::new();
+        for (rid, file) in &store.on_demand {
+            let url = Url::parse(&format!("{MODEL_BASE}{}", paths::on_demand_file(rid)))
+                .map_err(|e| invalid(e.to_string()))?;
+            let (offset, length) = file.index;
+            let data = usize::try_from(offset)
+                .ok()
+                .zip(usize::try_from(offset + length).ok())
+                .and_then(|(a, b)| file.data.get(a..b))
+                .ok_or_else(|| invalid(format!("the index of {rid} is outside its file")))?;
+            bodies.push(ServedBody {
+                url,
+                range: Some(ByteRange { offset, length }),
+                data: data.to_vec(),
+            });
+        }
+        // One pathway, `origin`, as the MPD's only BaseURL names it.
+        let mut config = self.engine_config(link);
+        // The real audio rendition and init segments are in the presentation.
+        config.audio_kbps = None;
+        config.init_bytes = 0;
+        config.sizes_in_manifest = true;
+        config.presentation = Some(ServedPresentation { presentation, bodies });
+        Ok(config)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The content the origin serves, held in memory: every init and media segment of a
-//! content folder, checked against its `content.json`, plus each track's timescale.
+//! content folder, checked against its `content.json`, plus each track's timescale and
+//! each rendition assembled as one on-demand DASH file.
 //! Test ladders are a few megabytes, and serving from memory keeps byte ranges,
 //! faults and live rewrites simple.
 
@@ -7,6 +8,7 @@ use crate::boxes;
 use crate::content::ContentInfo;
 use crate::error::OriginError;
 use crate::manifests::Timescales;
+use crate::on_demand::{self, OnDemandFile};
 use crate::renditions;
 use bytes::Bytes;
 use std::collections::BTreeMap;
@@ -30,6 +32,8 @@ pub struct ContentStore {
     pub info: ContentInfo,
     /// Files by rendition id.
     pub renditions: BTreeMap<String, StoredRendition>,
+    /// Each rendition as one on-demand DASH file, by id.
+    pub on_demand: BTreeMap<String, OnDemandFile>,
 }
 
 /// `rel` under `dir`, refusing absolute paths and `..` so a description cannot
@@ -112,7 +116,8 @@ impl ContentStore {
                 return Err(OriginError::Invalid(format!("rendition id {} is not unique", r.id)));
             }
         }
-        Ok(ContentStore { info, renditions: stored })
+        let on_demand = on_demand::build_all(&info, &stored)?;
+        Ok(ContentStore { info, renditions: stored, on_demand })
     }
 
     /// Media timescales by rendition id.

@@ -242,3 +242,54 @@ fn the_live_window_slides_with_time() {
     assert!(w.windows(2).all(|p| p[1].start_s > p[0].start_s));
     assert!(w.iter().all(|s| s.start_s + s.duration_s <= timeline.live_s(1_100.0) + 1e-9));
 }
+
+#[test]
+fn on_demand_mpd_and_files_describe_the_same_segments() {
+    let store = common::fixture();
+    let info = &store.info;
+    let url = Url::parse("http://127.0.0.1:1003/vod/ondemand.mpd").unwrap();
+    let text =
+        streamsteer_origin::on_demand::mpd(info, &site(), &store.timescales(), &store.on_demand);
+    let mut p = parse_dash_at(&text, &url, None).unwrap();
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    assert_eq!(p.presentation_type, PresentationType::Vod);
+    for r in renditions::all(info) {
+        let file = &store.on_demand[r.id];
+        let stored = &store.renditions[r.id];
+        // The file is the init, the index, then every segment, unchanged.
+        assert_eq!(&file.data[..file.init_len as usize], &stored.init[..]);
+        for ((offset, length), seg) in file.segments.iter().zip(&stored.segments) {
+            assert_eq!(&file.data[*offset as usize..(offset + length) as usize], &seg[..]);
+        }
+        // The MPD names the file on each pathway and where its index and init are.
+        let rendition = p.rendition(r.id).unwrap();
+        let bases: Vec<String> = rendition.bases.iter().map(|b| b.url.to_string()).collect();
+        assert_eq!(
+            bases,
+            [
+                format!("http://127.0.0.1:1001/vod/{}/ondemand.mp4", r.id),
+                format!("http://127.0.0.1:1002/vod/{}/ondemand.mp4", r.id)
+            ]
+        );
+        let (start, len) = file.index;
+        let index = file.data[start as usize..(start + len) as usize].to_vec();
+        let n = p.apply_segment_index(0, r.id, &index).unwrap();
+        assert_eq!(n, r.segments.len());
+        // What a player makes of the index: each segment's bytes and the timing of
+        // content.json (the template MPD's SegmentTimeline).
+        let listed = p.rendition(r.id).unwrap().segments().unwrap();
+        for ((s, info_seg), (offset, length)) in listed.iter().zip(r.segments).zip(&file.segments) {
+            let range = s.byte_range.unwrap();
+            assert_eq!((range.offset, range.length), (*offset, *length));
+            assert!(
+                (s.start_s - info_seg.start_s).abs() < 1e-3,
+                "{} vs {}",
+                s.start_s,
+                info_seg.start_s
+            );
+            assert!((s.duration_s - info_seg.duration_s).abs() < 1e-3);
+            let init = s.init.as_deref().unwrap().byte_range.unwrap();
+            assert_eq!((init.offset, init.length), (0, file.init_len));
+        }
+    }
+}

@@ -10,7 +10,10 @@
 //!
 //! The presentation is synthesised from the ladder
 //! ([`presentation_from_ladder`]): a VOD presentation whose segment sizes are the
-//! ladder's. Deterministic: the same inputs give the same outcome, bit for bit.
+//! ladder's; or it is a real one ([`ServedPresentation`], e.g. the test origin's
+//! on-demand MPD), whose documents (segment indexes, media playlists) the model
+//! answers from the bytes it is given. Deterministic: the same inputs give the same
+//! outcome, bit for bit.
 
 use crate::model::{Model, ModelKind, SessionOutcome, SimConfig, SimError};
 use crate::trace::Trace;
@@ -18,11 +21,13 @@ use std::collections::BTreeMap;
 use streamsteer::Ladder;
 use streamsteer::abr::estimator::DualEwma;
 use streamsteer::abr::{AbrContext, AbrRule, Decision, DownloadReport, FetchProgress};
+use streamsteer::manifest::{ByteRange, Presentation};
 use streamsteer::session::{
     Action, Event, FetchKind, PlayerState, RequestId, Retention, Session, SessionConfig,
     SyntheticOptions, TrackKind, presentation_from_ladder,
 };
 use streamsteer::time::{Duration, Instant};
+use streamsteer::uri::Url;
 
 /// Forward buffer of the streamsteer model when `SimConfig::buffer_max_s` is unset.
 pub const DEFAULT_BUFFER_S: f64 = 30.0;
@@ -67,6 +72,36 @@ pub enum SteeringReply {
     Status(u16, Option<f64>),
 }
 
+/// A document body the model answers a fetch with: a media playlist or a segment
+/// index, by the URL and byte range asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServedBody {
+    /// The URL requested.
+    pub url: Url,
+    /// The byte range requested (`None`: the whole resource).
+    pub range: Option<ByteRange>,
+    /// The bytes answered.
+    pub data: Vec<u8>,
+}
+
+/// A real presentation for the model to play instead of one synthesised from the
+/// ladder: its media fetches carry the sizes its byte ranges say (or the ladder's,
+/// without ranges), and the documents it asks for are answered from `bodies`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServedPresentation {
+    /// The presentation, as parsed from its manifest.
+    pub presentation: Presentation,
+    /// The documents it needs (HLS media playlists, DASH segment indexes); a fetch
+    /// of one not here fails with 404.
+    pub bodies: Vec<ServedBody>,
+}
+
+impl ServedPresentation {
+    fn body(&self, url: &Url, range: Option<ByteRange>) -> Option<&ServedBody> {
+        self.bodies.iter().find(|b| b.url == *url && b.range == range)
+    }
+}
+
 /// Settings of the streamsteer model beyond [`SimConfig`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
@@ -90,6 +125,9 @@ pub struct EngineConfig {
     pub progress_interval_s: f64,
     /// A request to an unreachable pathway fails after this long, seconds.
     pub connect_timeout_s: f64,
+    /// Play this presentation instead of one synthesised from the ladder (which
+    /// then only bounds the session's length). Default `None`.
+    pub presentation: Option<ServedPresentation>,
     /// Session settings (buffer, steering, audio); `SimConfig` overrides its ABR
     /// parameters, QoE weights and, when set, the forward buffer, and the model keeps
     /// every segment record (`history.segment_records` is [`Retention::All`]: the
@@ -107,6 +145,7 @@ impl Default for EngineConfig {
             sizes_in_manifest: true,
             progress_interval_s: 0.5,
             connect_timeout_s: 1.0,
+            presentation: None,
             session: SessionConfig::default(),
         }
     }
@@ -245,6 +284,9 @@ struct Transfer {
     total_bits: f64,
     done_bits: f64,
     media: bool,
+    /// A document (playlist, segment index) delivered with its body on completion:
+    /// its kind, and the URL and range asked for.
+    document: Option<(FetchKind, Url, Option<ByteRange>)>,
     fail_at: Option<f64>,
     next_progress_s: f64,
 }
@@ -299,12 +341,15 @@ pub fn run_engine(
             .transpose()
             .map_err(|e| SimError::Unsupported(e.to_string()))?,
     };
-    let presentation = if engine.sizes_in_manifest {
-        presentation_from_ladder(&ladder, &opts)
-    } else {
-        presentation_from_ladder(&nominal_sizes(&ladder)?, &opts)
-    }
-    .map_err(|e| SimError::Unsupported(format!("a pathway host is not usable: {e}")))?;
+    let presentation = match &engine.presentation {
+        Some(served) => served.presentation.clone(),
+        None => if engine.sizes_in_manifest {
+            presentation_from_ladder(&ladder, &opts)
+        } else {
+            presentation_from_ladder(&nominal_sizes(&ladder)?, &opts)
+        }
+        .map_err(|e| SimError::Unsupported(format!("a pathway host is not usable: {e}")))?,
+    };
     let mut session_config = engine.session.clone();
     session_config.abr = config.abr.clone();
     session_config.qoe = config.qoe;
@@ -361,8 +406,16 @@ pub fn run_engine(
                     let link = &links[p];
                     let mut bytes =
                         req.expected_bytes.or(req.byte_range.map(|b| b.length)).unwrap_or(0);
+                    let document =
+                        matches!(req.kind, FetchKind::Manifest | FetchKind::SegmentIndex);
+                    if document {
+                        let served = engine.presentation.as_ref();
+                        let body = served.and_then(|s| s.body(&req.url, req.byte_range));
+                        bytes = body.map_or(0, |b| b.data.len() as u64);
+                    }
                     // The session only knows nominal sizes; the wire carries the real ones.
-                    if !engine.sizes_in_manifest
+                    if engine.presentation.is_none()
+                        && !engine.sizes_in_manifest
                         && req.kind == FetchKind::Media
                         && req.track == Some(TrackKind::Video)
                         && let (Some(seg), Some(r)) = (req.segment, req.rendition)
@@ -381,6 +434,7 @@ pub fn run_engine(
                         total_bits: bytes as f64 * 8.0,
                         done_bits: 0.0,
                         media: req.kind == FetchKind::Media,
+                        document: document.then(|| (req.kind, req.url.clone(), req.byte_range)),
                         fail_at,
                         next_progress_s: now + link.rtt_s + progress_dt,
                     });
@@ -469,6 +523,21 @@ pub fn run_engine(
             if tr.fail_at.is_some_and(|f| f <= now + 1e-9) {
                 let bytes = (tr.done_bits / 8.0).floor() as u64;
                 pending_events.push(Event::FetchFailed { id: tr.id, status: None, bytes });
+            } else if tr.first_byte_s <= now
+                && tr.done_bits >= tr.total_bits - 1e-6
+                && let Some((kind, url, range)) = &tr.document
+            {
+                let body = engine.presentation.as_ref().and_then(|s| s.body(url, *range));
+                pending_events.push(match (*kind, body) {
+                    (FetchKind::SegmentIndex, Some(b)) => {
+                        Event::SegmentIndexLoaded { id: tr.id, data: b.data.clone() }
+                    }
+                    (_, Some(b)) => match String::from_utf8(b.data.clone()) {
+                        Ok(text) => Event::ManifestLoaded { id: tr.id, text, url: b.url.clone() },
+                        Err(_) => Event::FetchFailed { id: tr.id, status: None, bytes: 0 },
+                    },
+                    (_, None) => Event::FetchFailed { id: tr.id, status: Some(404), bytes: 0 },
+                });
             } else if tr.first_byte_s <= now && tr.done_bits >= tr.total_bits - 1e-6 {
                 pending_events.push(Event::FetchCompleted {
                     id: tr.id,

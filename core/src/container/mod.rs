@@ -9,6 +9,8 @@
 //!   defaults);
 //! - [`demux`]: every sample of a media segment (decode and composition time, sync
 //!   flag, byte range in its `mdat`), borrowing the sample bytes from the segment;
+//! - [`SegmentIndexBox::parse`]: the `sidx` of a DASH on-demand resource, and where
+//!   each subsegment lies ([`SegmentIndexBox::subsegments`]);
 //! - [`TrackInfo::config`]: the decoder configuration (`avcC`, `av1C`, `esds`) and
 //!   [`TrackInfo::colour`] the `colr` colour description.
 //!
@@ -20,8 +22,10 @@ mod config;
 mod error;
 pub mod fmp4;
 mod samples;
+mod sidx;
 
 pub use config::{AacConfig, Av1Config, AvcConfig, Colour, DecoderConfig, NclxColour};
 pub use error::{Fmp4Error, FourCc};
 pub use fmp4::{Fragment, InitSegment, TrackInfo, TrackRun, TrackType};
 pub use samples::{Sample, SampleFlags, demux};
+pub use sidx::{ReferenceType, SegmentIndexBox, SidxError, SidxReference, Subsegment};

@@ -4,6 +4,8 @@
 //! - [`parse_any`] detects the format; [`parse_hls`] (feature `hls`, m3u8-rs plus a
 //!   strict line validator) and [`parse_dash`] (feature `dash`, dash-mpd-core) parse
 //!   one format;
+//! - [`Presentation::apply_segment_index`] turns a DASH `SegmentBase` rendition into
+//!   a segment list once its `sidx` is fetched;
 //! - [`Presentation::to_ladder`] reduces a presentation to the ABR [`Ladder`](crate::Ladder).
 //!
 //! The parser crates' types never leave this module, so each front end can be
@@ -20,6 +22,7 @@ mod hls;
 mod hls_strict;
 mod ladder;
 pub mod model;
+mod segment_base;
 mod template;
 #[cfg(feature = "dash")]
 mod xml_scan;
@@ -27,6 +30,7 @@ mod xml_scan;
 use crate::uri::Url;
 pub use error::ManifestError;
 pub use model::*;
+pub use segment_base::SegmentBaseError;
 
 #[cfg(feature = "dash")]
 pub use dash::{parse_dash, parse_dash_at};

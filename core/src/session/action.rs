@@ -23,6 +23,9 @@ pub enum FetchKind {
     Media,
     /// A steering manifest.
     Steering,
+    /// The segment index (`sidx`) of a DASH on-demand resource: the byte range
+    /// `SegmentBase@indexRange`, answered with [`Event::SegmentIndexLoaded`](super::Event::SegmentIndexLoaded).
+    SegmentIndex,
 }
 
 /// A request to issue.
@@ -91,7 +94,7 @@ impl FetchRequest {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PlayerState {
-    /// Loading media playlists.
+    /// Loading media playlists (or DASH segment indexes).
     Loading,
     /// Buffering before the first frame (or after a seek).
     Buffering,

@@ -69,6 +69,14 @@ pub enum Event {
         /// makes it with [`Url::from_fetched`] from its HTTP client's final URL.
         url: Url,
     },
+    /// The segment index requested by a [`FetchKind::SegmentIndex`](super::FetchKind::SegmentIndex)
+    /// fetch arrived: the bytes of its range.
+    SegmentIndexLoaded {
+        /// Request.
+        id: RequestId,
+        /// The body (the bytes of the range asked for).
+        data: Vec<u8>,
+    },
     /// A steering manifest arrived.
     SteeringLoaded {
         /// Request.

@@ -12,7 +12,8 @@ use super::scheduler::{Deferred, Job};
 use crate::time::Duration;
 
 impl Core<'_> {
-    /// A request failed: steering, a playlist, a refresh or a segment.
+    /// A request failed: steering, a playlist, a refresh, a segment index or a
+    /// segment.
     pub(super) fn on_failed(&mut self, id: RequestId, status: Option<u16>, bytes: u64) {
         match self.requests.take(id) {
             Some(Pending::Steering) => {
@@ -37,6 +38,9 @@ impl Core<'_> {
             }
             Some(Pending::Playlist { rendition, url, attempt }) => {
                 self.on_playlist_failed(rendition, url, attempt, status)
+            }
+            Some(Pending::SegmentIndex { period, rendition, pathway, attempt }) => {
+                self.on_index_failed(period, rendition, pathway, attempt, status)
             }
             None => self.on_segment_failed(id, status, bytes),
         }

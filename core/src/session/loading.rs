@@ -1,5 +1,6 @@
-//! Loading: the media playlists an HLS presentation needs before anything plays, and
-//! the plan (tracks, rungs, timelines) built once every one has arrived.
+//! Loading: the media playlists an HLS presentation (and the segment indexes a DASH
+//! on-demand one) needs before anything plays, and the plan (tracks, rungs,
+//! timelines) built once every one has arrived.
 
 use super::action::{ErrorKind, PlayerState};
 use super::machine::Core;
@@ -10,16 +11,23 @@ use crate::abr::build_rule;
 use crate::uri::Url;
 
 impl Core<'_> {
-    /// Requests every media playlist the tracks to play need; with none to load,
-    /// builds the plan at once.
+    /// Requests every media playlist and DASH segment index the tracks to play need;
+    /// with none to load, builds the plan at once.
     pub(super) fn load_playlists(&mut self) {
         let playlists = plan::unresolved(&self.presentation, true);
-        if playlists.is_empty() {
+        let indexes = match plan::unindexed(&self.presentation, true) {
+            Ok(i) => i,
+            Err(e) => return self.fail(super::segment_index::error_kind(&e), e.to_string()),
+        };
+        if playlists.is_empty() && indexes.is_empty() {
             self.build_plan();
             return;
         }
         for (rendition, url) in playlists {
             self.request_playlist(Pending::Playlist { rendition, url, attempt: 1 });
+        }
+        for (period, rendition) in indexes {
+            self.request_index(period, rendition, 1);
         }
     }
 

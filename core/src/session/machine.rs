@@ -5,6 +5,7 @@
 //! - `playback`: the playhead, the player state and stalls;
 //! - `loading`: the media playlists to load before the plan, and the
 //!   plan;
+//! - `segment_index`: the DASH on-demand (`sidx`) indexes to load before the plan;
 //! - `scheduler`: per-track fetch scheduling, rung decisions,
 //!   pathway selection, completions and abandonment;
 //! - `failover`: failed fetches, retries and pathway refusal;
@@ -208,6 +209,7 @@ impl<'r> Core<'r> {
                 | Event::FetchCompleted { .. }
                 | Event::FetchFailed { .. }
                 | Event::ManifestLoaded { .. }
+                | Event::SegmentIndexLoaded { .. }
                 | Event::SteeringLoaded { .. }
                 | Event::SteeringFailed { .. }
         );
@@ -233,6 +235,7 @@ impl<'r> Core<'r> {
             }
             Event::FetchFailed { id, status, bytes } => self.on_failed(id, status, bytes),
             Event::ManifestLoaded { id, text, url } => self.on_manifest(id, &text, &url),
+            Event::SegmentIndexLoaded { id, data } => self.on_segment_index(id, &data),
             Event::SteeringLoaded { id, body } => self.on_steering_loaded(id, &body),
             Event::SteeringFailed { id, status, retry_after } => {
                 self.on_steering_failed(id, status, retry_after)
@@ -261,6 +264,7 @@ impl<'r> Core<'r> {
             if matches!(self.playback.state, PlayerState::Failed | PlayerState::Ended) {
                 break;
             }
+            let phase = self.playback.state;
             self.poll_steering();
             if self.live.due(self.now) {
                 self.refresh_live();
@@ -269,7 +273,11 @@ impl<'r> Core<'r> {
                 self.schedule(kind);
             }
             self.update_phase();
-            if self.next_due().is_none_or(|t| t > self.now) {
+            // A fetch the buffer target held while buffering waits for the buffer to
+            // drain once playing: the tracks must decide again in the new phase (a
+            // first segment longer than the room left under the target otherwise
+            // waited for nothing, and playback stalled at its end).
+            if self.playback.state == phase && self.next_due().is_none_or(|t| t > self.now) {
                 break;
             }
         }

@@ -37,6 +37,7 @@ mod playback;
 mod recorder;
 mod requests;
 mod scheduler;
+mod segment_index;
 mod synthetic;
 mod timeline;
 

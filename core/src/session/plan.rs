@@ -3,8 +3,9 @@
 //!
 //! Built once every rendition the session may play has an explicit segment list. The
 //! scope today: the period holding the main track; segment lists (HLS media playlists,
-//! DASH SegmentList/SegmentTemplate, timelines of dynamic MPDs). DASH SegmentBase (sidx)
-//! and live templates without a timeline are refused with a clear error.
+//! DASH SegmentList/SegmentTemplate, timelines of dynamic MPDs, DASH SegmentBase once
+//! its `sidx` is loaded). Live templates without a timeline are refused with a clear
+//! error.
 //!
 //! Segments are addressed by their media sequence number (HLS) or `$Number$` (DASH),
 //! which every rendition of a track shares: index `i` of the plan is number
@@ -15,7 +16,9 @@ use super::action::ErrorKind;
 use super::event::TrackKind;
 use super::timeline::Timeline;
 use crate::Ladder;
-use crate::manifest::{ByteRange, MediaType, Presentation, Rendition, Segment, SegmentIndex};
+use crate::manifest::{
+    ByteRange, MediaType, Presentation, Rendition, Segment, SegmentBaseError, SegmentIndex,
+};
 use crate::uri::{Url, UrlError};
 use std::collections::BTreeMap;
 
@@ -91,6 +94,30 @@ pub(crate) fn unresolved(p: &Presentation, audio: bool) -> Vec<(String, Url)> {
     out
 }
 
+/// Renditions of the tracks the session will play whose DASH segment index must be
+/// fetched first: `(period, rendition id)`. A `SegmentBase` without `@indexRange` is
+/// refused: finding its `sidx` would take fetching and scanning the resource.
+pub(crate) fn unindexed(
+    p: &Presentation,
+    audio: bool,
+) -> Result<Vec<(usize, String)>, SegmentBaseError> {
+    let Some(pi) = main_period(p) else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for (_, track) in chosen_tracks(p, audio) {
+        for r in &track.renditions {
+            if let SegmentIndex::Base(b) = &r.index {
+                if b.index_range.is_none() {
+                    return Err(SegmentBaseError::NoIndexRange { rendition: r.id.clone() });
+                }
+                if !out.iter().any(|(_, id): &(usize, String)| *id == r.id) {
+                    out.push((pi, r.id.clone()));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn chosen_tracks(p: &Presentation, audio: bool) -> Vec<(TrackKind, &crate::manifest::Track)> {
     let mut out = Vec::new();
     let Some(main) = p.main_track() else { return out };
@@ -108,7 +135,13 @@ fn chosen_tracks(p: &Presentation, audio: bool) -> Vec<(TrackKind, &crate::manif
                 .filter(|t| t.media_type == MediaType::Audio && !t.renditions.is_empty())
                 // HLS: only renditions with a URI of their own (others are muxed in).
                 .filter(|t| {
-                    t.renditions.iter().any(|r| r.playlist_url.is_some() || r.segments().is_some())
+                    t.renditions.iter().any(|r| {
+                        r.playlist_url.is_some()
+                            || r.segments().is_some()
+                            // On demand: only an index the session can fetch (an audio
+                            // track it cannot index is left out, not fatal).
+                            || matches!(&r.index, SegmentIndex::Base(b) if b.index_range.is_some())
+                    })
                 })
                 .filter(|t| {
                     groups.is_empty()
@@ -150,9 +183,10 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Pla
             match &r.index {
                 SegmentIndex::Segments(list) if !list.segments.is_empty() => {}
                 SegmentIndex::Base(_) => {
+                    // `unindexed` had it fetched: still a SegmentBase means it was not.
                     return Err((
-                        ErrorKind::Unsupported,
-                        format!("rendition {}: DASH SegmentBase (sidx) is not supported yet", r.id),
+                        ErrorKind::Manifest,
+                        format!("rendition {}: its segment index was not loaded", r.id),
                     ));
                 }
                 SegmentIndex::LiveTemplate(_) => {
@@ -166,8 +200,9 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Pla
             let rr = RendRef { period: pi, track: ti, rendition: ri };
             // Audio renditions of HLS carry no bandwidth: rank them by document order
             // within their pathway, so that each pathway's copy of a rendition (HLS
-            // steering gives every pathway its own audio group) shares one rung.
-            let bps = r.ranking_bandwidth().unwrap_or_else(|| {
+            // steering gives every pathway its own audio group) shares one rung. A
+            // bandwidth of 0 (a packager that did not measure it) says as little.
+            let bps = r.ranking_bandwidth().filter(|b| *b > 0).unwrap_or_else(|| {
                 let before = &track.renditions[..ri];
                 before.iter().filter(|o| o.pathway_id == r.pathway_id).count() as u64 + 1
             });

@@ -1,5 +1,5 @@
 //! Request bookkeeping: which document request — a media playlist to load, a live
-//! refresh, a steering manifest — is out under which id, and what its answer (or its
+//! refresh, a DASH segment index, a steering manifest — is out under which id, and what its answer (or its
 //! failure) means. Segment requests are the scheduler's (each track's job).
 
 use super::action::{Action, ErrorKind, FetchKind, FetchRequest, PlayerEvent};
@@ -50,6 +50,18 @@ pub(super) enum Pending {
         /// From where.
         url: Url,
     },
+    /// The segment index of a DASH on-demand rendition the plan needs, at its
+    /// `attempt`th try (from 1).
+    SegmentIndex {
+        /// The period the rendition is in.
+        period: usize,
+        /// The rendition.
+        rendition: String,
+        /// The pathway asked (a failure counts against it).
+        pathway: String,
+        /// Attempt number, from 1.
+        attempt: u32,
+    },
     /// A steering manifest.
     Steering,
 }
@@ -82,7 +94,7 @@ impl Requests {
     fn take_playlist(&mut self, id: RequestId) -> Option<Pending> {
         match self.out.get(&id)? {
             Pending::Playlist { .. } | Pending::Refresh { .. } => self.out.remove(&id),
-            Pending::Steering => None,
+            Pending::SegmentIndex { .. } | Pending::Steering => None,
         }
     }
 
@@ -101,7 +113,26 @@ impl Requests {
         matches!(self.out.get(&id), Some(Pending::Playlist { .. } | Pending::Refresh { .. }))
     }
 
-    /// Whether any playlist or refresh is out.
+    /// Takes request `id` off the books if it is a segment index.
+    pub fn take_index(&mut self, id: RequestId) -> Option<Pending> {
+        match self.out.get(&id)? {
+            Pending::SegmentIndex { .. } => self.out.remove(&id),
+            _ => None,
+        }
+    }
+
+    /// Whether request `id` is a segment index.
+    pub fn is_index(&self, id: RequestId) -> bool {
+        matches!(self.out.get(&id), Some(Pending::SegmentIndex { .. }))
+    }
+
+    /// Records request `id` as out for `what`.
+    pub fn insert(&mut self, id: RequestId, what: Pending) {
+        self.out.insert(id, what);
+    }
+
+    /// Whether any playlist, refresh or segment index is out: the plan waits for
+    /// every one.
     pub fn loading_playlists(&self) -> bool {
         self.out.values().any(|p| !matches!(p, Pending::Steering))
     }
@@ -137,7 +168,7 @@ impl Core<'_> {
                 (Some(rid.as_str()), url)
             }
             Pending::Refresh { target: RefreshTarget::Mpd, url } => (None, url),
-            Pending::Steering => return,
+            Pending::SegmentIndex { .. } | Pending::Steering => return,
         };
         let id = self.requests.alloc_id();
         if !self.config.allowed_hosts.allows_url(url) {
@@ -167,7 +198,7 @@ impl Core<'_> {
         let rid = match self.requests.take_playlist(id) {
             Some(Pending::Playlist { rendition, .. }) => rendition,
             Some(Pending::Refresh { target, .. }) => return self.on_refresh(&target, text, url),
-            Some(Pending::Steering) | None => return,
+            Some(Pending::SegmentIndex { .. } | Pending::Steering) | None => return,
         };
         if let Err(e) = self.apply_playlist(&rid, text, url) {
             self.fail(ErrorKind::Manifest, format!("media playlist of {rid}: {e}"));

@@ -456,6 +456,10 @@ impl Core<'_> {
                 // A playlist must come back as ManifestLoaded, with its text.
                 let message = format!("request {id}: a media playlist completed without its text");
                 self.fail(ErrorKind::Manifest, message);
+            } else if self.requests.is_index(id) {
+                // A segment index must come back as SegmentIndexLoaded, with its bytes.
+                let message = format!("request {id}: a segment index completed without its bytes");
+                self.fail(ErrorKind::Manifest, message);
             }
             return;
         };
