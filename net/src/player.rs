@@ -61,7 +61,9 @@ use tokio::time::Instant;
 #[derive(Debug)]
 pub struct Player {
     commands: mpsc::UnboundedSender<Command>,
-    events: broadcast::Sender<Event>,
+    /// Weak, so that the channel closes when the driver task (the only strong
+    /// sender) ends: a receiver then gets what was sent and `RecvError::Closed`.
+    events: broadcast::WeakSender<Event>,
     first_events: Mutex<Option<broadcast::Receiver<Event>>>,
     task: Option<JoinHandle<Outcome>>,
     presentation: Presentation,
@@ -156,7 +158,7 @@ impl Player {
         let task = tokio::spawn(driver.run());
         Ok(Player {
             commands,
-            events,
+            events: events.downgrade(),
             first_events: Mutex::new(Some(first)),
             task: Some(task),
             presentation,
@@ -169,10 +171,17 @@ impl Player {
     }
 
     /// The event stream. The first call gets every event since the player started
-    /// (up to the channel's capacity); later calls get events from now on.
+    /// (up to the channel's capacity); later calls get events from now on. The stream
+    /// ends (`RecvError::Closed`) once playback has ended, failed or been stopped, so
+    /// `while let Ok(event) = events.recv().await` terminates even for a receiver that
+    /// fell behind and missed the final events.
     pub fn events(&self) -> broadcast::Receiver<Event> {
         let first = self.first_events.lock().ok().and_then(|mut f| f.take());
-        first.unwrap_or_else(|| self.events.subscribe())
+        first.unwrap_or_else(|| match self.events.upgrade() {
+            Some(sender) => sender.subscribe(),
+            // The driver is done: an already closed stream.
+            None => broadcast::channel(1).1,
+        })
     }
 
     fn send(&self, c: Command) {

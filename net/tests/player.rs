@@ -117,6 +117,37 @@ async fn plays_a_vod_hls_stream_to_the_end() {
 }
 
 #[tokio::test]
+async fn the_event_stream_closes_when_playback_ends() {
+    timeout(LIMIT, async {
+        let origin = Origin::start().await;
+        let mut c = config();
+        // A receiver far too small to hold the session's events: it lags, and still
+        // sees the stream end rather than waiting for ever.
+        c.event_capacity = 16;
+        let player = Player::load(&origin.url("master.m3u8"), c).await.unwrap();
+        let mut rx = player.events();
+        let (mut received, mut lagged) = (0, 0);
+        loop {
+            match rx.recv().await {
+                Ok(_) => received += 1,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => lagged += n,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+            // Lag on purpose: slower than the driver.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(received > 0 && lagged > 0, "received {received}, missed {lagged}");
+        // A stream asked for after the end is closed at once.
+        let mut late = player.events();
+        assert!(matches!(late.recv().await, Err(tokio::sync::broadcast::error::RecvError::Closed)));
+        let mut player = player;
+        assert!(player.wait_until_done().await.unwrap().ended());
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
 async fn speaks_http2_with_prior_knowledge() {
     timeout(LIMIT, async {
         let origin = Origin::start().await;
