@@ -311,7 +311,7 @@ fn clip_id(s: &str) -> String {
 }
 
 /// The object type of a request: manifests `m`, init segments `i`, media by track,
-/// steering manifests `o`.
+/// steering manifests and `UTCTiming` clock requests `o`.
 pub fn object_type(req: &FetchRequest) -> ObjectType {
     match req.kind {
         FetchKind::Manifest => ObjectType::Manifest,
@@ -321,7 +321,7 @@ pub fn object_type(req: &FetchRequest) -> ObjectType {
             Some(TrackKind::Video) => ObjectType::Video,
             None => ObjectType::Other,
         },
-        FetchKind::Steering => ObjectType::Other,
+        FetchKind::Steering | FetchKind::UtcTiming { .. } => ObjectType::Other,
     }
 }
 

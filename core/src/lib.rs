@@ -15,6 +15,7 @@
 //! - [`qoe`]: the event log and the QoE report;
 //! - [`cmcd`]: CTA-5004 client data for requests;
 //! - [`http`]: HTTP header values the engine interprets (`Retry-After`);
+//! - [`utc_timing`]: the server times DASH `UTCTiming` sources answer with;
 //! - [`media`]: fMP4 (CMAF) segment timing, read from the media itself;
 //! - [`uri`]: the checked [`Url`](uri::Url) every request is made to, and
 //!   [`allowlist`]: which hosts may be requested.
@@ -34,5 +35,6 @@ pub mod session;
 pub mod steering;
 pub mod time;
 pub mod uri;
+pub mod utc_timing;
 
 pub use ladder::{Ladder, LadderError};

@@ -29,6 +29,7 @@ mod event;
 mod failover;
 mod history;
 mod live;
+mod live_template;
 mod loading;
 mod machine;
 mod plan;
@@ -38,8 +39,11 @@ mod requests;
 mod scheduler;
 mod synthetic;
 mod timeline;
+mod wallclock;
 
-pub use action::{Action, DecisionReason, FetchKind, FetchRequest, PlayerEvent, PlayerState};
+pub use action::{
+    Action, ClockSource, DecisionReason, FetchKind, FetchRequest, PlayerEvent, PlayerState,
+};
 pub use config::SessionConfig;
 pub use event::{Event, RequestId, TrackKind};
 pub use history::{DEFAULT_EVENT_LOG, DEFAULT_SEGMENT_RECORDS, History, HistoryConfig, Retention};
