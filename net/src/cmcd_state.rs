@@ -215,7 +215,9 @@ impl CmcdState {
         snap: Snapshot,
     ) -> (Url, Vec<(&'static str, String)>) {
         let steering = req.kind == streamsteer::session::FetchKind::Steering;
-        if !self.enabled() || (steering && !self.config.on_steering) {
+        // A clock request reports nothing about playback; its RTT must stay short.
+        let clock = matches!(req.kind, streamsteer::session::FetchKind::UtcTiming { .. });
+        if !self.enabled() || clock || (steering && !self.config.on_steering) {
             return (req.url.clone(), Vec::new());
         }
         let seg = self.segments.get(req.url.as_url().path()).cloned();

@@ -7,6 +7,11 @@
 //! /vod/<rid>/init.mp4         init segment
 //! /vod/<rid>/<n>.m4s          media segment n (0-based)
 //! /live/...                   the same for the live stream (dynamic MPD, sliding window)
+//! /live/template.mpd          the live stream as SegmentTemplate@duration + $Number$
+//!                             (segments exist by the wall clock), with UTCTiming
+//! /time                       the origin's clock: an xs:dateTime body and a Date
+//!                             header (the UTCTiming http-xsdate / http-iso / http-head
+//!                             endpoint)
 //! /steering/hls.json          HLS steering manifest
 //! /steering/dash.json         DASH steering manifest
 //! ```
@@ -56,15 +61,22 @@ pub enum Resource {
     Segment(Stream, String, u64),
     /// A steering manifest.
     Steering(SteeringProtocol),
+    /// The live MPD addressed by `SegmentTemplate@duration` and `$Number$`.
+    TemplateMpd,
+    /// The origin's clock.
+    Time,
 }
 
 impl Resource {
     /// The request kind, for fault filters and the log.
     pub fn kind(&self) -> RequestKind {
         match self {
-            Resource::Multivariant(_) | Resource::Mpd(_) | Resource::MediaPlaylist(..) => {
-                RequestKind::Manifest
-            }
+            // The clock counts as a document: manifest faults apply to it too.
+            Resource::Multivariant(_)
+            | Resource::Mpd(_)
+            | Resource::MediaPlaylist(..)
+            | Resource::TemplateMpd
+            | Resource::Time => RequestKind::Manifest,
             Resource::Init(..) => RequestKind::Init,
             Resource::Segment(..) => RequestKind::Media,
             Resource::Steering(_) => RequestKind::Steering,
@@ -82,6 +94,8 @@ impl Resource {
         match parts.as_slice() {
             ["steering", "hls.json"] => Some(Resource::Steering(SteeringProtocol::Hls)),
             ["steering", "dash.json"] => Some(Resource::Steering(SteeringProtocol::Dash)),
+            ["time"] => Some(Resource::Time),
+            ["live", "template.mpd"] => Some(Resource::TemplateMpd),
             [s, "master.m3u8"] => Some(Resource::Multivariant(stream(s)?)),
             [s, "manifest.mpd"] => Some(Resource::Mpd(stream(s)?)),
             [s, rid, file] => {
@@ -114,6 +128,12 @@ pub fn multivariant(stream: Stream) -> String {
 pub fn mpd(stream: Stream) -> String {
     format!("/{}/manifest.mpd", stream.prefix())
 }
+
+/// Path of the live MPD addressed by `SegmentTemplate@duration` and `$Number$`.
+pub const TEMPLATE_MPD: &str = "/live/template.mpd";
+
+/// Path of the origin's clock (`UTCTiming` endpoint).
+pub const TIME: &str = "/time";
 
 /// Path of a media playlist.
 pub fn media_playlist(stream: Stream, rid: &str) -> String {
@@ -157,6 +177,8 @@ mod tests {
                 Some(Resource::Segment(s, "v0".into(), 12))
             );
         }
+        assert_eq!(Resource::parse(TEMPLATE_MPD), Some(Resource::TemplateMpd));
+        assert_eq!(Resource::parse(TIME), Some(Resource::Time));
         assert_eq!(
             Resource::parse(steering(SteeringProtocol::Dash)),
             Some(Resource::Steering(SteeringProtocol::Dash))
