@@ -462,6 +462,12 @@ impl OriginHandle {
         format!("{}{}", self.steering.base_url, paths::mpd(Stream::Live))
     }
 
+    /// The live DASH MPD addressed by `SegmentTemplate@duration` and `$Number$`,
+    /// with `UTCTiming` pointing at the origin's clock, on the steering listener.
+    pub fn live_dash_template_url(&self) -> String {
+        format!("{}{}", self.steering.base_url, paths::TEMPLATE_MPD)
+    }
+
     /// Base URL (`http://127.0.0.1:port`) of pathway `name`.
     pub fn pathway_url(&self, name: &str) -> Option<String> {
         self.pathway(name).map(|p| p.base_url.clone())

@@ -10,7 +10,12 @@
 //!
 //! The presentation is synthesised from the ladder
 //! ([`presentation_from_ladder`]): a VOD presentation whose segment sizes are the
-//! ladder's. Deterministic: the same inputs give the same outcome, bit for bit.
+//! ladder's; or, with [`EngineConfig::live`], a live DASH stream addressed by
+//! `SegmentTemplate@duration` ([`live_presentation_from_ladder`]) played on a virtual
+//! wall clock: the virtual origin serves segment `n` only once it exists on the
+//! server's clock (404 before), answers `UTCTiming` requests from that clock, and the
+//! player's own wall clock may be off by a set error. Deterministic: the same inputs
+//! give the same outcome, bit for bit.
 
 use crate::model::{Model, ModelKind, SessionOutcome, SimConfig, SimError};
 use crate::trace::Trace;
@@ -18,11 +23,14 @@ use std::collections::BTreeMap;
 use streamsteer::Ladder;
 use streamsteer::abr::estimator::DualEwma;
 use streamsteer::abr::{AbrContext, AbrRule, Decision, DownloadReport, FetchProgress};
+use streamsteer::manifest::{UtcTiming, UtcTimingScheme};
 use streamsteer::session::{
     Action, Event, FetchKind, PlayerState, RequestId, Retention, Session, SessionConfig,
-    SyntheticOptions, TrackKind, presentation_from_ladder,
+    SyntheticLive, SyntheticOptions, TrackKind, live_presentation_from_ladder,
+    presentation_from_ladder,
 };
 use streamsteer::time::{Duration, Instant};
+use streamsteer::utc_timing::{format_date_time, format_http_date};
 
 /// Forward buffer of the streamsteer model when `SimConfig::buffer_max_s` is unset.
 pub const DEFAULT_BUFFER_S: f64 = 30.0;
@@ -67,6 +75,48 @@ pub enum SteeringReply {
     Status(u16, Option<f64>),
 }
 
+/// The ladder played as a live DASH stream on a virtual wall clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveModel {
+    /// The server's wall clock when the simulation starts, Unix seconds.
+    pub server_clock_at_start_unix_s: f64,
+    /// How long the stream has been running when the player starts, seconds (it
+    /// ends once the ladder's last segment has been live).
+    pub running_for_s: f64,
+    /// The player's wall clock minus the server's, seconds.
+    pub player_clock_error_s: f64,
+    /// Whether the MPD names the virtual origin's clock as `UTCTiming`
+    /// (`http-xsdate`); without, the player goes by its own clock.
+    pub utc_timing: bool,
+    /// `@suggestedPresentationDelay`, seconds.
+    pub suggested_presentation_delay_s: Option<f64>,
+    /// `@timeShiftBufferDepth`, seconds.
+    pub time_shift_buffer_depth_s: Option<f64>,
+}
+
+impl Default for LiveModel {
+    /// A stream running for a minute, a correct player clock, the origin's clock as
+    /// `UTCTiming`, 6 s of suggested delay, a 30 s window.
+    fn default() -> Self {
+        Self {
+            server_clock_at_start_unix_s: 1_800_000_000.0,
+            running_for_s: 60.0,
+            player_clock_error_s: 0.0,
+            utc_timing: true,
+            suggested_presentation_delay_s: Some(6.0),
+            time_shift_buffer_depth_s: Some(30.0),
+        }
+    }
+}
+
+/// Where the virtual origin's clock is served.
+const TIME_URL: &str = "https://time.example/now";
+
+/// The `$Number$` of a synthetic live segment URL (`…/seg-<n>.m4s`).
+fn live_number(url: &str) -> Option<u64> {
+    url.rsplit("seg-").next()?.strip_suffix(".m4s")?.parse().ok()
+}
+
 /// Settings of the streamsteer model beyond [`SimConfig`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
@@ -95,6 +145,10 @@ pub struct EngineConfig {
     /// every segment record (`history.segment_records` is [`Retention::All`]: the
     /// outcome lists them all).
     pub session: SessionConfig,
+    /// Play the ladder as a live stream on a virtual wall clock (default `None`: on
+    /// demand). The outcome's metrics then count `too_early_requests` (segments
+    /// asked for before they existed, which the origin refused).
+    pub live: Option<LiveModel>,
 }
 
 impl Default for EngineConfig {
@@ -108,6 +162,7 @@ impl Default for EngineConfig {
             progress_interval_s: 0.5,
             connect_timeout_s: 1.0,
             session: SessionConfig::default(),
+            live: None,
         }
     }
 }
@@ -246,6 +301,8 @@ struct Transfer {
     done_bits: f64,
     media: bool,
     fail_at: Option<f64>,
+    /// The HTTP status the failure answers with (`None`: no response).
+    fail_status: Option<u16>,
     next_progress_s: f64,
 }
 
@@ -299,12 +356,28 @@ pub fn run_engine(
             .transpose()
             .map_err(|e| SimError::Unsupported(e.to_string()))?,
     };
-    let presentation = if engine.sizes_in_manifest {
+    let presentation = if let Some(live) = &engine.live {
+        let utc_timing = live
+            .utc_timing
+            .then(|| UtcTiming { scheme: UtcTimingScheme::HttpXsDate, value: TIME_URL.into() });
+        let synthetic = SyntheticLive {
+            availability_start_unix_s: live.server_clock_at_start_unix_s - live.running_for_s,
+            time_shift_buffer_depth_s: live.time_shift_buffer_depth_s,
+            suggested_presentation_delay_s: live.suggested_presentation_delay_s,
+            utc_timing: utc_timing.into_iter().collect(),
+        };
+        live_presentation_from_ladder(&ladder, &opts, &synthetic)
+    } else if engine.sizes_in_manifest {
         presentation_from_ladder(&ladder, &opts)
     } else {
         presentation_from_ladder(&nominal_sizes(&ladder)?, &opts)
     }
     .map_err(|e| SimError::Unsupported(format!("a pathway host is not usable: {e}")))?;
+    // The server's wall clock at virtual time `t`.
+    let server_clock = |t: f64| engine.live.as_ref().map(|l| l.server_clock_at_start_unix_s + t);
+    let ast = engine.live.as_ref().map(|l| l.server_clock_at_start_unix_s - l.running_for_s);
+    let mut too_early = 0u64;
+    let mut clock_replies: Vec<(f64, RequestId, f64)> = Vec::new();
     let mut session_config = engine.session.clone();
     session_config.abr = config.abr.clone();
     session_config.qoe = config.qoe;
@@ -324,6 +397,12 @@ pub fn run_engine(
 
     let content_s = ladder.segment_count() as f64 * ladder.segment_duration_s();
     let limit_s = 20.0 * content_s + 3600.0;
+    let mut pending_events: Vec<Event> = vec![Event::Tick];
+    if let Some(live) = &engine.live {
+        // A driver's first event is its wall clock.
+        let unix_s = live.server_clock_at_start_unix_s + live.player_clock_error_s;
+        pending_events.insert(0, Event::WallClock { unix_s });
+    }
     let pathway_index: BTreeMap<&str, usize> =
         engine.pathways.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
     let progress_dt = engine.progress_interval_s.max(0.01);
@@ -333,7 +412,6 @@ pub fn run_engine(
     let mut transfers: Vec<Transfer> = Vec::new();
     let mut steering_replies: Vec<(f64, RequestId, SteeringReply)> = Vec::new();
     let mut timeline: Vec<(f64, f64)> = Vec::new();
-    let mut pending_events: Vec<Event> = vec![Event::Tick];
     let mut stalled_steps = 0u32;
 
     for _ in 0..50_000_000u64 {
@@ -352,6 +430,13 @@ pub fn run_engine(
                         steering_replies.push((now + links[0].rtt_s, req.id, reply));
                         continue;
                     }
+                    if let (FetchKind::UtcTiming { .. }, Some(_)) = (req.kind, &engine.live) {
+                        // The origin reads its clock half a round trip in.
+                        let rtt = links[0].rtt_s;
+                        let served = server_clock(now + rtt / 2.0).unwrap_or(0.0);
+                        clock_replies.push((now + rtt, req.id, served));
+                        continue;
+                    }
                     let p = req
                         .pathway
                         .as_deref()
@@ -361,8 +446,26 @@ pub fn run_engine(
                     let link = &links[p];
                     let mut bytes =
                         req.expected_bytes.or(req.byte_range.map(|b| b.length)).unwrap_or(0);
+                    let mut fail_status = None;
+                    let live_number =
+                        live_number(&req.url).filter(|_| req.kind == FetchKind::Media);
+                    if let (Some(n), Some(ast), Some(live)) = (live_number, ast, &engine.live) {
+                        let seg_s = ladder.segment_duration_s();
+                        let arrives = live.server_clock_at_start_unix_s + now + link.rtt_s / 2.0;
+                        if arrives < ast + n as f64 * seg_s {
+                            too_early += 1;
+                            fail_status = Some(404);
+                        }
+                        if req.track == Some(TrackKind::Video)
+                            && let (Some(r), Some(i)) =
+                                (req.rendition, usize::try_from(n.saturating_sub(1)).ok())
+                        {
+                            bytes = (ladder.segment_size_bits(i, r) / 8.0).round() as u64;
+                        }
+                    }
                     // The session only knows nominal sizes; the wire carries the real ones.
                     if !engine.sizes_in_manifest
+                        && engine.live.is_none()
                         && req.kind == FetchKind::Media
                         && req.track == Some(TrackKind::Video)
                         && let (Some(seg), Some(r)) = (req.segment, req.rendition)
@@ -371,6 +474,7 @@ pub fn run_engine(
                     }
                     let fail_at = match link.down_at(now) {
                         Some(_) => Some(now + engine.connect_timeout_s.max(0.0)),
+                        None if fail_status.is_some() => Some(now + link.rtt_s),
                         None => link.next_outage_after(now),
                     };
                     transfers.push(Transfer {
@@ -382,6 +486,7 @@ pub fn run_engine(
                         done_bits: 0.0,
                         media: req.kind == FetchKind::Media,
                         fail_at,
+                        fail_status,
                         next_progress_s: now + link.rtt_s + progress_dt,
                     });
                 }
@@ -407,6 +512,9 @@ pub fn run_engine(
             next = next.min(w);
         }
         for (t, _, _) in &steering_replies {
+            next = next.min(*t);
+        }
+        for (t, _, _) in &clock_replies {
             next = next.min(*t);
         }
         let mut active: Vec<usize> = vec![0; links.len()];
@@ -468,7 +576,8 @@ pub fn run_engine(
         for tr in transfers.drain(..) {
             if tr.fail_at.is_some_and(|f| f <= now + 1e-9) {
                 let bytes = (tr.done_bits / 8.0).floor() as u64;
-                pending_events.push(Event::FetchFailed { id: tr.id, status: None, bytes });
+                let status = tr.fail_status;
+                pending_events.push(Event::FetchFailed { id: tr.id, status, bytes });
             } else if tr.first_byte_s <= now && tr.done_bits >= tr.total_bits - 1e-6 {
                 pending_events.push(Event::FetchCompleted {
                     id: tr.id,
@@ -504,6 +613,13 @@ pub fn run_engine(
                 },
             });
         }
+        let (due, later): (Vec<_>, Vec<_>) =
+            clock_replies.drain(..).partition(|(t, _, _)| *t <= now + 1e-9);
+        clock_replies = later;
+        for (_, id, served) in due {
+            let (body, date) = (format_date_time(served), Some(format_http_date(served)));
+            pending_events.push(Event::UtcTimingLoaded { id, body, date });
+        }
         if wake.is_some_and(|w| w <= now + 1e-9) {
             wake = None;
             pending_events.push(Event::Tick);
@@ -530,6 +646,9 @@ pub fn run_engine(
     let report = session.qoe_report();
     let mut metrics = BTreeMap::new();
     metrics.insert("session_s".to_string(), now);
+    if engine.live.is_some() {
+        metrics.insert("too_early_requests".to_string(), too_early as f64);
+    }
     Ok(SessionOutcome {
         trace: trace.name.clone(),
         rule: rule_name,

@@ -48,7 +48,9 @@ pub use config::SessionConfig;
 pub use event::{Event, RequestId, TrackKind};
 pub use history::{DEFAULT_EVENT_LOG, DEFAULT_SEGMENT_RECORDS, History, HistoryConfig, Retention};
 pub use recorder::LogEntry;
-pub use synthetic::{SyntheticOptions, presentation_from_ladder};
+pub use synthetic::{
+    SyntheticLive, SyntheticOptions, live_presentation_from_ladder, presentation_from_ladder,
+};
 
 use crate::abr::estimator::{DualEwma, Estimator};
 use crate::abr::{AbrError, AbrRule};
