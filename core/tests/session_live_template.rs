@@ -458,3 +458,18 @@ fn the_stream_ends_when_the_mpd_announces_its_last_period_duration() {
     assert_eq!(run.appended.last(), Some(&last));
     assert!(run.too_early.is_empty(), "{:?}", run.too_early);
 }
+
+#[test]
+fn a_driver_that_never_gives_its_clock_fails_the_session_instead_of_hanging() {
+    let run = play(&Origin::new("", 0.0), 60.0, Some(f64::INFINITY));
+    assert_eq!(run.state, Some(PlayerState::Failed), "{:?} {:?}", run.events, run.samples.last());
+    assert!(run.media().next().is_none());
+    let fatal = run.events.iter().find_map(|e| match e {
+        PlayerEvent::Error { message, fatal: true } => Some(message.as_str()),
+        _ => None,
+    });
+    assert!(fatal.is_some_and(|m| m.contains("Event::WallClock")), "{fatal:?}");
+    // It waited ten seconds for the clock first.
+    let failed_at = run.samples.last().map(|s| s.0).unwrap_or(0.0);
+    assert!((10.0..=11.0).contains(&failed_at), "failed at {failed_at}");
+}

@@ -144,8 +144,11 @@ impl Core<'_> {
     /// Lists the segments the wall clock has made available and extends the plans;
     /// before the plan exists, builds it once the first segment is.
     pub(super) fn advance_templates(&mut self) {
-        if self.templates.is_empty() || !self.clock.ready() {
+        if self.templates.is_empty() {
             return;
+        }
+        if !self.clock.ready() {
+            return self.check_clock_deadline();
         }
         let Some(unix_s) = self.clock.unix_at(self.now) else { return };
         let changed = self.templates.expand(&mut self.presentation, unix_s);

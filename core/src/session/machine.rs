@@ -330,6 +330,7 @@ impl<'r> Core<'r> {
         }
         due.extend(self.live.next_at());
         due.extend(self.next_template_segment());
+        due.extend(self.clock.deadline());
         due
     }
 

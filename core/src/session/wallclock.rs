@@ -20,6 +20,12 @@ use crate::uri::Url;
 use crate::utc_timing::{UtcTimingError, server_time};
 use std::collections::VecDeque;
 
+/// How long a live template presentation waits for the driver's
+/// [`Event::WallClock`](super::Event::WallClock) when no `UTCTiming` source answered,
+/// before it fails: a driver that never sends one would otherwise leave the player
+/// loading for ever, waiting for nothing.
+const WAIT_FOR_WALL_CLOCK: Duration = Duration::from_millis(10_000);
+
 /// Wall clocks before 1970 or after 9999 are not clocks.
 const MAX_UNIX_S: f64 = crate::http::MAX_HTTP_DATE_UNIX_S as f64;
 
@@ -41,6 +47,8 @@ pub(super) struct WallClock {
     server_offset_s: Option<f64>,
     sources: VecDeque<UtcTiming>,
     phase: Phase,
+    /// When the wait for the driver's clock gives up.
+    deadline: Option<Instant>,
 }
 
 impl WallClock {
@@ -51,6 +59,7 @@ impl WallClock {
             server_offset_s: None,
             sources: sources.into(),
             phase: Phase::Idle,
+            deadline: None,
         }
     }
 
@@ -69,6 +78,11 @@ impl WallClock {
     /// clock; an instant before the origin clamps to it).
     pub fn instant_at(&self, unix_s: f64) -> Option<Instant> {
         self.offset_s().map(|o| Instant::from_secs_f64(unix_s - o))
+    }
+
+    /// When the wait for the driver's clock gives up, while the session waits for it.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline.filter(|_| !self.ready())
     }
 
     fn offset_s(&self) -> Option<f64> {
@@ -111,6 +125,8 @@ impl Core<'_> {
                         source: ClockSource::Driver,
                         skew_s: None,
                     });
+                } else {
+                    self.clock.deadline = Some(self.now + WAIT_FOR_WALL_CLOCK);
                 }
                 return self.clock.ready();
             };
@@ -149,6 +165,18 @@ impl Core<'_> {
             self.act(Action::Fetch(fetch));
             self.clock.phase = Phase::Fetching;
             return false;
+        }
+    }
+
+    /// Fails the session once the wait for the driver's clock is over.
+    pub(super) fn check_clock_deadline(&mut self) {
+        if self.clock.deadline().is_some_and(|d| d <= self.now) {
+            self.clock.deadline = None;
+            self.fail(
+                "live DASH SegmentTemplate needs the wall clock: no UTCTiming source answered \
+                 and the driver sent no Event::WallClock"
+                    .into(),
+            );
         }
     }
 
