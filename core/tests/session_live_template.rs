@@ -473,3 +473,16 @@ fn a_driver_that_never_gives_its_clock_fails_the_session_instead_of_hanging() {
     let failed_at = run.samples.last().map(|s| s.0).unwrap_or(0.0);
     assert!((10.0..=11.0).contains(&failed_at), "failed at {failed_at}");
 }
+
+#[test]
+fn a_stream_that_ended_before_the_player_came_fails_with_a_clear_error() {
+    let mut origin = Origin::new(XSDATE, 0.0);
+    // Ended 100 s ago: its 30 s time-shift window holds nothing any more.
+    origin.ends_at = Some(SERVER_AT_0 - 100.0);
+    let run = play(&origin, 30.0, None);
+    assert_eq!(run.state, Some(PlayerState::Failed));
+    assert!(run.media().next().is_none());
+    assert!(run.events.iter().any(
+        |e| matches!(e, PlayerEvent::Error { message, fatal: true } if message.contains("has ended"))
+    ));
+}

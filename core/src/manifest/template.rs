@@ -115,10 +115,7 @@ impl LiveTemplate {
         if !(seg_s > 0.0 && seg_s.is_finite() && now_unix_s.is_finite()) {
             return 0..0;
         }
-        let mut elapsed = now_unix_s - self.availability_start_unix_s - self.period_start_s;
-        if let Some(d) = self.period_duration_s {
-            elapsed = elapsed.min(d);
-        }
+        let elapsed = now_unix_s - self.availability_start_unix_s - self.period_start_s;
         if elapsed.is_nan() || elapsed < seg_s {
             return 0..0;
         }
@@ -126,8 +123,12 @@ impl LiveTemplate {
         if let Some(total) = self.count() {
             end = end.min(total);
         }
+        // After the end, the window goes on sliding: a segment stays available for
+        // the time-shift depth after it ended, then is gone.
         let mut first = match self.time_shift_buffer_depth_s {
-            Some(depth) if depth.is_finite() => ((elapsed - depth) / seg_s).floor().max(0.0) as u64,
+            Some(depth) if depth.is_finite() => {
+                ((elapsed - depth) / seg_s).floor().clamp(0.0, u64::MAX as f64 / 2.0) as u64
+            }
             _ => 0,
         };
         first = first.max(end.saturating_sub(MAX_LIVE_SEGMENTS)).min(end);
@@ -254,8 +255,9 @@ mod tests {
         let mut t = live();
         t.period_duration_s = Some(14.0);
         assert_eq!(t.count(), Some(3));
-        // The window stays the last one before the end.
-        assert_eq!(t.available(5000.0), 1..3);
+        // Segments stay available for the 10 s depth after they ended, then are gone.
+        assert_eq!(t.available(1017.0), 1..3);
+        assert_eq!(t.available(5000.0), 3..3);
         t.time_shift_buffer_depth_s = None;
         assert_eq!(t.available(5000.0), 0..3);
         t.end_number = Some(2);

@@ -60,6 +60,13 @@ impl Core<'_> {
                 t.renditions.iter().any(|r| r.segments().is_some_and(|s| !s.is_empty()))
             });
             if !listed {
+                if self.templates.next_unix_s().is_none() {
+                    // Ended, and its window slid past the last segment: none will come.
+                    return self.fail(
+                        "the live stream has ended: no segment is left in its time-shift window"
+                            .into(),
+                    );
+                }
                 return;
             }
         }

@@ -3,8 +3,9 @@
 //!
 //! Built once every rendition the session may play has an explicit segment list. The
 //! scope today: the period holding the main track; segment lists (HLS media playlists,
-//! DASH SegmentList/SegmentTemplate, timelines of dynamic MPDs). DASH SegmentBase (sidx)
-//! and live templates without a timeline are refused with a clear error.
+//! DASH SegmentList/SegmentTemplate, timelines of dynamic MPDs, and live templates,
+//! which the session lists by the wall clock before the plan is built: see
+//! `live_template`). DASH SegmentBase (sidx) is refused with a clear error.
 //!
 //! Segments are addressed by their media sequence number (HLS) or `$Number$` (DASH),
 //! which every rendition of a track shares: index `i` of the plan is number
@@ -152,7 +153,7 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Str
                 }
                 SegmentIndex::LiveTemplate(_) => {
                     return Err(format!(
-                        "rendition {}: live SegmentTemplate is not supported yet",
+                        "rendition {}: live SegmentTemplate not listed by the wall clock",
                         r.id
                     ));
                 }
