@@ -20,7 +20,6 @@ const RTT_S: f64 = 0.06;
 const KBPS: f64 = 20_000.0;
 /// The stream's `availabilityStartTime`: 2026-12-07T06:00:00Z.
 const AST: f64 = 1_796_623_200.0;
-const AST_TEXT: &str = "2026-12-07T06:00:00Z";
 /// The server's clock at the session's time 0: 3,001.3 s into the stream (off a
 /// segment boundary, so that the expected join does not hang on rounding).
 const SERVER_AT_0: f64 = AST + 3001.3;

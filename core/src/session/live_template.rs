@@ -88,7 +88,16 @@ impl LiveTemplates {
             let Some(r) = rendition_at(p, e.at) else { continue };
             let SegmentIndex::Segments(list) = &mut r.index else { continue };
             let first_number = t.start_number.saturating_add(first);
-            let gone = list.segments.iter().take_while(|s| s.number < first_number).count();
+            // Once the stream has ended its list stays, as an HLS playlist with
+            // ENDLIST does: a session still playing it plays it out rather than
+            // finding the rest of the stream gone (what was never listed stays unlisted:
+            // a session joining after the window slid past the end has nothing to play).
+            let over = t.count().is_some_and(|c| range.end >= c);
+            let gone = if over {
+                0
+            } else {
+                list.segments.iter().take_while(|s| s.number < first_number).count()
+            };
             if gone > 0 {
                 list.segments.drain(..gone);
                 changed = true;

@@ -208,6 +208,8 @@ impl<'r> Core<'r> {
                 | Event::SteeringLoaded { .. }
                 | Event::SteeringFailed { .. }
                 | Event::UtcTimingLoaded { .. }
+                // Not a reply, but once ended there is nothing for a clock to place.
+                | Event::WallClock { .. }
         );
         let state = self.playback.state;
         if state == PlayerState::Failed || (state == PlayerState::Ended && reply) {
