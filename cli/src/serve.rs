@@ -93,6 +93,10 @@ pub fn run(args: Args) -> Result<(), String> {
         println!("DASH (sidx) {}", origin.dash_on_demand_url());
         println!("HLS (live)  {}", origin.live_hls_url());
         println!("DASH (live) {}", origin.live_dash_url());
+        println!(
+            "DASH (live, SegmentTemplate@duration + UTCTiming) {}",
+            origin.live_dash_template_url()
+        );
         for name in origin.pathway_names() {
             println!("pathway     {name:<12} {}", origin.pathway_url(&name).unwrap_or_default());
         }

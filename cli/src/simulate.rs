@@ -8,7 +8,7 @@ use streamsteer::abr::RULE_NAMES;
 use streamsteer_origin::sim_model::{LinkModel, SimContent, is_content};
 use streamsteer_sim::batch::Batch;
 use streamsteer_sim::defaults;
-use streamsteer_sim::engine::{ConfiguredEngine, EngineConfig, PathwayLink};
+use streamsteer_sim::engine::{ConfiguredEngine, EngineConfig, LiveModel, PathwayLink};
 use streamsteer_sim::ladder_io::{LoadedLadder, load_ladder};
 use streamsteer_sim::model::{ModelKind, SimConfig};
 use streamsteer_sim::plot;
@@ -38,6 +38,15 @@ pub struct Args {
     /// 0.95). The origin paces bodies at the trace's rate: give 1 to replay it.
     #[arg(long)]
     payload_fraction: Option<f64>,
+    /// Streamsteer model: play the ladder as a live DASH stream
+    /// (`SegmentTemplate@duration`, `UTCTiming`) on a virtual wall clock, joined a
+    /// minute after it began, instead of on demand.
+    #[arg(long)]
+    live: bool,
+    /// With `--live`: the player's wall clock minus the server's, seconds (default 0);
+    /// `UTCTiming` corrects it (see the `too_early_requests` metric).
+    #[arg(long, requires = "live")]
+    live_clock_error_s: Option<f64>,
     /// Trace files or folders (Pensieve cooked, Mahimahi, Sabre JSON; detected).
     /// Default: the built-in 80 Norway HSDPA traces.
     #[arg(long, num_args = 1..)]
@@ -201,13 +210,22 @@ fn engine_model(
         if args.on_demand {
             return Err("--on-demand applies to the streamsteer model only".into());
         }
-        if link_given {
+        if link_given || args.live {
             return Err(
-                "--rtt-ms and --payload-fraction apply to the streamsteer model only".into()
+                "--rtt-ms, --payload-fraction and --live apply to the streamsteer model only"
+                    .into(),
             );
         }
         return Ok(None);
     }
+    let live = match args.live_clock_error_s {
+        Some(e) if !e.is_finite() => {
+            return Err(format!("--live-clock-error-s must be a number of seconds, got {e}"));
+        }
+        e => args
+            .live
+            .then(|| LiveModel { player_clock_error_s: e.unwrap_or(0.0), ..LiveModel::default() }),
+    };
     if let Some(ms) = args.rtt_ms
         && !(ms.is_finite() && ms >= 0.0)
     {
@@ -221,7 +239,7 @@ fn engine_model(
     if args.on_demand && content.is_none() {
         return Err("--on-demand needs a content folder as --ladder".into());
     }
-    if content.is_none() && !link_given {
+    if content.is_none() && !link_given && live.is_none() {
         return Ok(None);
     }
     let defaults = PathwayLink::new("origin");
@@ -229,7 +247,7 @@ fn engine_model(
         rtt_s: args.rtt_ms.map_or(defaults.rtt_s, |ms| ms / 1000.0),
         payload_fraction: args.payload_fraction.unwrap_or(defaults.payload_fraction),
     };
-    let config = match content {
+    let mut config = match content {
         Some(c) if args.on_demand => c.on_demand_engine_config(link).map_err(|e| e.to_string())?,
         Some(c) => c.engine_config(link),
         None => {
@@ -241,6 +259,7 @@ fn engine_model(
             config
         }
     };
+    config.live = live;
     Ok(Some(ConfiguredEngine(config)))
 }
 

@@ -241,3 +241,31 @@ fn inspect_shows_what_was_tolerated() {
     assert!(err.contains("HLS line 5: EXT-X-PLAYLIST-TYPE must be VOD or EVENT"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn simulate_live_plays_the_ladder_by_a_virtual_wall_clock() {
+    let trace = shared_dir().join("traces/fcc").join(FCC);
+    let trace = trace.to_str().unwrap();
+    // The player's clock 25 s fast; UTCTiming corrects it: nothing asked too early.
+    let out = streamsteer(&[
+        "simulate",
+        "--live",
+        "--live-clock-error-s",
+        "25",
+        "--traces",
+        trace,
+        "--abr",
+        "default",
+        "--jsonl",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let session: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(session["metrics"]["too_early_requests"], 0.0, "{session}");
+    // Joined a minute into the 48-segment Pensieve ladder, 6 s behind the edge: 13
+    // segments had gone by, the other 35 were played.
+    assert_eq!(session["segments"].as_array().map(Vec::len), Some(35), "{session}");
+    let refused = streamsteer(&["simulate", "--live", "--model", "pensieve"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--live"));
+}

@@ -401,7 +401,7 @@ fn clip_id(s: &str) -> String {
 }
 
 /// The object type of a request: manifests `m`, init segments `i`, media by track,
-/// steering manifests and segment indexes `o`.
+/// steering manifests, segment indexes and `UTCTiming` clock requests `o`.
 pub fn object_type(req: &FetchRequest) -> ObjectType {
     match req.kind {
         FetchKind::Manifest => ObjectType::Manifest,
@@ -411,8 +411,10 @@ pub fn object_type(req: &FetchRequest) -> ObjectType {
             Some(TrackKind::Video) => ObjectType::Video,
             None => ObjectType::Other,
         },
-        // CTA-5004 has no type for a segment index: it is neither init nor media.
-        FetchKind::Steering | FetchKind::SegmentIndex => ObjectType::Other,
+        // CTA-5004 has no type for a segment index (neither init nor media) or a clock.
+        FetchKind::Steering | FetchKind::SegmentIndex | FetchKind::UtcTiming { .. } => {
+            ObjectType::Other
+        }
     }
 }
 

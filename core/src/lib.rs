@@ -21,6 +21,7 @@
 //! - [`qoe`]: the event log and the QoE report;
 //! - [`cmcd`]: CTA-5004 client data for requests;
 //! - [`http`]: HTTP header values the engine interprets (`Retry-After`);
+//! - [`utc_timing`]: the server times DASH `UTCTiming` sources answer with;
 //! - [`container`]: the fMP4 (CMAF) container — init segments, fragments, samples —
 //!   read in pure Rust (decoding is the `streamsteer-media` crate's);
 //! - [`uri`]: the checked [`Url`] every request is made to, and
@@ -41,6 +42,7 @@ pub mod session;
 pub mod steering;
 pub mod time;
 pub mod uri;
+pub mod utc_timing;
 
 pub use ladder::{Ladder, LadderError};
 

@@ -1,10 +1,12 @@
 //! The whole session, fed a fuzzed sequence of events.
 //!
 //! The input picks a presentation (a synthetic ladder, the HLS and DASH fixtures, a live
-//! HLS or DASH origin, an on-demand DASH one whose `sidx` indexes the origin writes)
-//! and a configuration, then drives a [`Session`] with events decoded
+//! HLS or DASH origin, an on-demand DASH one whose `sidx` indexes the origin writes,
+//! DASH live by `SegmentTemplate@duration` with `UTCTiming`) and a configuration, then
+//! drives a [`Session`] with events decoded
 //! from the remaining bytes: time passing, replies to the requests the session actually
-//! issued (well-formed, failed, or with mangled bodies), events for ids it never issued or
+//! issued (well-formed, failed, or with mangled bodies; clock answers too), the
+//! driver's wall clock (right, off, or not a time), events for ids it never issued or
 //! has cancelled, steering failures with any status and `Retry-After`, playhead reports,
 //! seeks, rendition pins, play and pause. When the bytes run out a well-behaved network
 //! plays the session to its end.
@@ -40,6 +42,7 @@ use streamsteer::session::{
     SessionConfig, SyntheticOptions, TrackKind, presentation_from_ladder,
 };
 use streamsteer::time::{Duration, Instant};
+use streamsteer::utc_timing::{format_date_time, format_http_date};
 
 const STEERING_M3U8: &str = include_str!("../../tests/fixtures/steering/multivariant.m3u8");
 const STEERING_MPD: &str = include_str!("../../tests/fixtures/steering/manifest.mpd");
@@ -140,6 +143,7 @@ enum Source {
     DashFfmpeg,
     DashLive,
     DashOnDemand,
+    DashTemplate,
 }
 
 /// Answers the session's requests as a well-behaved network would.
@@ -159,6 +163,8 @@ struct Origin {
 const LIVE_SEG_S: f64 = 2.0;
 const LIVE_WINDOW: u64 = 6;
 const LIVE_BASE: &str = "http://live.test/";
+/// `availabilityStartTime` of the live MPDs, 2026-01-01T00:00:00Z.
+const LIVE_AST_UNIX_S: f64 = 1_767_225_600.0;
 
 impl Origin {
     fn live_newest(&self, now_s: f64) -> u64 {
@@ -219,6 +225,36 @@ impl Origin {
         s + "</AdaptationSet>\n</Period>\n</MPD>\n"
     }
 
+    /// The server's wall clock at session time `now_s`, Unix seconds: the stream
+    /// (`availabilityStartTime` 2026-01-01T00:00:00Z) has run `live_epoch_s` by then.
+    fn server_clock(&self, now_s: f64) -> f64 {
+        LIVE_AST_UNIX_S + self.live_epoch_s + now_s
+    }
+
+    /// The same stream addressed by `SegmentTemplate@duration` and `$Number$` (its
+    /// segments exist by the wall clock), ending at `live_end`, with the origin's clock
+    /// as `UTCTiming` (`http-xsdate`, then `http-head`).
+    fn live_template_mpd(&self) -> String {
+        let mut s = format!(
+            "<?xml version=\"1.0\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"dynamic\" \
+             availabilityStartTime=\"2026-01-01T00:00:00Z\" minimumUpdatePeriod=\"PT2S\" \
+             timeShiftBufferDepth=\"PT12S\" suggestedPresentationDelay=\"PT4S\" minBufferTime=\"PT2S\" \
+             profiles=\"urn:mpeg:dash:profile:isoff-live:2011\">\n<Period id=\"p0\" start=\"PT0S\">\n\
+             <AdaptationSet mimeType=\"video/mp4\" segmentAlignment=\"true\">\n\
+             <SegmentTemplate timescale=\"1000\" duration=\"2000\" startNumber=\"0\" endNumber=\"{}\" \
+             initialization=\"v$RepresentationID$/init.mp4\" media=\"v$RepresentationID$/seg_$Number$.m4s\"/>\n",
+            self.live_end
+        );
+        for (r, bps) in [400_000, 1_200_000, 3_000_000].iter().enumerate() {
+            s += &format!(
+                "<Representation id=\"{r}\" bandwidth=\"{bps}\" codecs=\"avc1.64001f\" width=\"640\" height=\"360\"/>\n"
+            );
+        }
+        s + "</AdaptationSet>\n</Period>\n\
+             <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-xsdate:2014\" value=\"/time\"/>\n\
+             <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-head:2014\" value=\"/time\"/>\n</MPD>\n"
+    }
+
     fn vod_media(&self) -> String {
         let mut s = String::from(
             "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n\
@@ -238,6 +274,7 @@ impl Origin {
                 self.live_media(rung, now_s)
             }
             Source::DashLive => self.live_mpd(now_s),
+            Source::DashTemplate => self.live_template_mpd(),
             Source::HlsFfmpeg => FFMPEG_MEDIA
                 .iter()
                 .find(|(suffix, _)| url.ends_with(suffix))
@@ -292,9 +329,9 @@ impl Origin {
 
 fn setup(u: &mut Unstructured<'_>) -> Option<(Origin, Presentation, SessionConfig)> {
     let b = u.arbitrary::<u8>().ok()?;
-    // On demand was added last: taking the top of the range keeps what most of the
-    // committed corpus plays.
-    let source = match if b >= 224 { 7 } else { b % 7 } {
+    // Sources added later take the top of the range (on demand) or the new residue
+    // (template), which keeps what most of the committed corpus plays.
+    let source = match if b >= 224 { 8 } else { b % 8 } {
         0 => Source::Synthetic,
         1 => Source::HlsSteering,
         2 => Source::HlsFfmpeg,
@@ -302,6 +339,7 @@ fn setup(u: &mut Unstructured<'_>) -> Option<(Origin, Presentation, SessionConfi
         4 => Source::DashSteering,
         5 => Source::DashFfmpeg,
         6 => Source::DashLive,
+        7 => Source::DashTemplate,
         _ => Source::DashOnDemand,
     };
     let mut origin = Origin {
@@ -321,6 +359,9 @@ fn setup(u: &mut Unstructured<'_>) -> Option<(Origin, Presentation, SessionConfi
         Source::DashFfmpeg => parse(FFMPEG_MPD, "https://media.example/dash/manifest.mpd")?,
         Source::DashLive => parse(&origin.live_mpd(0.0), &format!("{LIVE_BASE}live.mpd"))?,
         Source::DashOnDemand => parse(ON_DEMAND_MPD, "https://a.example/vod/ondemand.mpd")?,
+        Source::DashTemplate => {
+            parse(&origin.live_template_mpd(), &format!("{LIVE_BASE}template.mpd"))?
+        }
     };
     origin.pathways = presentation.pathways.iter().map(|p| p.id.clone()).collect();
 
@@ -475,10 +516,16 @@ impl Harness {
                 kind_of(id).is_some_and(|k| k != FetchKind::Steering)
             }
             Event::FetchFailed { id, .. } => kind_of(id).is_some(),
-            Event::ManifestLoaded { id, .. } => kind_of(id) == Some(FetchKind::Manifest),
+            // A clock request answered like a document is read from its body.
+            Event::ManifestLoaded { id, .. } => {
+                matches!(kind_of(id), Some(FetchKind::Manifest | FetchKind::UtcTiming { .. }))
+            }
             Event::SegmentIndexLoaded { id, .. } => kind_of(id) == Some(FetchKind::SegmentIndex),
             Event::SteeringLoaded { id, .. } | Event::SteeringFailed { id, .. } => {
                 kind_of(id) == Some(FetchKind::Steering)
+            }
+            Event::UtcTimingLoaded { id, .. } => {
+                matches!(kind_of(id), Some(FetchKind::UtcTiming { .. }))
             }
             _ => true,
         }
@@ -558,7 +605,8 @@ impl Harness {
             | Event::ManifestLoaded { id, .. }
             | Event::SegmentIndexLoaded { id, .. }
             | Event::SteeringLoaded { id, .. }
-            | Event::SteeringFailed { id, .. } => (*id, false),
+            | Event::SteeringFailed { id, .. }
+            | Event::UtcTimingLoaded { id, .. } => (*id, false),
             _ => return,
         };
         if !self.in_flight.contains(&id) {
@@ -568,9 +616,15 @@ impl Harness {
         let finishes = match event {
             // A playlist that "completes" without its text fails the session but stays
             // pending in it.
-            Event::FetchCompleted { .. } => matches!(kind, FetchKind::Init | FetchKind::Media),
+            // A clock request that "completes" without its answer failed.
+            Event::FetchCompleted { .. } => {
+                matches!(kind, FetchKind::Init | FetchKind::Media | FetchKind::UtcTiming { .. })
+            }
             Event::FetchFailed { .. } => true,
-            Event::ManifestLoaded { .. } => kind == FetchKind::Manifest,
+            Event::ManifestLoaded { .. } => {
+                matches!(kind, FetchKind::Manifest | FetchKind::UtcTiming { .. })
+            }
+            Event::UtcTimingLoaded { .. } => matches!(kind, FetchKind::UtcTiming { .. }),
             Event::SegmentIndexLoaded { .. } => kind == FetchKind::SegmentIndex,
             _ => kind == FetchKind::Steering,
         };
@@ -639,15 +693,19 @@ impl Harness {
                         r.track.is_none() && r.pathway.is_some() && r.byte_range.is_some(),
                         "{r:?}"
                     ),
-                    FetchKind::Steering => assert!(r.track.is_none() && r.pathway.is_none()),
+                    FetchKind::Steering | FetchKind::UtcTiming { .. } => {
+                        assert!(r.track.is_none() && r.pathway.is_none(), "{r:?}")
+                    }
                     other => panic!("the harness does not know fetch kind {other:?}"),
                 }
                 if let Some(d) = r.deadline {
                     assert!(d.0 >= self.now, "deadline in the past: {r:?}");
                 }
-                // CMCD: keys on every request but steering exactly when it is on, and
+                // CMCD: keys on every request but steering and the clock exactly when it
+                // is on, and
                 // the object keys on every media request.
-                match (&r.cmcd, self.cmcd && r.kind != FetchKind::Steering) {
+                let keyed = !matches!(r.kind, FetchKind::Steering | FetchKind::UtcTiming { .. });
+                match (&r.cmcd, self.cmcd && keyed) {
                     (Some(d), true) => {
                         assert!(d.sid.is_some() && d.ot.is_some(), "{d:?}");
                         if r.kind == FetchKind::Media {
@@ -806,7 +864,7 @@ impl Harness {
     fn fuzzed_event(&mut self, u: &mut Unstructured<'_>) {
         let op = u.arbitrary::<u8>().unwrap_or(0);
         let at = self.event_time(u, op);
-        match op % 24 {
+        match op % 26 {
             0..=2 => {
                 let dt = self.time_step(u);
                 self.feed(self.now.saturating_add(dt), Event::Tick);
@@ -898,6 +956,30 @@ impl Harness {
             }
             21 => self.feed(at, Event::Play),
             22 => self.feed(at, Event::Pause),
+            23 => {
+                // The driver's clock: right, off by a fuzzed amount, or not a time.
+                let right = self.origin.server_clock(self.now_s());
+                let unix_s = match u.arbitrary::<u8>().unwrap_or(0) % 6 {
+                    0 => right,
+                    1 => right + f64::from(u.arbitrary::<i16>().unwrap_or(0)),
+                    2 => f64::NAN,
+                    3 => -1.0,
+                    4 => f64::MAX,
+                    _ => f64::from(u.arbitrary::<u32>().unwrap_or(0)),
+                };
+                self.feed(at, Event::WallClock { unix_s });
+            }
+            24 => {
+                let id = self.pick_id(u);
+                let good = format_date_time(self.origin.server_clock(self.now_s()));
+                let body = mangle(&good, u);
+                let date = match u.arbitrary::<u8>().unwrap_or(0) % 3 {
+                    0 => None,
+                    1 => Some(format_http_date(self.origin.server_clock(self.now_s()))),
+                    _ => Some(text_from(u, 40)),
+                };
+                self.feed(at, Event::UtcTimingLoaded { id, body, date });
+            }
             _ => {
                 let dt = self.time_step(u);
                 self.feed(self.now.saturating_add(dt), Event::Tick);
@@ -972,6 +1054,16 @@ impl Harness {
                 url: r.url.clone(),
             },
             FetchKind::SegmentIndex => Event::SegmentIndexLoaded { id, data: self.origin.sidx() },
+            FetchKind::UtcTiming { .. } => {
+                // The origin reads its clock half-way through the round trip.
+                let mid = (issued_at.saturating_add(at) / 2) as f64 / 1e6;
+                let served = self.origin.server_clock(mid);
+                Event::UtcTimingLoaded {
+                    id,
+                    body: format_date_time(served),
+                    date: Some(format_http_date(served)),
+                }
+            }
             FetchKind::Steering => {
                 let ttl = ["10", "1", "300", "0.001", "1e300"]
                     [usize::from(u.arbitrary::<u8>().unwrap_or(0) % 5)];
@@ -1005,6 +1097,12 @@ impl Harness {
             return;
         }
         self.feed(self.now, Event::Play);
+        if self.origin.source == Source::DashTemplate {
+            // A well-behaved driver's clock is right (the fuzzed one may have been set
+            // decades off, and live templates follow it).
+            let unix_s = self.origin.server_clock(self.now_s());
+            self.feed(self.now, Event::WallClock { unix_s });
+        }
         let mut steps = 0;
         let mut empty = Unstructured::new(&[]);
         while !self.terminal() {

@@ -65,6 +65,11 @@ pub struct NetConfig {
     /// see them (410 stops polling, 429 waits `Retry-After`); other failures make it
     /// wait a whole TTL, so one quick retry of a transient error is worth it.
     pub steering: RequestPolicy,
+    /// DASH `UTCTiming` requests, the server's clock (default: TTFB 5 s, idle 5 s,
+    /// total 10 s, one attempt). Not retried here: the session corrects the answer by
+    /// half the round trip it saw, which a retry's backoff would inflate, and on a
+    /// failure it moves to the MPD's next source or the device clock.
+    pub utc_timing: RequestPolicy,
     /// Connection timeout, seconds (default 5). One value for all kinds: it belongs
     /// to the shared connection pool, which is what lets manifests, segments and
     /// steering reuse each other's connections.
@@ -126,6 +131,9 @@ impl Default for BodyLimits {
     }
 }
 
+/// Largest `UTCTiming` answer read, bytes.
+const UTC_TIMING_BYTES: u64 = 4096;
+
 impl BodyLimits {
     /// The largest body accepted for `req` when it is not a byte range (a range
     /// bounds itself: the driver reads no more than it asked for).
@@ -136,6 +144,8 @@ impl BodyLimits {
             // A segment index is a byte range, which bounds itself; a server that
             // ignores ranges is read no further than an init segment.
             FetchKind::Init | FetchKind::SegmentIndex => self.init_bytes,
+            // A date-time is some thirty bytes; anything much longer is not one.
+            FetchKind::UtcTiming { .. } => UTC_TIMING_BYTES,
             FetchKind::Media => match req.expected_bytes {
                 Some(e) => {
                     let factor =
@@ -158,6 +168,7 @@ impl Default for NetConfig {
             init: RequestPolicy::new(5.0, 5.0, 20.0, RetryPolicy::new(1, 0.5, 4.0)),
             media: RequestPolicy::new(5.0, 5.0, 60.0, RetryPolicy::new(1, 0.5, 4.0)),
             steering: RequestPolicy::new(10.0, 10.0, 20.0, RetryPolicy::new(2, 1.0, 8.0)),
+            utc_timing: RequestPolicy::new(5.0, 5.0, 10.0, RetryPolicy::new(1, 0.5, 4.0)),
             connect_timeout_s: 5.0,
             http2_prior_knowledge: false,
             user_agent: format!("streamsteer/{}", env!("CARGO_PKG_VERSION")),
@@ -180,6 +191,7 @@ impl NetConfig {
             FetchKind::Init | FetchKind::SegmentIndex => &self.init,
             FetchKind::Media => &self.media,
             FetchKind::Steering => &self.steering,
+            FetchKind::UtcTiming { .. } => &self.utc_timing,
             _ => &self.manifest,
         }
     }

@@ -128,6 +128,9 @@ impl<S: MediaSink> Driver<S> {
     }
 
     pub(crate) async fn run(mut self) -> Outcome {
+        // The device's clock, which live DASH templates use unless a UTCTiming source
+        // of the MPD corrects it.
+        self.handle(SessionEvent::WallClock { unix_s: unix_now_s() });
         self.handle(SessionEvent::Tick);
         let mut status = secs(self.config.status_interval_s).map(tokio::time::interval);
         let mut position = tokio::time::interval(
@@ -351,8 +354,16 @@ impl<S: MediaSink> Driver<S> {
                 // (a late or abandoned fetch) must not linger.
                 self.bodies.remove(&id);
             }
+            (FetchKind::UtcTiming { .. }, Ok(f)) => {
+                let body = String::from_utf8_lossy(&f.body).into_owned();
+                self.handle(SessionEvent::UtcTimingLoaded { id, body, date: f.date });
+            }
             (
-                FetchKind::Manifest | FetchKind::SegmentIndex | FetchKind::Init | FetchKind::Media,
+                FetchKind::Manifest
+                | FetchKind::SegmentIndex
+                | FetchKind::Init
+                | FetchKind::Media
+                | FetchKind::UtcTiming { .. },
                 Err(e),
             ) => {
                 tracing::debug!(id, url = %req.url, error = %e.error, "fetch failed");
@@ -392,6 +403,13 @@ impl<S: MediaSink> Driver<S> {
         };
         self.publish(Event::Status(status));
     }
+}
+
+/// The system clock as Unix seconds (0 if it reads before 1970).
+fn unix_now_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 async fn sleep_until_opt(at: Option<TokioInstant>) {

@@ -149,6 +149,9 @@ pub(crate) struct Fetched {
     pub final_url: Url,
     pub ttfb: Duration,
     pub duration: Duration,
+    /// The `Date` response header, when it had one (what an `http-head` clock
+    /// source answers with).
+    pub date: Option<String>,
 }
 
 /// A document fetched by [`fetch_document`].
@@ -354,7 +357,12 @@ async fn attempt_once(
     let mut url = job.url.clone();
     let mut redirects = 0u32;
     let resp = loop {
-        let mut rb = client.get(url.as_url().clone());
+        // Only an `http-head` clock source is a HEAD: its answer is the Date header.
+        let mut rb = if job.req.kind.is_head() {
+            client.head(url.as_url().clone())
+        } else {
+            client.get(url.as_url().clone())
+        };
         if let Some(range) = job.req.byte_range.and_then(|b| b.http_range()) {
             rb = rb.header(reqwest::header::RANGE, range);
         }
@@ -394,6 +402,11 @@ async fn attempt_once(
     };
     let ttfb = started.elapsed();
     let status = resp.status().as_u16();
+    let date = resp
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(64).collect::<String>());
     // A caller's own client may follow redirects before we see them: what it ended on
     // must pass the same rules, or the body is not used.
     let final_url = Url::from_fetched(resp.url().clone())
@@ -505,7 +518,7 @@ async fn attempt_once(
             return Err((failed(Some(status), got, err), Some(ttfb)));
         }
     }
-    let fetched = Fetched { body, final_url, ttfb, duration: started.elapsed() };
+    let fetched = Fetched { body, final_url, ttfb, duration: started.elapsed(), date };
     Ok((fetched, status))
 }
 

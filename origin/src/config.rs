@@ -190,11 +190,15 @@ pub struct LiveConfig {
     /// How many segments are already available when the origin starts (the stream
     /// "began" that long before). Default 6, so a full window exists at once.
     pub preroll_segments: usize,
+    /// The origin's clock minus the system clock, seconds (default 0): the live
+    /// stream and the `/time` endpoint run on it, so that a test can give the origin
+    /// and a player on the same machine different clocks, as a CDN and a device have.
+    pub clock_offset_s: f64,
 }
 
 impl Default for LiveConfig {
     fn default() -> Self {
-        LiveConfig { window_segments: 6, preroll_segments: 6 }
+        LiveConfig { window_segments: 6, preroll_segments: 6, clock_offset_s: 0.0 }
     }
 }
 

@@ -274,12 +274,23 @@ pub(crate) fn mpd_locations(site: &Site, stream: Stream) -> String {
     out
 }
 
-/// Gives a rendition's `(startNumber, timeline)` in its timescale.
-type TimelineOf<'f> = &'f dyn Fn(&RenditionRef<'_>, u32) -> (u64, Vec<Tick>);
+/// Gives a rendition's `SegmentTemplate` element, given its timescale.
+type TemplateOf<'f> = &'f dyn Fn(&RenditionRef<'_>, u32) -> String;
+
+/// The `SegmentTemplate` of a rendition whose `(startNumber, timeline)` `timeline_of`
+/// gives.
+fn timeline_template(
+    timeline_of: impl Fn(&RenditionRef<'_>, u32) -> (u64, Vec<Tick>),
+) -> impl Fn(&RenditionRef<'_>, u32) -> String {
+    move |r, ts| {
+        let (start, entries) = timeline_of(r, ts);
+        segment_template(ts, start, &entries)
+    }
+}
 
 /// The Period body: one video and one audio AdaptationSet, each Representation with
 /// its own template (timelines differ between renditions).
-fn mpd_period(info: &ContentInfo, timescales: &Timescales, timeline_of: TimelineOf<'_>) -> String {
+fn mpd_period(info: &ContentInfo, timescales: &Timescales, template_of: TemplateOf<'_>) -> String {
     let all = renditions::all(info);
     let mut out = String::from("  <Period id=\"0\" start=\"PT0S\">\n");
     let max_w = info.video.iter().map(|v| v.width).max().unwrap_or(0);
@@ -291,7 +302,6 @@ fn mpd_period(info: &ContentInfo, timescales: &Timescales, timeline_of: Timeline
     for r in all.iter().filter(|r| r.kind == MediaKind::Video) {
         let Some(v) = info.video.iter().find(|v| v.id == r.id) else { continue };
         let ts = timescale(info, timescales, r);
-        let (start, entries) = timeline_of(r, ts);
         let _ = writeln!(
             out,
             "      <Representation id=\"{}\" bandwidth=\"{}\" width=\"{}\" height=\"{}\" sar=\"1:1\" frameRate=\"{}\" codecs=\"{}\">",
@@ -302,7 +312,7 @@ fn mpd_period(info: &ContentInfo, timescales: &Timescales, timeline_of: Timeline
             frame_rate(v.frame_rate),
             xml(&v.codecs)
         );
-        out.push_str(&segment_template(ts, start, &entries));
+        out.push_str(&template_of(r, ts));
         out.push_str("      </Representation>\n");
     }
     out.push_str("    </AdaptationSet>\n");
@@ -313,7 +323,6 @@ fn mpd_period(info: &ContentInfo, timescales: &Timescales, timeline_of: Timeline
     );
     if let Some(r) = all.iter().find(|r| r.kind == MediaKind::Audio) {
         let ts = timescale(info, timescales, r);
-        let (start, entries) = timeline_of(r, ts);
         let _ = writeln!(
             out,
             "      <Representation id=\"{}\" bandwidth=\"{}\" audioSamplingRate=\"{}\" codecs=\"{}\">",
@@ -327,7 +336,7 @@ fn mpd_period(info: &ContentInfo, timescales: &Timescales, timeline_of: Timeline
             "        <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"{}\"/>",
             a.channels
         );
-        out.push_str(&segment_template(ts, start, &entries));
+        out.push_str(&template_of(r, ts));
         out.push_str("      </Representation>\n");
     }
     out.push_str("    </AdaptationSet>\n  </Period>\n");
@@ -345,11 +354,17 @@ pub fn dash_static(info: &ContentInfo, site: &Site, timescales: &Timescales) -> 
         xs_duration(info.segment_duration_s * 2.0)
     );
     out.push_str(&mpd_locations(site, Stream::Vod));
-    out.push_str(&mpd_period(info, timescales, &|r, ts| {
-        let entries =
-            r.segments.iter().map(|s| Tick { t: ticks(s.start_s, ts), d: ticks(s.duration_s, ts) });
-        (0, entries.collect())
-    }));
+    out.push_str(&mpd_period(
+        info,
+        timescales,
+        &timeline_template(|r, ts| {
+            let entries = r
+                .segments
+                .iter()
+                .map(|s| Tick { t: ticks(s.start_s, ts), d: ticks(s.duration_s, ts) });
+            (0, entries.collect())
+        }),
+    ));
     out.push_str("</MPD>\n");
     out
 }
@@ -382,16 +397,67 @@ pub fn dash_dynamic(
         xs_duration(timeline.segment_duration_s * 2.0),
     );
     out.push_str(&mpd_locations(site, Stream::Live));
-    out.push_str(&mpd_period(info, timescales, &|r, ts| {
-        let window = timeline.window(r, live_s);
-        let start = window.first().map_or(0, |s| s.number);
-        (start, window.iter().map(|s| live_tick(timeline, r, s, ts)).collect())
-    }));
+    out.push_str(&mpd_period(
+        info,
+        timescales,
+        &timeline_template(|r, ts| {
+            let window = timeline.window(r, live_s);
+            let start = window.first().map_or(0, |s| s.number);
+            (start, window.iter().map(|s| live_tick(timeline, r, s, ts)).collect())
+        }),
+    ));
     let _ = writeln!(
         out,
         "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:direct:2014\" value=\"{}\"/>",
         rfc3339(now_unix_s)
     );
+    out.push_str("</MPD>\n");
+    out
+}
+
+/// How much later than the live epoch the template MPD says segments become
+/// available: a template places segment `n` at `n ×` the nominal duration, and an
+/// audio segment's real end (AAC frames do not divide 2 s) can pass that by a few
+/// milliseconds; the origin serves a segment only once it has really ended.
+pub const TEMPLATE_AVAILABILITY_SLACK_S: f64 = 0.1;
+
+/// The live stream as published at Unix time `now_unix_s` (the origin's clock),
+/// addressed by `SegmentTemplate@duration` and `$Number$` instead of a timeline: the
+/// MPD does not change as the stream goes on (segments exist by the wall clock), and
+/// names the origin's `/time` endpoint as `UTCTiming` (`http-xsdate`, then
+/// `http-head`), so that a client whose clock is off still asks for segments that
+/// exist.
+pub fn dash_dynamic_template(
+    info: &ContentInfo,
+    site: &Site,
+    timescales: &Timescales,
+    timeline: &LiveTimeline,
+    now_unix_s: f64,
+) -> String {
+    let seg_s = timeline.segment_duration_s;
+    let mut out = format!(
+        "{MPD_OPEN} type=\"dynamic\" availabilityStartTime=\"{}\" publishTime=\"{}\" minimumUpdatePeriod=\"{}\" timeShiftBufferDepth=\"{}\" suggestedPresentationDelay=\"{}\" minBufferTime=\"{}\">\n",
+        rfc3339(timeline.epoch_unix_s + TEMPLATE_AVAILABILITY_SLACK_S),
+        rfc3339(now_unix_s),
+        xs_duration(seg_s * 10.0),
+        xs_duration(timeline.time_shift_buffer_s()),
+        xs_duration(seg_s * 3.0),
+        xs_duration(seg_s * 2.0),
+    );
+    out.push_str(&mpd_locations(site, Stream::Live));
+    out.push_str(&mpd_period(info, timescales, &|_, ts| {
+        format!(
+            "        <SegmentTemplate timescale=\"{ts}\" duration=\"{}\" startNumber=\"0\" initialization=\"$RepresentationID$/init.mp4\" media=\"$RepresentationID$/$Number$.m4s\"/>\n",
+            ticks(seg_s, ts)
+        )
+    }));
+    for scheme in ["http-xsdate", "http-head"] {
+        let _ = writeln!(
+            out,
+            "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:{scheme}:2014\" value=\"{}\"/>",
+            crate::paths::TIME
+        );
+    }
     out.push_str("</MPD>\n");
     out
 }

@@ -10,6 +10,11 @@
 //! /vod/<rid>/init.mp4         init segment
 //! /vod/<rid>/<n>.m4s          media segment n (0-based)
 //! /live/...                   the same for the live stream (dynamic MPD, sliding window)
+//! /live/template.mpd          the live stream as SegmentTemplate@duration + $Number$
+//!                             (segments exist by the wall clock), with UTCTiming
+//! /time                       the origin's clock: an xs:dateTime body and a Date
+//!                             header (the UTCTiming http-xsdate / http-iso / http-head
+//!                             endpoint)
 //! /steering/hls.json          HLS steering manifest
 //! /steering/dash.json         DASH steering manifest
 //! ```
@@ -63,16 +68,23 @@ pub enum Resource {
     OnDemandMpd,
     /// A rendition's on-demand file (VOD only).
     OnDemandFile(String),
+    /// The live MPD addressed by `SegmentTemplate@duration` and `$Number$`.
+    TemplateMpd,
+    /// The origin's clock.
+    Time,
 }
 
 impl Resource {
     /// The request kind, for fault filters and the log.
     pub fn kind(&self) -> RequestKind {
         match self {
+            // The clock counts as a document: manifest faults apply to it too.
             Resource::Multivariant(_)
             | Resource::Mpd(_)
             | Resource::MediaPlaylist(..)
-            | Resource::OnDemandMpd => RequestKind::Manifest,
+            | Resource::OnDemandMpd
+            | Resource::TemplateMpd
+            | Resource::Time => RequestKind::Manifest,
             // Its init and index ranges too: the path alone does not tell them apart.
             Resource::OnDemandFile(_) => RequestKind::Media,
             Resource::Init(..) => RequestKind::Init,
@@ -92,6 +104,8 @@ impl Resource {
         match parts.as_slice() {
             ["steering", "hls.json"] => Some(Resource::Steering(SteeringProtocol::Hls)),
             ["steering", "dash.json"] => Some(Resource::Steering(SteeringProtocol::Dash)),
+            ["time"] => Some(Resource::Time),
+            ["live", "template.mpd"] => Some(Resource::TemplateMpd),
             [s, "master.m3u8"] => Some(Resource::Multivariant(stream(s)?)),
             [s, "manifest.mpd"] => Some(Resource::Mpd(stream(s)?)),
             ["vod", "ondemand.mpd"] => Some(Resource::OnDemandMpd),
@@ -144,6 +158,11 @@ pub fn on_demand_file_name(rid: &str) -> String {
 pub fn on_demand_file(rid: &str) -> String {
     format!("/vod/{}", on_demand_file_name(rid))
 }
+/// Path of the live MPD addressed by `SegmentTemplate@duration` and `$Number$`.
+pub const TEMPLATE_MPD: &str = "/live/template.mpd";
+
+/// Path of the origin's clock (`UTCTiming` endpoint).
+pub const TIME: &str = "/time";
 
 /// Path of a media playlist.
 pub fn media_playlist(stream: Stream, rid: &str) -> String {
@@ -187,6 +206,8 @@ mod tests {
                 Some(Resource::Segment(s, "v0".into(), 12))
             );
         }
+        assert_eq!(Resource::parse(TEMPLATE_MPD), Some(Resource::TemplateMpd));
+        assert_eq!(Resource::parse(TIME), Some(Resource::Time));
         assert_eq!(
             Resource::parse(steering(SteeringProtocol::Dash)),
             Some(Resource::Steering(SteeringProtocol::Dash))

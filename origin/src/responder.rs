@@ -9,7 +9,7 @@ use crate::manifests;
 use crate::on_demand;
 use crate::paths::{Resource, SteeringProtocol, Stream};
 use crate::renditions;
-use crate::server::{ListenerState, Role, Shared, unix_now_s};
+use crate::server::{ListenerState, Role, Shared};
 use crate::steering_server::SteeringAnswer;
 use axum::body::Body;
 use bytes::Bytes;
@@ -19,6 +19,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use streamsteer::utc_timing;
 use tokio::time::Instant;
 
 /// A resolved resource: status, content type, extra headers, bytes.
@@ -84,7 +85,7 @@ fn resolve(shared: &Shared, state: &ListenerState, resource: &Resource) -> Prepa
                 &shared.site,
                 &shared.timescales,
                 &shared.timeline,
-                unix_now_s(),
+                shared.clock_unix_s(),
             ),
         ),
         Resource::OnDemandMpd => Prepared::manifest(
@@ -95,11 +96,34 @@ fn resolve(shared: &Shared, state: &ListenerState, resource: &Resource) -> Prepa
             Some(f) => Prepared::media(mp4_type(shared, rid), f.data.clone()),
             None => not_found(),
         },
+        Resource::TemplateMpd => Prepared::manifest(
+            MPD_TYPE,
+            manifests::dash_dynamic_template(
+                info,
+                &shared.site,
+                &shared.timescales,
+                &shared.timeline,
+                shared.clock_unix_s(),
+            ),
+        ),
+        Resource::Time => {
+            let now = shared.clock_unix_s();
+            Prepared {
+                status: StatusCode::OK,
+                content_type: "text/plain; charset=utf-8",
+                headers: vec![
+                    (header::CACHE_CONTROL, "no-store".into()),
+                    (header::DATE, utc_timing::format_http_date(now)),
+                ],
+                data: Bytes::from(utc_timing::format_date_time(now)),
+                ranged: false,
+            }
+        }
         Resource::MediaPlaylist(Stream::Vod, rid) => manifests::hls_media_vod(info, rid)
             .map(|t| Prepared::manifest(HLS_TYPE, t))
             .unwrap_or_else(not_found),
         Resource::MediaPlaylist(Stream::Live, rid) => {
-            let live_s = shared.timeline.live_s(unix_now_s());
+            let live_s = shared.timeline.live_s(shared.clock_unix_s());
             manifests::hls_media_live(info, &shared.timeline, rid, live_s)
                 .map(|t| Prepared::manifest(HLS_TYPE, t))
                 .unwrap_or_else(not_found)
@@ -146,7 +170,7 @@ fn resolve(shared: &Shared, state: &ListenerState, resource: &Resource) -> Prepa
 fn live_segment(shared: &Shared, rid: &str, n: u64) -> Option<Prepared> {
     let r = renditions::find(shared.info(), rid)?;
     let stored = shared.store.renditions.get(rid)?;
-    let live_s = shared.timeline.live_s(unix_now_s());
+    let live_s = shared.timeline.live_s(shared.clock_unix_s());
     if !shared.timeline.is_available(&r, n, live_s) {
         return None;
     }

@@ -125,12 +125,20 @@ pub struct Shared {
     pub log: Arc<RequestLog>,
     /// Seed of the fault draws.
     pub seed: u64,
+    /// The origin's clock minus the system clock, seconds.
+    pub clock_offset_s: f64,
 }
 
 impl Shared {
     /// Seconds since the origin started.
     pub fn elapsed_s(&self) -> f64 {
         self.start.elapsed().as_secs_f64()
+    }
+
+    /// The origin's wall clock, Unix seconds: the system clock moved by
+    /// [`LiveConfig::clock_offset_s`](crate::config::LiveConfig::clock_offset_s).
+    pub fn clock_unix_s(&self) -> f64 {
+        unix_now_s() + self.clock_offset_s
     }
 
     /// The content description.
@@ -192,7 +200,9 @@ impl Origin {
             proxy_server_url: config.steering.proxy_server_url.clone(),
         };
         let start = Instant::now();
-        let timeline = LiveTimeline::new(&store.info, &config.live, unix_now_s());
+        let clock_offset_s =
+            if config.live.clock_offset_s.is_finite() { config.live.clock_offset_s } else { 0.0 };
+        let timeline = LiveTimeline::new(&store.info, &config.live, unix_now_s() + clock_offset_s);
         let shared = Arc::new(Shared {
             timescales: store.timescales(),
             store,
@@ -205,6 +215,7 @@ impl Origin {
             ),
             log: Arc::new(log),
             seed: config.seed,
+            clock_offset_s,
         });
 
         let mut states = Vec::new();
@@ -455,6 +466,12 @@ impl OriginHandle {
     /// The dynamic DASH MPD, on the steering listener.
     pub fn live_dash_url(&self) -> String {
         format!("{}{}", self.steering.base_url, paths::mpd(Stream::Live))
+    }
+
+    /// The live DASH MPD addressed by `SegmentTemplate@duration` and `$Number$`,
+    /// with `UTCTiming` pointing at the origin's clock, on the steering listener.
+    pub fn live_dash_template_url(&self) -> String {
+        format!("{}{}", self.steering.base_url, paths::TEMPLATE_MPD)
     }
 
     /// Base URL (`http://127.0.0.1:port`) of pathway `name`.

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use streamsteer::Ladder;
 use streamsteer::manifest::{ByteRange, parse_dash};
 use streamsteer::uri::Url;
-use streamsteer_sim::engine::{EngineConfig, PathwayLink, ServedBody, ServedPresentation};
+use streamsteer_sim::engine::{
+    EngineConfig, LiveModel, PathwayLink, ServedBody, ServedPresentation,
+};
 
 use crate::content::{CONTENT_JSON, ContentError, ContentInfo};
 use crate::error::OriginError;
@@ -183,6 +185,14 @@ impl SimContent {
         config.presentation = Some(ServedPresentation { presentation, bodies });
         Ok(config)
     }
+
+    /// The `streamsteer` model's settings for this content played as the origin's
+    /// live DASH template stream (`/live/template.mpd`: `SegmentTemplate@duration`,
+    /// `$Number$`, `UTCTiming` on the origin's clock) on a virtual wall clock, placed
+    /// by `live`, on one pathway shaped like `link`.
+    pub fn live_engine_config(&self, link: LinkModel, live: LiveModel) -> EngineConfig {
+        EngineConfig { live: Some(live), ..self.engine_config(link) }
+    }
 }
 
 #[cfg(test)]
@@ -216,5 +226,35 @@ mod tests {
         let engine = sim.engine_config(LinkModel { rtt_s: 0.04, payload_fraction: 1.0 });
         assert_eq!(engine.pathways[0].rtt_s, 0.04);
         assert_eq!(engine.audio_kbps, Some(sim.audio_kbps));
+    }
+
+    #[test]
+    fn the_fixture_plays_live_on_a_virtual_wall_clock() {
+        use streamsteer_sim::engine::run_engine;
+        use streamsteer_sim::model::SimConfig;
+        let sim = SimContent::load(&fixture()).unwrap();
+        let seg_s = sim.ladder.segment_duration_s();
+        // One segment out when the player starts, its clock 3 s fast (three segments
+        // that do not exist yet), the origin's clock as UTCTiming.
+        let live = LiveModel {
+            running_for_s: seg_s * 1.5,
+            player_clock_error_s: 3.0,
+            suggested_presentation_delay_s: Some(seg_s),
+            ..LiveModel::default()
+        };
+        let engine =
+            sim.live_engine_config(LinkModel { rtt_s: 0.02, payload_fraction: 1.0 }, live.clone());
+        let trace = streamsteer_sim::trace::Trace::parse("5 Mbit/s", "0 5\n1000 5\n").unwrap();
+        let config = SimConfig::default();
+        let mut rule = streamsteer::abr::build_rule("default", &config.abr, &sim.ladder).unwrap();
+        let out = run_engine(&sim.ladder, &trace, rule.as_mut(), &config, &engine).unwrap();
+        assert_eq!(out.metrics["too_early_requests"], 0.0);
+        // Joined at the first segment (the only one out), played all to the end.
+        assert_eq!(out.segments.len(), sim.ladder.segment_count());
+        assert_eq!(out.report.rebuffer_count, 0, "{:?}", out.report);
+        // Live: the last segment exists only `count` segment durations after the
+        // stream began, so the session cannot end sooner.
+        let last_exists = sim.ladder.segment_count() as f64 * seg_s - live.running_for_s;
+        assert!(out.metrics["session_s"] >= last_exists, "{:?}", out.metrics);
     }
 }

@@ -3,7 +3,9 @@
 
 mod common;
 
-use streamsteer::manifest::{MediaType, PresentationType, parse_dash_at, parse_hls};
+use streamsteer::manifest::{
+    MediaType, PresentationType, SegmentIndex, UtcTiming, UtcTimingScheme, parse_dash_at, parse_hls,
+};
 use streamsteer::uri::Url;
 use streamsteer_origin::config::LiveConfig;
 use streamsteer_origin::live::LiveTimeline;
@@ -160,7 +162,7 @@ fn live_playlists_and_dynamic_mpd_list_the_same_window() {
     let store = common::fixture();
     let info = &store.info;
     let site = site();
-    let config = LiveConfig { window_segments: 3, preroll_segments: 9 };
+    let config = LiveConfig { window_segments: 3, preroll_segments: 9, ..LiveConfig::default() };
     let start = 1_800_000_000.25;
     let timeline = LiveTimeline::new(info, &config, start);
     let now = start + 0.5;
@@ -290,6 +292,51 @@ fn on_demand_mpd_and_files_describe_the_same_segments() {
             assert!((s.duration_s - info_seg.duration_s).abs() < 1e-3);
             let init = s.init.as_deref().unwrap().byte_range.unwrap();
             assert_eq!((init.offset, init.length), (0, file.init_len));
+        }
+    }
+}
+
+#[test]
+fn the_template_mpd_lists_exactly_the_segments_the_origin_serves() {
+    let store = common::fixture();
+    let info = &store.info;
+    let config = LiveConfig { window_segments: 4, preroll_segments: 30, ..LiveConfig::default() };
+    let start = 1_800_000_000.25;
+    let timeline = LiveTimeline::new(info, &config, start);
+    let text =
+        manifests::dash_dynamic_template(info, &site(), &store.timescales(), &timeline, start);
+    let url = Url::parse("http://127.0.0.1:1001/live/template.mpd").unwrap();
+    let p = streamsteer::manifest::parse_dash(&text, &url).unwrap();
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let live = p.live.clone().unwrap();
+    let time = "http://127.0.0.1:1001/time";
+    assert_eq!(
+        live.utc_timing,
+        [
+            UtcTiming { scheme: UtcTimingScheme::HttpXsDate, value: time.into() },
+            UtcTiming { scheme: UtcTimingScheme::HttpHead, value: time.into() },
+        ]
+    );
+    // At every instant of two loops of the content, the template's newest segment is
+    // one the origin has (it ended on the origin's clock), and the next one is not yet.
+    for r in renditions::all(info) {
+        let rendition = p.rendition(r.id).unwrap();
+        let SegmentIndex::LiveTemplate(t) = &rendition.index else { panic!("{}", r.id) };
+        let mut t_s = start;
+        while t_s < start + 2.0 * timeline.loop_s {
+            let listed = t.available(t_s);
+            let live_s = timeline.live_s(t_s);
+            let newest = listed.end - 1;
+            assert!(timeline.is_available(&r, newest, live_s), "{} {newest} at {t_s}", r.id);
+            let listed_s = listed.end as f64 * timeline.segment_duration_s;
+            // The next is listed at most the slack (plus audio framing, some
+            // 40 ms) after it really ended: the template lags the origin by no more.
+            let next_ends = timeline.segment(&r, listed.end).map(|s| s.start_s + s.duration_s);
+            let lag = live_s - next_ends.unwrap();
+            assert!(lag < manifests::TEMPLATE_AVAILABILITY_SLACK_S + 0.05, "{} lags {lag}", r.id);
+            assert!(listed_s <= live_s + 1e-6);
+            assert_eq!(t.segment(newest).uri, format!("{}/{newest}.m4s", r.id));
+            t_s += 0.173;
         }
     }
 }

@@ -12,8 +12,12 @@
 //! ([`presentation_from_ladder`]): a VOD presentation whose segment sizes are the
 //! ladder's; or it is a real one ([`ServedPresentation`], e.g. the test origin's
 //! on-demand MPD), whose documents (segment indexes, media playlists) the model
-//! answers from the bytes it is given. Deterministic: the same inputs give the same
-//! outcome, bit for bit.
+//! answers from the bytes it is given; or, with [`EngineConfig::live`], a live DASH
+//! stream addressed by `SegmentTemplate@duration` ([`live_presentation_from_ladder`])
+//! played on a virtual wall clock: the virtual origin serves segment `n` only once it
+//! exists on the server's clock (404 before), answers `UTCTiming` requests from that
+//! clock, and the player's own wall clock may be off by a set error. Deterministic:
+//! the same inputs give the same outcome, bit for bit.
 
 use crate::model::{Model, ModelKind, SessionOutcome, SimConfig, SimError};
 use crate::trace::Trace;
@@ -21,13 +25,15 @@ use std::collections::BTreeMap;
 use streamsteer::Ladder;
 use streamsteer::abr::estimator::DualEwma;
 use streamsteer::abr::{AbrContext, AbrRule, Decision, DownloadReport, FetchProgress};
-use streamsteer::manifest::{ByteRange, Presentation};
+use streamsteer::manifest::{ByteRange, Presentation, UtcTiming, UtcTimingScheme};
 use streamsteer::session::{
     Action, Event, FetchKind, PlayerState, RequestId, Retention, Session, SessionConfig,
-    SyntheticOptions, TrackKind, presentation_from_ladder,
+    SyntheticLive, SyntheticOptions, TrackKind, live_presentation_from_ladder,
+    presentation_from_ladder,
 };
 use streamsteer::time::{Duration, Instant};
 use streamsteer::uri::Url;
+use streamsteer::utc_timing::{format_date_time, format_http_date};
 
 /// Forward buffer of the streamsteer model when `SimConfig::buffer_max_s` is unset.
 pub const DEFAULT_BUFFER_S: f64 = 30.0;
@@ -102,6 +108,48 @@ impl ServedPresentation {
     }
 }
 
+/// The ladder played as a live DASH stream on a virtual wall clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveModel {
+    /// The server's wall clock when the simulation starts, Unix seconds.
+    pub server_clock_at_start_unix_s: f64,
+    /// How long the stream has been running when the player starts, seconds (it
+    /// ends once the ladder's last segment has been live).
+    pub running_for_s: f64,
+    /// The player's wall clock minus the server's, seconds.
+    pub player_clock_error_s: f64,
+    /// Whether the MPD names the virtual origin's clock as `UTCTiming`
+    /// (`http-xsdate`); without, the player goes by its own clock.
+    pub utc_timing: bool,
+    /// `@suggestedPresentationDelay`, seconds.
+    pub suggested_presentation_delay_s: Option<f64>,
+    /// `@timeShiftBufferDepth`, seconds.
+    pub time_shift_buffer_depth_s: Option<f64>,
+}
+
+impl Default for LiveModel {
+    /// A stream running for a minute, a correct player clock, the origin's clock as
+    /// `UTCTiming`, 6 s of suggested delay, a 30 s window.
+    fn default() -> Self {
+        Self {
+            server_clock_at_start_unix_s: 1_800_000_000.0,
+            running_for_s: 60.0,
+            player_clock_error_s: 0.0,
+            utc_timing: true,
+            suggested_presentation_delay_s: Some(6.0),
+            time_shift_buffer_depth_s: Some(30.0),
+        }
+    }
+}
+
+/// Where the virtual origin's clock is served.
+const TIME_URL: &str = "https://time.example/now";
+
+/// The `$Number$` of a synthetic live segment URL (`…/seg-<n>.m4s`).
+fn live_number(url: &str) -> Option<u64> {
+    url.rsplit("seg-").next()?.strip_suffix(".m4s")?.parse().ok()
+}
+
 /// Settings of the streamsteer model beyond [`SimConfig`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
@@ -133,6 +181,10 @@ pub struct EngineConfig {
     /// every segment record (`history.segment_records` is [`Retention::All`]: the
     /// outcome lists them all).
     pub session: SessionConfig,
+    /// Play the ladder as a live stream on a virtual wall clock (default `None`: on
+    /// demand). The outcome's metrics then count `too_early_requests` (segments
+    /// asked for before they existed, which the origin refused).
+    pub live: Option<LiveModel>,
 }
 
 impl Default for EngineConfig {
@@ -147,6 +199,7 @@ impl Default for EngineConfig {
             connect_timeout_s: 1.0,
             presentation: None,
             session: SessionConfig::default(),
+            live: None,
         }
     }
 }
@@ -288,6 +341,8 @@ struct Transfer {
     /// its kind, and the URL and range asked for.
     document: Option<(FetchKind, Url, Option<ByteRange>)>,
     fail_at: Option<f64>,
+    /// The HTTP status the failure answers with (`None`: no response).
+    fail_status: Option<u16>,
     next_progress_s: f64,
 }
 
@@ -343,13 +398,29 @@ pub fn run_engine(
     };
     let presentation = match &engine.presentation {
         Some(served) => served.presentation.clone(),
-        None => if engine.sizes_in_manifest {
+        None => if let Some(live) = &engine.live {
+            let utc_timing = live
+                .utc_timing
+                .then(|| UtcTiming { scheme: UtcTimingScheme::HttpXsDate, value: TIME_URL.into() });
+            let synthetic = SyntheticLive {
+                availability_start_unix_s: live.server_clock_at_start_unix_s - live.running_for_s,
+                time_shift_buffer_depth_s: live.time_shift_buffer_depth_s,
+                suggested_presentation_delay_s: live.suggested_presentation_delay_s,
+                utc_timing: utc_timing.into_iter().collect(),
+            };
+            live_presentation_from_ladder(&ladder, &opts, &synthetic)
+        } else if engine.sizes_in_manifest {
             presentation_from_ladder(&ladder, &opts)
         } else {
             presentation_from_ladder(&nominal_sizes(&ladder)?, &opts)
         }
         .map_err(|e| SimError::Unsupported(format!("a pathway host is not usable: {e}")))?,
     };
+    // The server's wall clock at virtual time `t`.
+    let server_clock = |t: f64| engine.live.as_ref().map(|l| l.server_clock_at_start_unix_s + t);
+    let ast = engine.live.as_ref().map(|l| l.server_clock_at_start_unix_s - l.running_for_s);
+    let mut too_early = 0u64;
+    let mut clock_replies: Vec<(f64, RequestId, f64)> = Vec::new();
     let mut session_config = engine.session.clone();
     session_config.abr = config.abr.clone();
     session_config.qoe = config.qoe;
@@ -369,6 +440,12 @@ pub fn run_engine(
 
     let content_s = ladder.segment_count() as f64 * ladder.segment_duration_s();
     let limit_s = 20.0 * content_s + 3600.0;
+    let mut pending_events: Vec<Event> = vec![Event::Tick];
+    if let Some(live) = &engine.live {
+        // A driver's first event is its wall clock.
+        let unix_s = live.server_clock_at_start_unix_s + live.player_clock_error_s;
+        pending_events.insert(0, Event::WallClock { unix_s });
+    }
     let pathway_index: BTreeMap<&str, usize> =
         engine.pathways.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
     let progress_dt = engine.progress_interval_s.max(0.01);
@@ -378,7 +455,6 @@ pub fn run_engine(
     let mut transfers: Vec<Transfer> = Vec::new();
     let mut steering_replies: Vec<(f64, RequestId, SteeringReply)> = Vec::new();
     let mut timeline: Vec<(f64, f64)> = Vec::new();
-    let mut pending_events: Vec<Event> = vec![Event::Tick];
     let mut stalled_steps = 0u32;
 
     for _ in 0..50_000_000u64 {
@@ -397,6 +473,13 @@ pub fn run_engine(
                         steering_replies.push((now + links[0].rtt_s, req.id, reply));
                         continue;
                     }
+                    if let (FetchKind::UtcTiming { .. }, Some(_)) = (req.kind, &engine.live) {
+                        // The origin reads its clock half a round trip in.
+                        let rtt = links[0].rtt_s;
+                        let served = server_clock(now + rtt / 2.0).unwrap_or(0.0);
+                        clock_replies.push((now + rtt, req.id, served));
+                        continue;
+                    }
                     let p = req
                         .pathway
                         .as_deref()
@@ -413,9 +496,27 @@ pub fn run_engine(
                         let body = served.and_then(|s| s.body(&req.url, req.byte_range));
                         bytes = body.map_or(0, |b| b.data.len() as u64);
                     }
+                    let mut fail_status = None;
+                    let live_number =
+                        live_number(&req.url).filter(|_| req.kind == FetchKind::Media);
+                    if let (Some(n), Some(ast), Some(live)) = (live_number, ast, &engine.live) {
+                        let seg_s = ladder.segment_duration_s();
+                        let arrives = live.server_clock_at_start_unix_s + now + link.rtt_s / 2.0;
+                        if arrives < ast + n as f64 * seg_s {
+                            too_early += 1;
+                            fail_status = Some(404);
+                        }
+                        if req.track == Some(TrackKind::Video)
+                            && let (Some(r), Some(i)) =
+                                (req.rendition, usize::try_from(n.saturating_sub(1)).ok())
+                        {
+                            bytes = (ladder.segment_size_bits(i, r) / 8.0).round() as u64;
+                        }
+                    }
                     // The session only knows nominal sizes; the wire carries the real ones.
                     if engine.presentation.is_none()
                         && !engine.sizes_in_manifest
+                        && engine.live.is_none()
                         && req.kind == FetchKind::Media
                         && req.track == Some(TrackKind::Video)
                         && let (Some(seg), Some(r)) = (req.segment, req.rendition)
@@ -424,6 +525,7 @@ pub fn run_engine(
                     }
                     let fail_at = match link.down_at(now) {
                         Some(_) => Some(now + engine.connect_timeout_s.max(0.0)),
+                        None if fail_status.is_some() => Some(now + link.rtt_s),
                         None => link.next_outage_after(now),
                     };
                     transfers.push(Transfer {
@@ -436,6 +538,7 @@ pub fn run_engine(
                         media: req.kind == FetchKind::Media,
                         document: document.then(|| (req.kind, req.url.clone(), req.byte_range)),
                         fail_at,
+                        fail_status,
                         next_progress_s: now + link.rtt_s + progress_dt,
                     });
                 }
@@ -461,6 +564,9 @@ pub fn run_engine(
             next = next.min(w);
         }
         for (t, _, _) in &steering_replies {
+            next = next.min(*t);
+        }
+        for (t, _, _) in &clock_replies {
             next = next.min(*t);
         }
         let mut active: Vec<usize> = vec![0; links.len()];
@@ -522,7 +628,8 @@ pub fn run_engine(
         for tr in transfers.drain(..) {
             if tr.fail_at.is_some_and(|f| f <= now + 1e-9) {
                 let bytes = (tr.done_bits / 8.0).floor() as u64;
-                pending_events.push(Event::FetchFailed { id: tr.id, status: None, bytes });
+                let status = tr.fail_status;
+                pending_events.push(Event::FetchFailed { id: tr.id, status, bytes });
             } else if tr.first_byte_s <= now
                 && tr.done_bits >= tr.total_bits - 1e-6
                 && let Some((kind, url, range)) = &tr.document
@@ -573,6 +680,13 @@ pub fn run_engine(
                 },
             });
         }
+        let (due, later): (Vec<_>, Vec<_>) =
+            clock_replies.drain(..).partition(|(t, _, _)| *t <= now + 1e-9);
+        clock_replies = later;
+        for (_, id, served) in due {
+            let (body, date) = (format_date_time(served), Some(format_http_date(served)));
+            pending_events.push(Event::UtcTimingLoaded { id, body, date });
+        }
         if wake.is_some_and(|w| w <= now + 1e-9) {
             wake = None;
             pending_events.push(Event::Tick);
@@ -599,6 +713,9 @@ pub fn run_engine(
     let report = session.qoe_report();
     let mut metrics = BTreeMap::new();
     metrics.insert("session_s".to_string(), now);
+    if engine.live.is_some() {
+        metrics.insert("too_early_requests".to_string(), too_early as f64);
+    }
     Ok(SessionOutcome {
         trace: trace.name.clone(),
         rule: rule_name,

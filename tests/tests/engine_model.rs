@@ -5,7 +5,9 @@ use streamsteer::abr::{
 };
 use streamsteer::qoe::QoeReport;
 use streamsteer::steering::CostPreference;
-use streamsteer_sim::engine::{EngineConfig, EngineModel, PathwayLink, SteeringReply, run_engine};
+use streamsteer_sim::engine::{
+    EngineConfig, EngineModel, LiveModel, PathwayLink, SteeringReply, run_engine,
+};
 use streamsteer_sim::ladder_io::load_ladder;
 use streamsteer_sim::model::{Model, SimConfig, SimError};
 use streamsteer_sim::trace::Trace;
@@ -207,4 +209,57 @@ fn steering_script_moves_traffic_and_410_stops_polling() {
         out.segments.iter().filter(|s| s.request_s > 62.0).map(|s| s.pathway.as_str()).collect();
     assert!(before.iter().all(|p| *p == "oca"), "{before:?}");
     assert!(!after.is_empty() && after.iter().all(|p| *p == "cloudfront"), "{after:?}");
+}
+
+/// Live DASH (`SegmentTemplate@duration`) on a virtual wall clock: the Pensieve ladder
+/// (4 s segments) live for a minute when the player starts, whose clock runs 25 s
+/// fast, on a real FCC trace.
+fn live_run(utc_timing: bool) -> streamsteer_sim::model::SessionOutcome {
+    let ladder = pensieve_ladder();
+    let trace = &traces("fcc", 1)[0];
+    let live = LiveModel {
+        running_for_s: 60.0,
+        player_clock_error_s: 25.0,
+        utc_timing,
+        suggested_presentation_delay_s: Some(12.0),
+        time_shift_buffer_depth_s: Some(30.0),
+        ..LiveModel::default()
+    };
+    let engine = EngineConfig { audio_kbps: Some(128.0), live: Some(live), ..Default::default() };
+    let config = SimConfig::default();
+    let mut rule = build_rule("default", &config.abr, &ladder).unwrap();
+    run_engine(&ladder, trace, rule.as_mut(), &config, &engine).unwrap()
+}
+
+#[test]
+fn plays_live_dash_by_its_utc_timing_on_a_virtual_wall_clock() {
+    let ladder = pensieve_ladder();
+    let out = live_run(true);
+    // Nothing was asked for before it existed on the server's clock.
+    assert_eq!(out.metrics["too_early_requests"], 0.0, "{:?}", out.metrics);
+    // Joined at the segment holding the live edge less 12 s, by the server's clock
+    // (60 s plus the 80 ms clock round trip in: segment 12 of 0..48), and played every
+    // segment from there to the end of the stream, once, in order.
+    let joined = 12;
+    assert_eq!(out.segments.len(), ladder.segment_count() - joined);
+    assert!(out.segments.windows(2).all(|w| w[1].index == w[0].index + 1));
+    // Live: the playhead cannot run ahead of the stream, so the session lasts about
+    // until the last segment exists plus the delay, not the time to download it all.
+    let stream_end_s = ladder.segment_count() as f64 * 4.0 - 60.0;
+    assert!(out.metrics["session_s"] >= stream_end_s, "{:?}", out.metrics);
+    // No segment was requested before it existed: request times (virtual seconds since
+    // the player started) against availability (4 s per segment from 60 s before).
+    let first_plan_index = out.segments[0].index;
+    for s in &out.segments {
+        let number = joined + (s.index - first_plan_index);
+        let exists_at = (number + 1) as f64 * 4.0 - 60.0;
+        assert!(s.request_s + 0.04 >= exists_at - 1e-6, "segment {number} at {}", s.request_s);
+    }
+}
+
+#[test]
+fn without_utc_timing_a_fast_player_clock_asks_for_segments_too_early() {
+    // The control for the test above: the same clock error, nothing to correct it.
+    let out = live_run(false);
+    assert!(out.metrics["too_early_requests"] > 0.0, "{:?}", out.metrics);
 }

@@ -11,7 +11,7 @@ use super::model::{
     BaseLocation, ByteRange, ContentSteering, InitSegment, LiveTemplate, LiveWindow,
     MAX_SEGMENTS_PER_PRESENTATION, ManifestKind, MediaType, Pathway, Period, Presentation,
     PresentationType, Rendition, Resolution, Segment, SegmentBaseIndex, SegmentIndex, SegmentList,
-    Track,
+    Track, UtcTiming, UtcTimingScheme,
 };
 use super::template::{TemplateVars, expand};
 use super::xml_scan::{oversized_duration, start_tags, text_after, unescape};
@@ -505,6 +505,7 @@ impl<'a> Converter<'a> {
             time_shift_buffer_depth_s: self.tsbd,
             minimum_update_period_s: secs(mpd.minimumUpdatePeriod),
             suggested_presentation_delay_s: secs(mpd.suggestedPresentationDelay),
+            utc_timing: self.utc_timing(),
         });
         Ok(Presentation {
             kind: ManifestKind::Dash,
@@ -548,6 +549,37 @@ impl<'a> Converter<'a> {
                 PeriodTiming { start_s, duration_s }
             })
             .collect()
+    }
+
+    /// The usable `UTCTiming` sources, in document order: an HTTP scheme's value may
+    /// list several URLs (one source each); an unknown scheme, an empty value or a URL
+    /// that does not resolve is dropped with a warning (the session falls back to the
+    /// next source, then to the driver's clock).
+    fn utc_timing(&mut self) -> Vec<UtcTiming> {
+        let mut out = Vec::new();
+        for (i, t) in self.mpd.UTCTiming.iter().enumerate() {
+            let at = format!("MPD/UTCTiming[{i}]");
+            let Some(scheme) = UtcTimingScheme::from_uri(&t.schemeIdUri) else {
+                self.warnings.push(format!("{at}: scheme {:?} is not supported", t.schemeIdUri));
+                continue;
+            };
+            let value = t.value.as_deref().map(unescape).unwrap_or_default();
+            if value.trim().is_empty() {
+                self.warnings.push(format!("{at}: no @value"));
+                continue;
+            }
+            if !scheme.needs_fetch() {
+                out.push(UtcTiming { scheme, value: value.trim().to_string() });
+                continue;
+            }
+            for reference in value.split_whitespace() {
+                match self.url.join(reference) {
+                    Ok(url) => out.push(UtcTiming { scheme, value: url.to_string() }),
+                    Err(e) => self.warnings.push(format!("{at}: {e}")),
+                }
+            }
+        }
+        out
     }
 
     fn steering(&mut self) -> Result<Option<ContentSteering>, ManifestError> {

@@ -90,6 +90,70 @@ pub struct LiveWindow {
     pub minimum_update_period_s: Option<f64>,
     /// DASH: `MPD@suggestedPresentationDelay` in seconds.
     pub suggested_presentation_delay_s: Option<f64>,
+    /// DASH: the `UTCTiming` sources the MPD names, in document order (the preferred
+    /// first), that this engine can use; others are dropped with a warning.
+    #[serde(default)]
+    pub utc_timing: Vec<UtcTiming>,
+}
+
+/// How a DASH `UTCTiming` element says to learn the server's time (ISO/IEC 23009-1
+/// §5.8.4.11 and Annex G).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UtcTimingScheme {
+    /// `urn:mpeg:dash:utc:http-xsdate:2014` (or `:2012`): GET the URL; the body is an
+    /// `xs:dateTime`.
+    HttpXsDate,
+    /// `urn:mpeg:dash:utc:http-iso:2014` (or `:2012`): GET the URL; the body is an
+    /// ISO 8601 date-time.
+    HttpIso,
+    /// `urn:mpeg:dash:utc:http-head:2014` (or `:2012`): HEAD the URL; the `Date`
+    /// response header is the time.
+    HttpHead,
+    /// `urn:mpeg:dash:utc:direct:2014` (or `:2012`): the element's value is the
+    /// server's `xs:dateTime` when it served the MPD; nothing to fetch.
+    Direct,
+}
+
+impl UtcTimingScheme {
+    /// The scheme named by `scheme_id_uri`, `None` for one this engine cannot use
+    /// (NTP and SNTP need a UDP socket, `http-ntp` an NTP codec).
+    pub fn from_uri(scheme_id_uri: &str) -> Option<Self> {
+        let rest = scheme_id_uri.trim().strip_prefix("urn:mpeg:dash:utc:")?;
+        let (name, year) = rest.split_once(':')?;
+        if year != "2014" && year != "2012" {
+            return None;
+        }
+        match name {
+            "http-xsdate" => Some(Self::HttpXsDate),
+            "http-iso" => Some(Self::HttpIso),
+            "http-head" => Some(Self::HttpHead),
+            "direct" => Some(Self::Direct),
+            _ => None,
+        }
+    }
+
+    /// Whether the driver fetches something (all but `direct`).
+    pub fn needs_fetch(self) -> bool {
+        self != Self::Direct
+    }
+
+    /// Whether the fetch is an HTTP `HEAD` (the answer is the `Date` header), not a
+    /// `GET` (the answer is the body).
+    pub fn is_head(self) -> bool {
+        self == Self::HttpHead
+    }
+}
+
+/// One usable DASH `UTCTiming` source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UtcTiming {
+    /// How to read it.
+    pub scheme: UtcTimingScheme,
+    /// For the HTTP schemes, one absolute URL (resolved against the MPD's; an element
+    /// listing several URLs gives one source per URL, in order); for `direct`, the
+    /// `xs:dateTime` as written.
+    pub value: String,
 }
 
 /// A DASH Period (HLS: one period spanning the presentation).

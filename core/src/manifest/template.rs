@@ -105,50 +105,78 @@ impl LiveTemplate {
     /// a time-shift buffer depth, whose end is still inside the window. At most
     /// `MAX_LIVE_SEGMENTS` (100,000), the most recent ones.
     pub fn segments_at(&self, now_unix_s: f64) -> Vec<Segment> {
+        self.available(now_unix_s).map(|k| self.segment(k)).collect()
+    }
+
+    /// Positions (from 0, the segment numbered `start_number`) of the segments
+    /// available at `now_unix_s`, as [`segments_at`](Self::segments_at) lists them.
+    pub fn available(&self, now_unix_s: f64) -> std::ops::Range<u64> {
         let seg_s = self.segment_duration_s();
         if !(seg_s > 0.0 && seg_s.is_finite() && now_unix_s.is_finite()) {
-            return Vec::new();
+            return 0..0;
         }
-        let mut elapsed = now_unix_s - self.availability_start_unix_s - self.period_start_s;
-        if let Some(d) = self.period_duration_s {
-            elapsed = elapsed.min(d);
-        }
+        let elapsed = now_unix_s - self.availability_start_unix_s - self.period_start_s;
         if elapsed.is_nan() || elapsed < seg_s {
-            return Vec::new();
+            return 0..0;
         }
         let mut end = (elapsed / seg_s).floor().min(u64::MAX as f64 / 2.0) as u64;
-        if let Some(last) = self.end_number {
-            end = end.min(last.saturating_add(1).saturating_sub(self.start_number));
+        if let Some(total) = self.count() {
+            end = end.min(total);
         }
+        // After the end, the window goes on sliding: a segment stays available for
+        // the time-shift depth after it ended, then is gone.
         let mut first = match self.time_shift_buffer_depth_s {
-            Some(depth) if depth.is_finite() => ((elapsed - depth) / seg_s).floor().max(0.0) as u64,
+            Some(depth) if depth.is_finite() => {
+                ((elapsed - depth) / seg_s).floor().clamp(0.0, u64::MAX as f64 / 2.0) as u64
+            }
             _ => 0,
         };
-        first = first.max(end.saturating_sub(MAX_LIVE_SEGMENTS));
-        (first..end)
-            .map(|k| {
-                let number = self.start_number.saturating_add(k);
-                let time =
-                    self.presentation_time_offset.saturating_add(k.saturating_mul(self.duration));
-                let vars = TemplateVars {
-                    number: Some(number),
-                    time: Some(time),
-                    ..TemplateVars::default()
-                };
-                // The template was validated when the MPD was parsed.
-                let uri = expand(&self.media, &vars).unwrap_or_else(|_| self.media.clone());
-                Segment {
-                    uri,
-                    start_s: self.period_start_s + k as f64 * seg_s,
-                    duration_s: seg_s,
-                    number,
-                    time: Some(time),
-                    byte_range: None,
-                    init: self.init.clone(),
-                    discontinuity: false,
-                }
-            })
-            .collect()
+        first = first.max(end.saturating_sub(MAX_LIVE_SEGMENTS)).min(end);
+        first..end
+    }
+
+    /// How many segments the template has in all, when it ends (`@endNumber`, or a
+    /// period of known duration); `None` while the stream goes on.
+    pub fn count(&self) -> Option<u64> {
+        let seg_s = self.segment_duration_s();
+        let by_period = self
+            .period_duration_s
+            .filter(|d| d.is_finite() && *d >= 0.0 && seg_s > 0.0)
+            .map(|d| (d / seg_s).floor().min(u64::MAX as f64 / 2.0) as u64);
+        let by_number =
+            self.end_number.map(|last| last.saturating_add(1).saturating_sub(self.start_number));
+        match (by_period, by_number) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// When segment `k` (from 0) becomes available: the wall-clock instant, Unix
+    /// seconds, at which it has completely elapsed.
+    pub fn available_at_unix_s(&self, k: u64) -> f64 {
+        let end = (k as f64 + 1.0) * self.segment_duration_s();
+        self.availability_start_unix_s + self.period_start_s + end
+    }
+
+    /// Segment `k` (from 0, numbered `start_number + k`).
+    pub fn segment(&self, k: u64) -> Segment {
+        let seg_s = self.segment_duration_s();
+        let number = self.start_number.saturating_add(k);
+        let time = self.presentation_time_offset.saturating_add(k.saturating_mul(self.duration));
+        let vars =
+            TemplateVars { number: Some(number), time: Some(time), ..TemplateVars::default() };
+        // The template was validated when the MPD was parsed.
+        let uri = expand(&self.media, &vars).unwrap_or_else(|_| self.media.clone());
+        Segment {
+            uri,
+            start_s: self.period_start_s + k as f64 * seg_s,
+            duration_s: seg_s,
+            number,
+            time: Some(time),
+            byte_range: None,
+            init: self.init.clone(),
+            discontinuity: false,
+        }
     }
 }
 
@@ -216,5 +244,23 @@ mod tests {
         assert_eq!(numbers, vec![2, 3, 4]);
         assert_eq!(t.base_url.join(&s[0].uri).unwrap(), "https://cdn/live/s-2.m4s");
         assert_eq!(s[0].start_s, 4.0);
+        // Segment 4 (ends at 20 s) is available at 1020 s, not before.
+        assert_eq!(t.available_at_unix_s(4), 1020.0);
+        assert_eq!(t.available(1019.99), 2..4);
+        assert_eq!(t.available(1020.0), 2..5);
+    }
+
+    #[test]
+    fn a_bounded_template_stops_at_its_last_segment() {
+        let mut t = live();
+        t.period_duration_s = Some(14.0);
+        assert_eq!(t.count(), Some(3));
+        // Segments stay available for the 10 s depth after they ended, then are gone.
+        assert_eq!(t.available(1017.0), 1..3);
+        assert_eq!(t.available(5000.0), 3..3);
+        t.time_shift_buffer_depth_s = None;
+        assert_eq!(t.available(5000.0), 0..3);
+        t.end_number = Some(2);
+        assert_eq!((t.count(), t.available(5000.0)), (Some(2), 0..2));
     }
 }

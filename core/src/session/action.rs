@@ -3,11 +3,12 @@
 use super::event::{RequestId, TrackKind};
 use crate::abr::Reason;
 use crate::cmcd::{CmcdData, CmcdMode};
-use crate::manifest::ByteRange;
+use crate::manifest::{ByteRange, UtcTimingScheme};
 use crate::qoe::QoeReport;
 use crate::steering::SelectionReason;
 use crate::time::Instant;
 use crate::uri::Url;
+use crate::utc_timing::UtcTimingError;
 use serde::{Deserialize, Serialize};
 
 /// What a request fetches.
@@ -26,6 +27,36 @@ pub enum FetchKind {
     /// The segment index (`sidx`) of a DASH on-demand resource: the byte range
     /// `SegmentBase@indexRange`, answered with [`Event::SegmentIndexLoaded`](super::Event::SegmentIndexLoaded).
     SegmentIndex,
+    /// A DASH `UTCTiming` source: the server's clock. `GET` the URL (or `HEAD` it
+    /// when [`UtcTimingScheme::is_head`]) and answer with
+    /// [`Event::UtcTimingLoaded`](super::Event::UtcTimingLoaded), passing the body
+    /// and the `Date` header.
+    UtcTiming {
+        /// How the answer is read.
+        scheme: UtcTimingScheme,
+    },
+}
+
+impl FetchKind {
+    /// Whether the request is an HTTP `HEAD` (only `http-head` clock sources); every
+    /// other request is a `GET`.
+    pub fn is_head(self) -> bool {
+        matches!(self, Self::UtcTiming { scheme } if scheme.is_head())
+    }
+}
+
+/// Where the session's wall clock comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "from")]
+#[non_exhaustive]
+pub enum ClockSource {
+    /// The driver's [`Event::WallClock`](super::Event::WallClock).
+    Driver,
+    /// A `UTCTiming` source of the MPD.
+    UtcTiming {
+        /// Its scheme.
+        scheme: UtcTimingScheme,
+    },
 }
 
 /// A request to issue.
@@ -230,6 +261,22 @@ pub enum PlayerEvent {
     Resumed {
         /// Stall length, seconds.
         stall_s: f64,
+    },
+    /// The wall clock that places live DASH segments in time was set.
+    ClockSynced {
+        /// Where it came from.
+        source: ClockSource,
+        /// The server's clock minus the driver's, seconds, when both are known (what
+        /// the `UTCTiming` source corrected).
+        skew_s: Option<f64>,
+    },
+    /// A `UTCTiming` source gave no usable time: the session tries the next one,
+    /// then falls back to the driver's wall clock.
+    ClockSyncFailed {
+        /// The source's scheme.
+        scheme: UtcTimingScheme,
+        /// Why.
+        error: UtcTimingError,
     },
     /// An error: fatal ones are followed by the `Failed` state.
     Error {

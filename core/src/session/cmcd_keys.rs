@@ -53,8 +53,8 @@ fn relative(from: &Url, to: &Url) -> String {
 }
 
 impl Core<'_> {
-    /// The CMCD keys of `req`, or `None` when CMCD is off (or `req` is a steering
-    /// request and CMCD on steering is off). A media request clears the
+    /// The CMCD keys of `req`, or `None` when CMCD is off, `req` asks a `UTCTiming`
+    /// clock, or it is a steering request and CMCD on steering is off. A media request clears the
     /// starvation flag it reports.
     pub(super) fn cmcd_keys(
         &mut self,
@@ -62,7 +62,10 @@ impl Core<'_> {
         object: Option<ObjectKeys>,
     ) -> Option<CmcdData> {
         let config = &self.config.cmcd;
-        if !config.enabled() || (req.kind == FetchKind::Steering && !config.on_steering) {
+        let steering = req.kind == FetchKind::Steering;
+        // A time server has no use for playback data.
+        let clock = matches!(req.kind, FetchKind::UtcTiming { .. });
+        if !config.enabled() || clock || (steering && !config.on_steering) {
             return None;
         }
         let object = object.unwrap_or_default();

@@ -99,6 +99,30 @@ pub enum Event {
         /// Playhead, seconds of media.
         position_s: f64,
     },
+    /// The driver's wall clock: UTC as Unix seconds (with a fraction), read at the
+    /// instant passed beside this event. The session keeps the difference between
+    /// the two clocks and reads no clock of its own, so a simulator may pass a virtual
+    /// wall clock.
+    ///
+    /// Live DASH with `SegmentTemplate@duration` (segments that exist by the wall
+    /// clock) needs it unless a `UTCTiming` source of the MPD answers: send it as
+    /// the first event, and again whenever the system clock is stepped. Other
+    /// presentations ignore it. A non-finite value is ignored.
+    WallClock {
+        /// Seconds since 1970-01-01T00:00:00Z.
+        unix_s: f64,
+    },
+    /// The answer to a [`FetchKind::UtcTiming`](super::FetchKind::UtcTiming)
+    /// request (its failure is a [`FetchFailed`](Event::FetchFailed)). The session
+    /// reads the time it names and corrects it by half the round trip.
+    UtcTimingLoaded {
+        /// Request.
+        id: RequestId,
+        /// The response body (`http-xsdate`, `http-iso`); empty for a `HEAD`.
+        body: String,
+        /// The response's `Date` header, if it had one (required for `http-head`).
+        date: Option<String>,
+    },
     /// The user sought to a position.
     UserSeek {
         /// Target, seconds of media.

@@ -36,6 +36,7 @@ impl Core<'_> {
                     self.schedule_refresh(false);
                 }
             }
+            Some(Pending::UtcTiming { scheme, .. }) => self.on_utc_timing_failed(scheme, status),
             Some(Pending::Playlist { rendition, url, attempt }) => {
                 self.on_playlist_failed(rendition, url, attempt, status)
             }

@@ -33,10 +33,15 @@ impl LiveRefresh {
 
 impl Core<'_> {
     /// Moves every track to `live_delay_segments` behind the newest main segment.
+    /// A live template presentation joins by the wall clock instead (see
+    /// `live_template`).
     pub(super) fn join_live_edge(&mut self) {
+        let by_clock = if self.templates.is_empty() { None } else { self.template_join_index() };
         let Some(main) = self.tracks.main() else { return };
         let timeline = &main.plan.timeline;
-        let idx = timeline.len().saturating_sub(self.config.live_delay_segments.max(1));
+        let idx = by_clock.unwrap_or_else(|| {
+            timeline.len().saturating_sub(self.config.live_delay_segments.max(1))
+        });
         let Some(&(start, _)) = timeline.get(idx) else { return };
         for t in self.tracks.iter_mut() {
             let i = t.plan.timeline.index_at(start, EPS);
@@ -86,6 +91,15 @@ impl Core<'_> {
                 fatal: false,
             });
         }
+        let added = self.extend_plans();
+        if !self.requests.refresh_out() {
+            self.schedule_refresh(added > 0);
+        }
+    }
+
+    /// Extends every track's plan with the segments the presentation lists past it,
+    /// and forgets those the window slid past; returns how many were added.
+    pub(super) fn extend_plans(&mut self) -> usize {
         let mut added = 0;
         for t in self.tracks.iter_mut() {
             added += t.plan.extend_live(&self.presentation);
@@ -97,9 +111,7 @@ impl Core<'_> {
                 t.plan.timeline.trim_before(first.min(t.next_segment).min(job));
             }
         }
-        if !self.requests.refresh_out() {
-            self.schedule_refresh(added > 0);
-        }
+        added
     }
 
     /// Replaces every rendition's segment list with that of a reloaded MPD.
@@ -109,6 +121,7 @@ impl Core<'_> {
             let fresh =
                 crate::manifest::parse_dash_at(text, url, None).map_err(|e| e.to_string())?;
             let live = fresh.is_live();
+            self.reload_templates(&fresh);
             // Moved, not copied: a reload must not hold two copies of every list.
             for r in fresh.periods.into_iter().flat_map(|p| p.tracks).flat_map(|t| t.renditions) {
                 if let SegmentIndex::Segments(_) = r.index
@@ -145,6 +158,15 @@ impl Core<'_> {
             return;
         }
         let live = self.presentation.live.clone().unwrap_or_default();
+        if self.presentation.kind == ManifestKind::Dash
+            && live.minimum_update_period_s.is_none()
+            && !self.templates.is_empty()
+        {
+            // Without @minimumUpdatePeriod the MPD does not change: the templates
+            // grow by the wall clock alone.
+            self.live.at = None;
+            return;
+        }
         let seg = self.ladder.as_ref().map_or(2.0, Ladder::segment_duration_s);
         let base = live
             .minimum_update_period_s
@@ -152,7 +174,8 @@ impl Core<'_> {
             .or(live.target_duration_s)
             .unwrap_or(seg)
             .clamp(0.1, 60.0);
-        let every = if changed { base } else { base / 2.0 };
+        // Live templates grow by the clock, not by reloads: an unchanged MPD is the norm.
+        let every = if changed || !self.templates.is_empty() { base } else { base / 2.0 };
         self.live.at = Some(self.now + Duration::from_secs_f64(every));
     }
 

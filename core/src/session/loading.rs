@@ -55,6 +55,30 @@ impl Core<'_> {
     /// Builds the plan of every track, the main track's ladder and the ABR rule, and
     /// starts buffering (at the live edge for a live presentation).
     pub(super) fn build_plan(&mut self) {
+        if self.waiting_for_clock() {
+            return;
+        }
+        if !self.templates.is_empty() {
+            // Live templates list what the wall clock says exists: wait (woken by the
+            // drive loop) until the first segment does.
+            if let Some(unix_s) = self.clock.unix_at(self.now) {
+                self.templates.expand(&mut self.presentation, unix_s);
+            }
+            let listed = self.presentation.main_track().is_some_and(|t| {
+                t.renditions.iter().any(|r| r.segments().is_some_and(|s| !s.is_empty()))
+            });
+            if !listed {
+                if self.templates.next_unix_s().is_none() {
+                    // Ended, and its window slid past the last segment: none will come.
+                    return self.fail(
+                        ErrorKind::Live,
+                        "the live stream has ended: no segment is left in its time-shift window"
+                            .into(),
+                    );
+                }
+                return;
+            }
+        }
         let plans = match plan::build(&self.presentation, true) {
             Ok(p) => p,
             Err((kind, message)) => return self.fail(kind, message),

@@ -22,10 +22,12 @@ use super::config::SessionConfig;
 use super::event::Event;
 use super::history::History;
 use super::live::LiveRefresh;
+use super::live_template::LiveTemplates;
 use super::playback::Playback;
 use super::recorder::{LogEntry, Recorder};
 use super::requests::Requests;
 use super::scheduler::Tracks;
+use super::wallclock::WallClock;
 use crate::Ladder;
 use crate::abr::estimator::Estimator;
 use crate::abr::{AbrRule, build_rule};
@@ -65,6 +67,10 @@ pub(crate) struct Core<'r> {
     pub(super) requests: Requests,
     /// Live: when the window is reloaded next.
     pub(super) live: LiveRefresh,
+    /// Live DASH templates, expanded by the wall clock.
+    pub(super) templates: LiveTemplates,
+    /// The wall clock (driver's or server's), as offsets from `now`.
+    pub(super) clock: WallClock,
     /// Event log, segment records, QoE accounting.
     pub(super) recorder: Recorder,
     /// Actions not yet drained by the caller.
@@ -77,7 +83,7 @@ pub(crate) struct Core<'r> {
 
 impl<'r> Core<'r> {
     pub(crate) fn new(
-        presentation: Presentation,
+        mut presentation: Presentation,
         config: SessionConfig,
         rule: Option<Box<dyn AbrRule + 'r>>,
         estimator: Box<dyn Estimator>,
@@ -99,6 +105,8 @@ impl<'r> Core<'r> {
         let (history, qoe) = (config.history, config.qoe);
         let cmcd =
             CmcdState { session_id: config.cmcd.session_id_for(&presentation.url), starved: false };
+        let templates = LiveTemplates::take(&mut presentation);
+        let sources = presentation.live.as_ref().map(|l| l.utc_timing.clone()).unwrap_or_default();
         Ok(Self {
             config,
             presentation,
@@ -115,6 +123,8 @@ impl<'r> Core<'r> {
             pathway: None,
             requests: Requests::new(),
             live: LiveRefresh::default(),
+            templates,
+            clock: WallClock::new(sources),
             recorder: Recorder::new(history, qoe),
             actions: VecDeque::new(),
             last_wake: None,
@@ -212,6 +222,9 @@ impl<'r> Core<'r> {
                 | Event::SegmentIndexLoaded { .. }
                 | Event::SteeringLoaded { .. }
                 | Event::SteeringFailed { .. }
+                | Event::UtcTimingLoaded { .. }
+                // Not a reply, but once ended there is nothing for a clock to place.
+                | Event::WallClock { .. }
         );
         let state = self.playback.state;
         if state == PlayerState::Failed || (state == PlayerState::Ended && reply) {
@@ -219,6 +232,11 @@ impl<'r> Core<'r> {
         }
         let now = now.max(self.now);
         self.now = now;
+        if let Event::WallClock { unix_s } = event {
+            // Before the start: a driver's first event is its clock, which the load
+            // the start begins may already need.
+            self.on_wall_clock(unix_s);
+        }
         if !self.started {
             self.start(now);
         }
@@ -234,8 +252,16 @@ impl<'r> Core<'r> {
                 self.on_completed(id, bytes, ttfb, duration)
             }
             Event::FetchFailed { id, status, bytes } => self.on_failed(id, status, bytes),
+            // A driver that answers every GET alike: the body is the answer.
+            Event::ManifestLoaded { id, text, .. } if self.requests.is_utc_timing(id) => {
+                self.on_utc_timing(id, &text, None)
+            }
             Event::ManifestLoaded { id, text, url } => self.on_manifest(id, &text, &url),
             Event::SegmentIndexLoaded { id, data } => self.on_segment_index(id, &data),
+            Event::UtcTimingLoaded { id, body, date } => {
+                self.on_utc_timing(id, &body, date.as_deref())
+            }
+            Event::WallClock { .. } => {}
             Event::SteeringLoaded { id, body } => self.on_steering_loaded(id, &body),
             Event::SteeringFailed { id, status, retry_after } => {
                 self.on_steering_failed(id, status, retry_after)
@@ -266,6 +292,7 @@ impl<'r> Core<'r> {
             }
             let phase = self.playback.state;
             self.poll_steering();
+            self.advance_templates();
             if self.live.due(self.now) {
                 self.refresh_live();
             }
@@ -325,6 +352,8 @@ impl<'r> Core<'r> {
             due.extend(self.steering.next_wake());
         }
         due.extend(self.live.next_at());
+        due.extend(self.next_template_segment());
+        due.extend(self.clock.deadline());
         due
     }
 

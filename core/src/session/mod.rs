@@ -17,6 +17,29 @@
 //! needs no player, and a real driver may correct it with
 //! [`Event::PlaybackPosition`].
 //!
+//! ## Live DASH by the wall clock
+//!
+//! A dynamic MPD addressed by `SegmentTemplate@duration` and `$Number$` lists no
+//! segments: which exist depends on the wall clock (`availabilityStartTime`, the
+//! segment duration, `timeShiftBufferDepth`). The session still reads no clock:
+//! - the driver sends its UTC wall clock as [`Event::WallClock`] (Unix seconds, read
+//!   at the instant passed beside it), as its first event; the session keeps it as an
+//!   offset from the monotonic `now`;
+//! - the MPD's `UTCTiming` sources are the server's clock, which wins: the session
+//!   asks for each in turn with a [`FetchKind::UtcTiming`] fetch (a `HEAD` for
+//!   `http-head`, see [`FetchKind::is_head`]) and the driver answers with
+//!   [`Event::UtcTimingLoaded`] (the body, and the `Date` header) or
+//!   [`Event::FetchFailed`]; the answer is corrected by half the round trip. `direct`
+//!   needs no fetch. A source that fails or answers nonsense is reported
+//!   ([`PlayerEvent::ClockSyncFailed`], a typed [`UtcTimingError`](crate::utc_timing::UtcTimingError))
+//!   and the next is tried, then the driver's clock; [`PlayerEvent::ClockSynced`] says
+//!   which clock is used and how far the driver's was off;
+//! - once a clock is known the session lists the segments available, joins
+//!   `@suggestedPresentationDelay` (else [`SessionConfig::live_delay_segments`]
+//!   segments) behind the live edge, and adds each new segment when the clock says it
+//!   exists (asking to be woken then), never before; `@minimumUpdatePeriod` reloads
+//!   still apply. With neither clock after 10 s the session fails.
+//!
 //! Every decision goes into the QoE event log ([`Session::event_log`]) and the final
 //! [`QoeReport`] ([`Session::qoe_report`]). The log and the per-segment records keep
 //! the newest entries only ([`SessionConfig::history`]) while the report is
@@ -30,6 +53,7 @@ mod event;
 mod failover;
 mod history;
 mod live;
+mod live_template;
 mod loading;
 mod machine;
 mod plan;
@@ -40,15 +64,19 @@ mod scheduler;
 mod segment_index;
 mod synthetic;
 mod timeline;
+mod wallclock;
 
 pub use action::{
-    Action, DecisionReason, ErrorKind, FetchKind, FetchRequest, PlayerEvent, PlayerState,
+    Action, ClockSource, DecisionReason, ErrorKind, FetchKind, FetchRequest, PlayerEvent,
+    PlayerState,
 };
 pub use config::SessionConfig;
 pub use event::{Event, RequestId, TrackKind};
 pub use history::{DEFAULT_EVENT_LOG, DEFAULT_SEGMENT_RECORDS, History, HistoryConfig, Retention};
 pub use recorder::LogEntry;
-pub use synthetic::{SyntheticOptions, presentation_from_ladder};
+pub use synthetic::{
+    SyntheticLive, SyntheticOptions, live_presentation_from_ladder, presentation_from_ladder,
+};
 
 use crate::abr::estimator::{DualEwma, Estimator};
 use crate::abr::{AbrError, AbrRule};

@@ -4,8 +4,8 @@
 //! Built once every rendition the session may play has an explicit segment list. The
 //! scope today: the period holding the main track; segment lists (HLS media playlists,
 //! DASH SegmentList/SegmentTemplate, timelines of dynamic MPDs, DASH SegmentBase once
-//! its `sidx` is loaded). Live templates without a timeline are refused with a clear
-//! error.
+//! its `sidx` is loaded, and live templates, which the session lists by the wall clock
+//! before the plan is built: see `live_template`).
 //!
 //! Segments are addressed by their media sequence number (HLS) or `$Number$` (DASH),
 //! which every rendition of a track shares: index `i` of the plan is number
@@ -191,8 +191,11 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Pla
                 }
                 SegmentIndex::LiveTemplate(_) => {
                     return Err((
-                        ErrorKind::Unsupported,
-                        format!("rendition {}: live SegmentTemplate is not supported yet", r.id),
+                        ErrorKind::Live,
+                        format!(
+                            "rendition {}: live SegmentTemplate not listed by the wall clock",
+                            r.id
+                        ),
                     ));
                 }
                 _ => continue,

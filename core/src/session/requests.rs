@@ -5,7 +5,8 @@
 use super::action::{Action, ErrorKind, FetchKind, FetchRequest, PlayerEvent};
 use super::event::RequestId;
 use super::machine::Core;
-use crate::time::Duration;
+use crate::manifest::UtcTimingScheme;
+use crate::time::{Duration, Instant};
 use crate::uri::Url;
 use std::collections::BTreeMap;
 
@@ -64,6 +65,13 @@ pub(super) enum Pending {
     },
     /// A steering manifest.
     Steering,
+    /// A `UTCTiming` source (the server's clock), asked for at `sent_at`.
+    UtcTiming {
+        /// How its answer is read.
+        scheme: UtcTimingScheme,
+        /// When the request was issued (half the round trip corrects the answer).
+        sent_at: Instant,
+    },
 }
 
 /// The document requests out, and the request ids.
@@ -94,7 +102,15 @@ impl Requests {
     fn take_playlist(&mut self, id: RequestId) -> Option<Pending> {
         match self.out.get(&id)? {
             Pending::Playlist { .. } | Pending::Refresh { .. } => self.out.remove(&id),
-            Pending::SegmentIndex { .. } | Pending::Steering => None,
+            Pending::SegmentIndex { .. } | Pending::Steering | Pending::UtcTiming { .. } => None,
+        }
+    }
+
+    /// Takes request `id` off the books if it is a `UTCTiming` request.
+    pub fn take_utc_timing(&mut self, id: RequestId) -> Option<Pending> {
+        match self.out.get(&id)? {
+            Pending::UtcTiming { .. } => self.out.remove(&id),
+            _ => None,
         }
     }
 
@@ -131,10 +147,20 @@ impl Requests {
         self.out.insert(id, what);
     }
 
+    /// Whether request `id` is a `UTCTiming` request.
+    pub fn is_utc_timing(&self, id: RequestId) -> bool {
+        matches!(self.out.get(&id), Some(Pending::UtcTiming { .. }))
+    }
+
     /// Whether any playlist, refresh or segment index is out: the plan waits for
-    /// every one.
+    /// every one (not for steering or the clock).
     pub fn loading_playlists(&self) -> bool {
-        self.out.values().any(|p| !matches!(p, Pending::Steering))
+        self.out.values().any(|p| {
+            matches!(
+                p,
+                Pending::Playlist { .. } | Pending::Refresh { .. } | Pending::SegmentIndex { .. }
+            )
+        })
     }
 
     /// Whether the playlist of rendition `rid` is being fetched (loaded or refreshed).
@@ -168,7 +194,7 @@ impl Core<'_> {
                 (Some(rid.as_str()), url)
             }
             Pending::Refresh { target: RefreshTarget::Mpd, url } => (None, url),
-            Pending::SegmentIndex { .. } | Pending::Steering => return,
+            Pending::SegmentIndex { .. } | Pending::Steering | Pending::UtcTiming { .. } => return,
         };
         let id = self.requests.alloc_id();
         if !self.config.allowed_hosts.allows_url(url) {
@@ -198,7 +224,8 @@ impl Core<'_> {
         let rid = match self.requests.take_playlist(id) {
             Some(Pending::Playlist { rendition, .. }) => rendition,
             Some(Pending::Refresh { target, .. }) => return self.on_refresh(&target, text, url),
-            Some(Pending::SegmentIndex { .. } | Pending::Steering) | None => return,
+            Some(Pending::SegmentIndex { .. } | Pending::Steering | Pending::UtcTiming { .. })
+            | None => return,
         };
         if let Err(e) = self.apply_playlist(&rid, text, url) {
             self.fail(ErrorKind::Manifest, format!("media playlist of {rid}: {e}"));

@@ -452,6 +452,10 @@ impl Core<'_> {
         duration: Duration,
     ) {
         let Some(kind) = self.tracks.with_job(id) else {
+            if self.requests.is_utc_timing(id) {
+                // Its answer is the body or the Date header, which this event lacks.
+                return self.on_failed(id, None, bytes);
+            }
             if self.requests.is_playlist(id) {
                 // A playlist must come back as ManifestLoaded, with its text.
                 let message = format!("request {id}: a media playlist completed without its text");

@@ -4,8 +4,9 @@
 
 use crate::Ladder;
 use crate::manifest::{
-    BaseLocation, ByteRange, ContentSteering, InitSegment, ManifestKind, MediaType, Pathway,
-    Period, Presentation, PresentationType, Rendition, Segment, SegmentIndex, SegmentList, Track,
+    BaseLocation, ByteRange, ContentSteering, InitSegment, LiveTemplate, LiveWindow, ManifestKind,
+    MediaType, Pathway, Period, Presentation, PresentationType, Rendition, Segment, SegmentIndex,
+    SegmentList, Track, UtcTiming,
 };
 use crate::uri::{Url, UrlError};
 use std::sync::Arc;
@@ -156,4 +157,61 @@ pub fn presentation_from_ladder(
         }),
         warnings: Vec::new(),
     })
+}
+
+/// The wall-clock placing of a live presentation made from a ladder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntheticLive {
+    /// DASH `availabilityStartTime`, Unix seconds: segment `n` (from 1) exists once
+    /// `n` segment durations have passed since.
+    pub availability_start_unix_s: f64,
+    /// `@timeShiftBufferDepth`, seconds (`None`: the whole stream).
+    pub time_shift_buffer_depth_s: Option<f64>,
+    /// `@suggestedPresentationDelay`, seconds.
+    pub suggested_presentation_delay_s: Option<f64>,
+    /// The `UTCTiming` sources the MPD would name.
+    pub utc_timing: Vec<UtcTiming>,
+}
+
+/// The ladder as a live DASH presentation addressed by `SegmentTemplate@duration` and
+/// `$Number$` (media `seg-$Number$.m4s`, numbers from 1), which ends after the
+/// ladder's last segment (`@endNumber`): what the simulator plays on a virtual wall
+/// clock. Segment sizes are not in the manifest (a template has none).
+pub fn live_presentation_from_ladder(
+    ladder: &Ladder,
+    opts: &SyntheticOptions,
+    live: &SyntheticLive,
+) -> Result<Presentation, UrlError> {
+    let mut p = presentation_from_ladder(ladder, opts)?;
+    let seg_s = ladder.segment_duration_s();
+    const TIMESCALE: u64 = 1000;
+    for r in p.periods.iter_mut().flat_map(|x| x.tracks.iter_mut()).flat_map(|t| &mut t.renditions)
+    {
+        let Some(base_url) = r.bases.first().map(|b| b.url.clone()) else { continue };
+        let init = r.segments().and_then(|s| s.first()).and_then(|s| s.init.clone());
+        r.index = SegmentIndex::LiveTemplate(LiveTemplate {
+            media: "seg-$Number$.m4s".into(),
+            init,
+            start_number: 1,
+            end_number: Some(ladder.segment_count() as u64),
+            duration: (seg_s * TIMESCALE as f64).round().max(1.0) as u64,
+            timescale: TIMESCALE,
+            presentation_time_offset: 0,
+            period_start_s: 0.0,
+            period_duration_s: None,
+            availability_start_unix_s: live.availability_start_unix_s,
+            time_shift_buffer_depth_s: live.time_shift_buffer_depth_s,
+            base_url,
+        });
+    }
+    p.presentation_type = PresentationType::Live;
+    p.duration_s = None;
+    p.live = Some(LiveWindow {
+        availability_start_unix_s: Some(live.availability_start_unix_s),
+        time_shift_buffer_depth_s: live.time_shift_buffer_depth_s,
+        suggested_presentation_delay_s: live.suggested_presentation_delay_s,
+        utc_timing: live.utc_timing.clone(),
+        ..LiveWindow::default()
+    });
+    Ok(p)
 }
