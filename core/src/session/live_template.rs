@@ -28,6 +28,8 @@ const AVAILABILITY_MARGIN_S: f64 = 0.001;
 #[derive(Debug)]
 struct Entry {
     at: RendRef,
+    /// The rendition id, to find it again in a reloaded MPD (DASH only).
+    #[cfg_attr(not(feature = "dash"), allow(dead_code))]
     id: String,
     template: LiveTemplate,
     /// Position (from 0) one past the newest segment listed.
@@ -136,6 +138,7 @@ impl LiveTemplates {
 
     /// Takes in the templates of a reloaded MPD (by rendition id); a rendition whose
     /// index is no longer a template (the MPD became static) is no longer expanded.
+    #[cfg_attr(not(feature = "dash"), allow(dead_code))]
     pub fn reload(&mut self, fresh: &Presentation) {
         self.entries.retain_mut(|e| match fresh.rendition(&e.id).map(|r| &r.index) {
             Some(SegmentIndex::LiveTemplate(t)) => {
@@ -208,6 +211,7 @@ impl Core<'_> {
     }
 
     /// Takes in what a reloaded MPD says of the templates.
+    #[cfg_attr(not(feature = "dash"), allow(dead_code))]
     pub(super) fn reload_templates(&mut self, fresh: &Presentation) {
         self.templates.reload(fresh);
     }
