@@ -17,6 +17,28 @@
 //! needs no player, and a real driver may correct it with
 //! [`Event::PlaybackPosition`].
 //!
+//! ## The driver's side, request by request
+//!
+//! Each [`Action::Fetch`] names what it fetches ([`FetchRequest::kind`]); the driver
+//! requests exactly [`FetchRequest::url`] (with [`FetchRequest::byte_range`] as a
+//! `Range` header, and the CMCD keys by [`FetchRequest::wire`]), may report
+//! [`Event::FetchStarted`] and [`Event::FetchProgress`] while it runs, and answers
+//! once with:
+//!
+//! | [`FetchKind`] | success | failure |
+//! |---|---|---|
+//! | `Manifest` (media playlist, MPD refresh) | [`Event::ManifestLoaded`] with the text and the final URL | [`Event::FetchFailed`] |
+//! | `SegmentIndex` (DASH `sidx` range) | [`Event::SegmentIndexLoaded`] with the bytes | [`Event::FetchFailed`] |
+//! | `Init`, `Media` | [`Event::FetchCompleted`], holding the body by request id | [`Event::FetchFailed`] |
+//! | `Steering` | [`Event::SteeringLoaded`] with the body | [`Event::SteeringFailed`] with the status and `Retry-After` |
+//! | `UtcTiming` (a `HEAD` when [`FetchKind::is_head`]) | [`Event::UtcTimingLoaded`] with the body and the `Date` header | [`Event::FetchFailed`] |
+//!
+//! The body of a `FetchCompleted` is for the [`Action::Append`] naming its request,
+//! which comes, if at all, among the actions drained right after that event (never
+//! for a late or abandoned fetch): a driver drops a body not appended then. After
+//! [`Action::Cancel`] nothing more is reported for that request; a late answer is
+//! ignored anyway.
+//!
 //! ## Live DASH by the wall clock
 //!
 //! A dynamic MPD addressed by `SegmentTemplate@duration` and `$Number$` lists no
