@@ -487,3 +487,42 @@ fn a_stream_that_ended_before_the_player_came_fails_with_a_clear_error() {
         |e| matches!(e, PlayerEvent::Error { kind: ErrorKind::Live, message, fatal: true } if message.contains("has ended"))
     ));
 }
+
+#[test]
+fn a_template_of_nanosecond_segments_lists_a_bounded_window() {
+    // 30 s of time-shift window in 1 ns segments is 3·10¹⁰ segments: the session
+    // lists at most MAX_LIVE_SEGMENTS of them instead of allocating for every one.
+    let origin = Origin::new("", 0.0);
+    let text = origin.mpd(0.0).replace(
+        &format!("timescale=\"90000\" duration=\"{}\"", (SEG_S * 90000.0) as u64),
+        "timescale=\"1000000000\" duration=\"1\"",
+    );
+    assert!(text.contains("duration=\"1\""));
+    let url = Url::parse(&format!("{BASE}live.mpd")).unwrap();
+    let presentation = parse_dash(&text, &url).unwrap();
+    let mut session = Session::new(presentation, SessionConfig::default()).unwrap();
+    session.handle(Instant::ZERO, Event::WallClock { unix_s: origin.server_s(0.0) });
+    session.handle(Instant::ZERO, Event::Tick);
+    let mut numbers = Vec::new();
+    let mut inits = Vec::new();
+    for _ in 0..2 {
+        while let Some(a) = session.poll_action() {
+            match a {
+                Action::Fetch(r) if r.kind == FetchKind::Media => numbers.extend(number(&r.url)),
+                Action::Fetch(r) if r.kind == FetchKind::Init => inits.push(r.id),
+                _ => {}
+            }
+        }
+        // The init segment arrives at once; the first media request follows.
+        let ms = Duration::from_secs_f64(0.001);
+        for id in inits.drain(..) {
+            let done = Event::FetchCompleted { id, bytes: 1000, ttfb: ms, duration: ms };
+            session.handle(Instant::ZERO, done);
+        }
+    }
+    // The newest segment that exists, and the one asked for: within the bound.
+    let newest = START_NUMBER + ((origin.server_s(0.0) - origin.ast) * 1e9) as u64;
+    let first = *numbers.first().expect("a media segment is asked for");
+    assert!(first <= newest, "{first} > {newest}");
+    assert!(newest - first <= streamsteer::manifest::MAX_LIVE_SEGMENTS, "{first} .. {newest}");
+}

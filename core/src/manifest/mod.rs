@@ -31,6 +31,7 @@ use crate::uri::Url;
 pub use error::ManifestError;
 pub use model::*;
 pub use segment_base::SegmentBaseError;
+pub use template::MAX_LIVE_SEGMENTS;
 
 #[cfg(feature = "dash")]
 pub use dash::{parse_dash, parse_dash_at};
