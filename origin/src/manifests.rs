@@ -16,6 +16,11 @@
 //! - DASH MPD, static or dynamic: one `BaseURL` per pathway (`serviceLocation`), a
 //!   `ContentSteering` element, and per Representation a `SegmentTemplate` with a
 //!   `SegmentTimeline` from the real durations in the track's own timescale.
+//! - The VOD content played twice, for players that cross a boundary where media
+//!   timestamps restart: a static MPD of two Periods over the same files
+//!   ([`dash_periods`]), and HLS media playlists that repeat their segments after an
+//!   `EXT-X-DISCONTINUITY` ([`hls_discontinuity_media`]), named by their own
+//!   multivariant playlist ([`hls_discontinuity_multivariant`]).
 
 use crate::content::ContentInfo;
 use crate::live::{LiveSegment, LiveTimeline};
@@ -70,6 +75,19 @@ fn audio_group(pathway: &str) -> String {
 
 /// The HLS multivariant playlist of `stream`.
 pub fn hls_multivariant(info: &ContentInfo, site: &Site, stream: Stream) -> String {
+    multivariant(info, site, &|rid| paths::media_playlist(stream, rid))
+}
+
+/// The HLS multivariant playlist of the VOD content played twice: the variants,
+/// audio groups, pathways and steering of [`hls_multivariant`], naming the media
+/// playlists of [`hls_discontinuity_media`].
+pub fn hls_discontinuity_multivariant(info: &ContentInfo, site: &Site) -> String {
+    multivariant(info, site, &|rid| paths::discontinuity_playlist(rid))
+}
+
+/// A multivariant playlist whose media playlist of rendition `rid` is at
+/// `playlist_of(rid)` on each pathway's host.
+fn multivariant(info: &ContentInfo, site: &Site, playlist_of: &dyn Fn(&str) -> String) -> String {
     let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
     let steering = site.steering_url(SteeringProtocol::Hls);
     match site.pathways.first() {
@@ -93,7 +111,7 @@ pub fn hls_multivariant(info: &ContentInfo, site: &Site, stream: Stream) -> Stri
             audio.channels,
             audio.id,
             p.base_url,
-            paths::media_playlist(stream, &audio.id)
+            playlist_of(&audio.id)
         );
         for v in &info.video {
             let _ = writeln!(
@@ -109,7 +127,7 @@ pub fn hls_multivariant(info: &ContentInfo, site: &Site, stream: Stream) -> Stri
                 p.name,
                 v.id
             );
-            let _ = writeln!(out, "{}{}", p.base_url, paths::media_playlist(stream, &v.id));
+            let _ = writeln!(out, "{}{}", p.base_url, playlist_of(&v.id));
         }
     }
     out
@@ -127,6 +145,49 @@ pub fn hls_media_vod(info: &ContentInfo, rid: &str) -> Option<String> {
     let mut out = format!(
         "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:{td}\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"init.mp4\"\n"
     );
+    for (n, s) in r.segments.iter().enumerate() {
+        let _ = writeln!(out, "#EXTINF:{},\n{n}.m4s", s.duration_s);
+    }
+    out.push_str("#EXT-X-ENDLIST\n");
+    Some(out)
+}
+
+/// The VOD media playlist of rendition `rid` played twice: its segments, then
+/// `EXT-X-DISCONTINUITY` (the same files again, so media timestamps restart) and
+/// `EXT-X-MAP` again, then its segments, then `EXT-X-ENDLIST`; `None` if there is no
+/// such rendition.
+///
+/// Each half starts at its rendition's first segment, as in [`hls_media_vod`]. The
+/// discontinuity is at [`content_span`]'s duration in every rendition, the instant
+/// the second Period of [`dash_periods`] starts: a rendition that ends earlier than
+/// the content (audio, whose frames do not divide the segment duration) has its last
+/// `EXTINF` before the discontinuity stretched to that instant. Players place what
+/// follows a discontinuity by the `EXTINF` sums, so without the stretch the second
+/// half of the audio would start a few milliseconds before the video's.
+pub fn hls_discontinuity_media(info: &ContentInfo, rid: &str) -> Option<String> {
+    let r = renditions::find(info, rid)?;
+    let (_, span_s) = content_span(info);
+    let first_s = r.segments.first().map_or(0.0, |s| s.start_s);
+    let mut first_half: Vec<f64> = r.segments.iter().map(|s| s.duration_s).collect();
+    if let (Some(last_d), Some(last)) = (first_half.last_mut(), r.segments.last()) {
+        let to_span = span_s - (last.start_s - first_s);
+        // Float noise is not a gap: a rendition as long as the content keeps its
+        // exact durations.
+        if to_span > *last_d + 1e-6 {
+            *last_d = to_span;
+        }
+    }
+    let second_half = r.segments.iter().map(|s| &s.duration_s);
+    let td = target_duration(first_half.iter().chain(second_half));
+    let mut out = format!(
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:{td}\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"init.mp4\"\n"
+    );
+    for (n, d) in first_half.iter().enumerate() {
+        let _ = writeln!(out, "#EXTINF:{d},\n{n}.m4s");
+    }
+    // The same files again: their timestamps restart, which only a discontinuity
+    // allows; the init segment is named again so the second half stands alone.
+    out.push_str("#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init.mp4\"\n");
     for (n, s) in r.segments.iter().enumerate() {
         let _ = writeln!(out, "#EXTINF:{},\n{n}.m4s", s.duration_s);
     }
@@ -238,10 +299,12 @@ pub(crate) fn ticks(s: f64, ts: u32) -> u64 {
     (s * f64::from(ts)).round().max(0.0) as u64
 }
 
-/// The `SegmentTemplate` of one Representation.
-fn segment_template(ts: u32, start_number: u64, entries: &[Tick]) -> String {
+/// The `SegmentTemplate` of one Representation; `pto` is its
+/// `@presentationTimeOffset`, written only when given.
+fn segment_template(ts: u32, start_number: u64, pto: Option<u64>, entries: &[Tick]) -> String {
+    let pto = pto.map(|t| format!(" presentationTimeOffset=\"{t}\"")).unwrap_or_default();
     format!(
-        "        <SegmentTemplate timescale=\"{ts}\" initialization=\"$RepresentationID$/init.mp4\" media=\"$RepresentationID$/$Number$.m4s\" startNumber=\"{start_number}\">\n          <SegmentTimeline>\n{}          </SegmentTimeline>\n        </SegmentTemplate>\n",
+        "        <SegmentTemplate timescale=\"{ts}\"{pto} initialization=\"$RepresentationID$/init.mp4\" media=\"$RepresentationID$/$Number$.m4s\" startNumber=\"{start_number}\">\n          <SegmentTimeline>\n{}          </SegmentTimeline>\n        </SegmentTemplate>\n",
         timeline_xml(entries, "            ")
     )
 }
@@ -284,17 +347,58 @@ fn timeline_template(
 ) -> impl Fn(&RenditionRef<'_>, u32) -> String {
     move |r, ts| {
         let (start, entries) = timeline_of(r, ts);
-        segment_template(ts, start, &entries)
+        segment_template(ts, start, None, &entries)
     }
 }
 
-/// The Period body: one video and one audio AdaptationSet, each Representation with
-/// its own template (timelines differ between renditions).
-fn mpd_period(info: &ContentInfo, timescales: &Timescales, template_of: TemplateOf<'_>) -> String {
-    let all = renditions::all(info);
-    let mut out = String::from("  <Period id=\"0\" start=\"PT0S\">\n");
-    let max_w = info.video.iter().map(|v| v.width).max().unwrap_or(0);
-    let max_h = info.video.iter().map(|v| v.height).max().unwrap_or(0);
+/// One Period: its id, when it plays, and which renditions it lists.
+struct PeriodSpec<'a> {
+    /// `@id`.
+    id: &'a str,
+    /// `@start`, seconds of presentation time.
+    start_s: f64,
+    /// `@duration`, seconds; `None` leaves it out (the Period runs to the end).
+    duration_s: Option<f64>,
+    /// Whether the Period lists a rendition.
+    lists: &'a dyn Fn(&RenditionRef<'_>) -> bool,
+}
+
+impl PeriodSpec<'_> {
+    /// The one Period of the single-period MPDs: every rendition, from the start.
+    fn whole() -> PeriodSpec<'static> {
+        PeriodSpec { id: "0", start_s: 0.0, duration_s: None, lists: &|_| true }
+    }
+}
+
+/// A Period's `@start`: `PT0S` at zero, as the single-period MPDs have always said it.
+fn period_time(s: f64) -> String {
+    if s > 0.0 { xs_duration(s) } else { "PT0S".to_string() }
+}
+
+/// A Period: one video and one audio AdaptationSet holding the renditions `period`
+/// lists, each Representation with its own template (timelines differ between
+/// renditions).
+fn mpd_period(
+    info: &ContentInfo,
+    timescales: &Timescales,
+    period: &PeriodSpec<'_>,
+    template_of: TemplateOf<'_>,
+) -> String {
+    let all: Vec<RenditionRef<'_>> =
+        renditions::all(info).into_iter().filter(|r| (period.lists)(r)).collect();
+    let duration =
+        period.duration_s.map(|d| format!(" duration=\"{}\"", xs_duration(d))).unwrap_or_default();
+    let mut out = format!(
+        "  <Period id=\"{}\" start=\"{}\"{duration}>\n",
+        xml(period.id),
+        period_time(period.start_s)
+    );
+    // The largest picture this Period lists, not the ladder's.
+    let listed_video = || {
+        info.video.iter().filter(|v| all.iter().any(|r| r.kind == MediaKind::Video && r.id == v.id))
+    };
+    let max_w = listed_video().map(|v| v.width).max().unwrap_or(0);
+    let max_h = listed_video().map(|v| v.height).max().unwrap_or(0);
     let _ = writeln!(
         out,
         "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"{max_w}\" maxHeight=\"{max_h}\">"
@@ -345,6 +449,14 @@ fn mpd_period(info: &ContentInfo, timescales: &Timescales, template_of: Template
 
 const MPD_OPEN: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\"";
 
+/// The `SegmentTimeline` of rendition `r` in VOD: every segment, at its media time.
+fn vod_ticks(r: &RenditionRef<'_>, ts: u32) -> Vec<Tick> {
+    r.segments
+        .iter()
+        .map(|s| Tick { t: ticks(s.start_s, ts), d: ticks(s.duration_s, ts) })
+        .collect()
+}
+
 /// The static (VOD) MPD.
 pub fn dash_static(info: &ContentInfo, site: &Site, timescales: &Timescales) -> String {
     let duration = renditions::all(info).iter().map(RenditionRef::end_s).fold(0.0, f64::max);
@@ -357,16 +469,65 @@ pub fn dash_static(info: &ContentInfo, site: &Site, timescales: &Timescales) -> 
     out.push_str(&mpd_period(
         info,
         timescales,
-        &timeline_template(|r, ts| {
-            let entries = r
-                .segments
-                .iter()
-                .map(|s| Tick { t: ticks(s.start_s, ts), d: ticks(s.duration_s, ts) });
-            (0, entries.collect())
-        }),
+        &PeriodSpec::whole(),
+        &timeline_template(|r, ts| (0, vod_ticks(r, ts))),
     ));
     out.push_str("</MPD>\n");
     out
+}
+
+/// The static MPD of the VOD content played twice, as two Periods: `p0` from
+/// `PT0S` and `p1` from D, each lasting D, the duration of [`content_span`]
+/// (rounded to the millisecond, as `xs:duration`s are written, so that `p0`'s end,
+/// `p1`'s start and `@mediaPresentationDuration` agree).
+///
+/// Both list the AdaptationSets and Representations of [`dash_static`] over the
+/// same segment files, except that `p1` leaves out the highest-bandwidth video rung
+/// (when there are several), so that a player must map its rungs across a ladder
+/// that changes between Periods. As `p1` plays the same files, its media times
+/// restart: every `SegmentTemplate` has `@presentationTimeOffset` at the content's
+/// earliest segment time (in its own timescale), so that time is each Period's
+/// start. One offset for all renditions, not each one's first segment, keeps audio
+/// and video as far apart as they are in the files.
+pub fn dash_periods(info: &ContentInfo, site: &Site, timescales: &Timescales) -> String {
+    let (start_s, span_s) = content_span(info);
+    let d = (span_s * 1000.0).round() / 1000.0;
+    let mut out = format!(
+        "{MPD_OPEN} type=\"static\" mediaPresentationDuration=\"{}\" minBufferTime=\"{}\">\n",
+        xs_duration(2.0 * d),
+        xs_duration(info.segment_duration_s * 2.0)
+    );
+    out.push_str(&mpd_locations(site, Stream::Vod));
+    let template = |r: &RenditionRef<'_>, ts: u32| {
+        segment_template(ts, 0, Some(ticks(start_s, ts)), &vod_ticks(r, ts))
+    };
+    // A one-rung ladder keeps its rung: an AdaptationSet needs a Representation.
+    let top = (info.video.len() > 1)
+        .then(|| info.video.iter().max_by_key(|v| v.bandwidth_bps).map(|v| v.id.as_str()))
+        .flatten();
+    let periods = [
+        PeriodSpec { id: "p0", start_s: 0.0, duration_s: Some(d), lists: &|_| true },
+        PeriodSpec { id: "p1", start_s: d, duration_s: Some(d), lists: &|r| Some(r.id) != top },
+    ];
+    for period in &periods {
+        out.push_str(&mpd_period(info, timescales, period, &template));
+    }
+    out.push_str("</MPD>\n");
+    out
+}
+
+/// When the content plays: `(start, duration)` in seconds, from the earliest
+/// segment of any rendition to the latest end of any.
+pub fn content_span(info: &ContentInfo) -> (f64, f64) {
+    let all = renditions::all(info);
+    let start = all
+        .iter()
+        .filter_map(|r| r.segments.first())
+        .map(|s| s.start_s)
+        .fold(f64::INFINITY, f64::min);
+    let start = if start.is_finite() { start } else { 0.0 };
+    let end = all.iter().map(RenditionRef::end_s).fold(0.0, f64::max);
+    (start, (end - start).max(0.0))
 }
 
 fn live_tick(timeline: &LiveTimeline, r: &RenditionRef<'_>, s: &LiveSegment, ts: u32) -> Tick {
@@ -400,6 +561,7 @@ pub fn dash_dynamic(
     out.push_str(&mpd_period(
         info,
         timescales,
+        &PeriodSpec::whole(),
         &timeline_template(|r, ts| {
             let window = timeline.window(r, live_s);
             let start = window.first().map_or(0, |s| s.number);
@@ -445,7 +607,7 @@ pub fn dash_dynamic_template(
         xs_duration(seg_s * 2.0),
     );
     out.push_str(&mpd_locations(site, Stream::Live));
-    out.push_str(&mpd_period(info, timescales, &|_, ts| {
+    out.push_str(&mpd_period(info, timescales, &PeriodSpec::whole(), &|_, ts| {
         format!(
             "        <SegmentTemplate timescale=\"{ts}\" duration=\"{}\" startNumber=\"0\" initialization=\"$RepresentationID$/init.mp4\" media=\"$RepresentationID$/$Number$.m4s\"/>\n",
             ticks(seg_s, ts)

@@ -6,6 +6,13 @@
 //! /vod/ondemand.mpd           DASH MPD (static, on-demand profile: SegmentBase + sidx)
 //! /vod/<rid>/ondemand.mp4     rendition <rid> as one file (init, sidx, segments),
 //!                             served by byte range
+//! /vod/periods.mpd            DASH MPD (static): the content played twice, as two
+//!                             Periods over the same files (the second without the
+//!                             top video rung)
+//! /vod/discontinuity.m3u8     HLS multivariant playlist of the content played twice
+//! /vod/<rid>/discontinuity.m3u8
+//!                             HLS media playlist of rendition <rid>: its segments,
+//!                             EXT-X-DISCONTINUITY, the same segments again
 //! /vod/<rid>/playlist.m3u8    HLS media playlist of rendition <rid>
 //! /vod/<rid>/init.mp4         init segment
 //! /vod/<rid>/<n>.m4s          media segment n (0-based)
@@ -70,6 +77,12 @@ pub enum Resource {
     OnDemandFile(String),
     /// The live MPD addressed by `SegmentTemplate@duration` and `$Number$`.
     TemplateMpd,
+    /// The two-Period DASH MPD (VOD only).
+    PeriodsMpd,
+    /// The multivariant playlist of the content played twice (VOD only).
+    DiscontinuityMultivariant,
+    /// A rendition's media playlist with a discontinuity (VOD only).
+    DiscontinuityPlaylist(String),
     /// The origin's clock.
     Time,
 }
@@ -84,6 +97,9 @@ impl Resource {
             | Resource::MediaPlaylist(..)
             | Resource::OnDemandMpd
             | Resource::TemplateMpd
+            | Resource::PeriodsMpd
+            | Resource::DiscontinuityMultivariant
+            | Resource::DiscontinuityPlaylist(_)
             | Resource::Time => RequestKind::Manifest,
             // Its init and index ranges too: the path alone does not tell them apart.
             Resource::OnDemandFile(_) => RequestKind::Media,
@@ -110,6 +126,11 @@ impl Resource {
             [s, "manifest.mpd"] => Some(Resource::Mpd(stream(s)?)),
             ["vod", "ondemand.mpd"] => Some(Resource::OnDemandMpd),
             ["vod", rid, ON_DEMAND_FILE] => Some(Resource::OnDemandFile(rid.to_string())),
+            ["vod", PERIODS_MPD] => Some(Resource::PeriodsMpd),
+            ["vod", DISCONTINUITY_PLAYLIST] => Some(Resource::DiscontinuityMultivariant),
+            ["vod", rid, DISCONTINUITY_PLAYLIST] => {
+                Some(Resource::DiscontinuityPlaylist(rid.to_string()))
+            }
             [s, rid, file] => {
                 let s = stream(s)?;
                 let rid = rid.to_string();
@@ -158,6 +179,27 @@ pub fn on_demand_file_name(rid: &str) -> String {
 pub fn on_demand_file(rid: &str) -> String {
     format!("/vod/{}", on_demand_file_name(rid))
 }
+/// File name of the two-Period MPD.
+const PERIODS_MPD: &str = "periods.mpd";
+
+/// File name of the playlists with a discontinuity, multivariant and media alike.
+const DISCONTINUITY_PLAYLIST: &str = "discontinuity.m3u8";
+
+/// Path of the two-Period DASH MPD.
+pub fn periods_mpd() -> String {
+    format!("/vod/{PERIODS_MPD}")
+}
+
+/// Path of the multivariant playlist whose media playlists have a discontinuity.
+pub fn discontinuity_multivariant() -> String {
+    format!("/vod/{DISCONTINUITY_PLAYLIST}")
+}
+
+/// Path of rendition `rid`'s media playlist with a discontinuity.
+pub fn discontinuity_playlist(rid: &str) -> String {
+    format!("/vod/{rid}/{DISCONTINUITY_PLAYLIST}")
+}
+
 /// Path of the live MPD addressed by `SegmentTemplate@duration` and `$Number$`.
 pub const TEMPLATE_MPD: &str = "/live/template.mpd";
 
@@ -220,6 +262,22 @@ mod tests {
         // On demand is VOD only.
         assert_eq!(Resource::parse("/live/ondemand.mpd"), None);
         assert_eq!(Resource::parse("/live/v2/ondemand.mp4"), None);
+        assert_eq!(Resource::parse(&periods_mpd()), Some(Resource::PeriodsMpd));
+        assert_eq!(
+            Resource::parse(&discontinuity_multivariant()),
+            Some(Resource::DiscontinuityMultivariant)
+        );
+        assert_eq!(
+            Resource::parse(&discontinuity_playlist("a0")),
+            Some(Resource::DiscontinuityPlaylist("a0".into()))
+        );
+        for r in [Resource::PeriodsMpd, Resource::DiscontinuityPlaylist("v0".into())] {
+            assert_eq!(r.kind(), RequestKind::Manifest);
+        }
+        // So are periods and discontinuities.
+        for p in ["/live/periods.mpd", "/live/discontinuity.m3u8", "/live/v0/discontinuity.m3u8"] {
+            assert_eq!(Resource::parse(p), None, "{p}");
+        }
     }
 
     #[test]

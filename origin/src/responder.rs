@@ -92,6 +92,17 @@ fn resolve(shared: &Shared, state: &ListenerState, resource: &Resource) -> Prepa
             MPD_TYPE,
             on_demand::mpd(info, &shared.site, &shared.timescales, &shared.store.on_demand),
         ),
+        Resource::PeriodsMpd => Prepared::manifest(
+            MPD_TYPE,
+            manifests::dash_periods(info, &shared.site, &shared.timescales),
+        ),
+        Resource::DiscontinuityMultivariant => Prepared::manifest(
+            HLS_TYPE,
+            manifests::hls_discontinuity_multivariant(info, &shared.site),
+        ),
+        Resource::DiscontinuityPlaylist(rid) => manifests::hls_discontinuity_media(info, rid)
+            .map(|t| Prepared::manifest(HLS_TYPE, t))
+            .unwrap_or_else(not_found),
         Resource::OnDemandFile(rid) if segments_here => match shared.store.on_demand.get(rid) {
             Some(f) => Prepared::media(mp4_type(shared, rid), f.data.clone()),
             None => not_found(),

@@ -458,6 +458,18 @@ impl OriginHandle {
         format!("{}{}", self.steering.base_url, paths::on_demand_mpd())
     }
 
+    /// The two-Period DASH MPD (the content played twice, the second Period without
+    /// the top video rung), on the steering listener.
+    pub fn dash_periods_url(&self) -> String {
+        format!("{}{}", self.steering.base_url, paths::periods_mpd())
+    }
+
+    /// The HLS multivariant playlist of the content played twice, across an
+    /// `EXT-X-DISCONTINUITY`, on the steering listener.
+    pub fn hls_discontinuity_url(&self) -> String {
+        format!("{}{}", self.steering.base_url, paths::discontinuity_multivariant())
+    }
+
     /// The live HLS multivariant playlist, on the steering listener.
     pub fn live_hls_url(&self) -> String {
         format!("{}{}", self.steering.base_url, paths::multivariant(Stream::Live))
