@@ -91,6 +91,9 @@ pub fn run(args: Args) -> Result<(), String> {
         println!("DASH (VOD)  {}", origin.dash_url());
         // On-demand profile: SegmentBase + sidx over one file per rendition.
         println!("DASH (sidx) {}", origin.dash_on_demand_url());
+        // The content twice: two periods; HLS with EXT-X-DISCONTINUITY.
+        println!("DASH (two periods) {}", origin.dash_periods_url());
+        println!("HLS (discontinuity) {}", origin.hls_discontinuity_url());
         println!("HLS (live)  {}", origin.live_hls_url());
         println!("DASH (live) {}", origin.live_dash_url());
         println!(

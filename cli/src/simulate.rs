@@ -30,6 +30,11 @@ pub struct Args {
     /// one file per rendition) instead of the synthesised presentation.
     #[arg(long)]
     on_demand: bool,
+    /// Streamsteer model with a content folder: play it as the origin's two-period VOD
+    /// (`/vod/periods.mpd`: the content twice, timestamps restarting in the second
+    /// period, whose ladder lacks the top rung).
+    #[arg(long, conflicts_with = "on_demand")]
+    periods: bool,
     /// Streamsteer model: time to first byte of every request, ms (default 80). To
     /// replay `streamsteer serve`, give the pathway's `latency_ms`.
     #[arg(long)]
@@ -207,8 +212,8 @@ fn engine_model(
 ) -> Result<Option<ConfiguredEngine>, String> {
     let link_given = args.rtt_ms.is_some() || args.payload_fraction.is_some();
     if args.model != ModelKind::Streamsteer {
-        if args.on_demand {
-            return Err("--on-demand applies to the streamsteer model only".into());
+        if args.on_demand || args.periods {
+            return Err("--on-demand and --periods apply to the streamsteer model only".into());
         }
         if link_given || args.live {
             return Err(
@@ -236,8 +241,8 @@ fn engine_model(
     {
         return Err(format!("--payload-fraction must be in (0, 1], got {f}"));
     }
-    if args.on_demand && content.is_none() {
-        return Err("--on-demand needs a content folder as --ladder".into());
+    if (args.on_demand || args.periods) && content.is_none() {
+        return Err("--on-demand and --periods need a content folder as --ladder".into());
     }
     if content.is_none() && !link_given && live.is_none() {
         return Ok(None);
@@ -249,6 +254,7 @@ fn engine_model(
     };
     let mut config = match content {
         Some(c) if args.on_demand => c.on_demand_engine_config(link).map_err(|e| e.to_string())?,
+        Some(c) if args.periods => c.periods_engine_config(link).map_err(|e| e.to_string())?,
         Some(c) => c.engine_config(link),
         None => {
             let mut config = EngineConfig::default();

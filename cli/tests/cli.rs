@@ -116,7 +116,7 @@ fn simulate_writes_plots_and_session_lines() {
 fn bad_inputs_fail_with_clear_errors() {
     let cases: [(&[&str], &str); 5] = [
         (&["simulate", "--traces", "/nonexistent/trace"], "/nonexistent/trace"),
-        (&["simulate", "--on-demand"], "--on-demand needs a content folder"),
+        (&["simulate", "--on-demand"], "--on-demand and --periods need a content folder"),
         (&["simulate", "--abr", "nosuchrule"], "unknown ABR rule"),
         (&["simulate", "--buffer=-3"], "--buffer"),
         (&["simulate", "--ladder", "/nonexistent/ladder.json"], "/nonexistent/ladder.json"),
@@ -169,6 +169,40 @@ fn simulate_plays_a_content_folder_on_demand() {
         previous = Some(r);
         assert_eq!(s["size_bits"].as_f64().unwrap(), bytes * 8.0, "segment {i} of rung {r}");
     }
+}
+
+#[test]
+fn simulate_plays_a_content_folder_as_two_periods() {
+    // The committed ladder as the origin's two-period VOD: the content twice, the
+    // second period without the top rung; every segment of both periods is played.
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/cmaf");
+    let trace = shared_dir().join("traces/hsdpa/norway_tram_10");
+    let out = streamsteer(&[
+        "simulate",
+        "--ladder",
+        fixture.to_str().unwrap(),
+        "--periods",
+        "--traces",
+        trace.to_str().unwrap(),
+        "--jsonl",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let session: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let content: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("content.json")).unwrap())
+            .unwrap();
+    let n = content["segment_count"].as_u64().unwrap();
+    let indices: Vec<u64> = session["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indices, (0..2 * n).collect::<Vec<_>>());
+    let out = streamsteer(&["simulate", "--periods", "--on-demand", "--ladder", "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--periods"), "{err}");
 }
 
 #[test]

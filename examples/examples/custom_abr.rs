@@ -87,7 +87,7 @@ impl Cautious {
 }
 
 impl AbrRule for Cautious {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "cautious"
     }
 

@@ -223,11 +223,14 @@ impl Driver {
                     }
                     self.bodies.remove(&id);
                 }
-                Action::Append { track, init, request, segment, rendition } => {
-                    // A real driver hands the bytes to its decoder or MSE SourceBuffer here.
+                Action::Append { track, init, request, segment, rendition, timing, .. } => {
+                    // A real driver hands the bytes to its decoder or MSE SourceBuffer here;
+                    // where `timing.new_timeline` says the media timestamps restart (a new
+                    // period, an HLS discontinuity), it first sets the SourceBuffer's
+                    // `timestampOffset` so that the segment lands at `timing.start_s`.
                     let Some(body) = self.bodies.remove(&request) else { continue };
-                    let what = match segment {
-                        Some(s) if !init => format!("segment {s}"),
+                    let what = match (segment, timing) {
+                        (Some(s), Some(t)) if !init => format!("segment {s} at {:.1} s", t.start_s),
                         _ => "init".to_string(),
                     };
                     println!(

@@ -81,6 +81,41 @@ const ON_DEMAND_MPD: &str = r#"<?xml version="1.0"?>
 </MPD>
 "#;
 
+/// Two periods on two CDNs, timestamps restarting in the second, whose ladder differs
+/// (an ad break with its own encoding): 5 + 3 segments of 4 s.
+const PERIODS_MPD: &str = r#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" mediaPresentationDuration="PT32S" minBufferTime="PT2S">
+  <BaseURL serviceLocation="a">https://a.example/vod/</BaseURL>
+  <BaseURL serviceLocation="b">https://b.example/vod/</BaseURL>
+  <Period id="main" start="PT0S" duration="PT20S">
+    <AdaptationSet contentType="video" mimeType="video/mp4">
+      <SegmentTemplate timescale="1000" duration="4000" startNumber="1" initialization="main/$RepresentationID$/init.mp4" media="main/$RepresentationID$/$Number$.m4s"/>
+      <Representation id="v0" bandwidth="400000" codecs="avc1.64001f" width="640" height="360"/>
+      <Representation id="v1" bandwidth="1200000" codecs="avc1.64001f" width="960" height="540"/>
+      <Representation id="v2" bandwidth="3000000" codecs="avc1.64001f" width="1280" height="720"/>
+    </AdaptationSet>
+    <AdaptationSet contentType="audio" mimeType="audio/mp4" lang="en">
+      <SegmentTemplate timescale="1000" duration="4000" startNumber="1" initialization="main/a0/init.mp4" media="main/a0/$Number$.m4s"/>
+      <Representation id="a0" bandwidth="128000" codecs="mp4a.40.2"/>
+    </AdaptationSet>
+  </Period>
+  <Period id="ad" start="PT20S" duration="PT12S">
+    <AdaptationSet contentType="video" mimeType="video/mp4">
+      <SegmentTemplate timescale="90000" duration="360000" startNumber="0" presentationTimeOffset="900000" initialization="ad/$RepresentationID$/init.mp4" media="ad/$RepresentationID$/$Number$.m4s"/>
+      <Representation id="ad-low" bandwidth="700000" codecs="hvc1.1.6.L93.B0" width="640" height="360"/>
+      <Representation id="ad-high" bandwidth="2000000" codecs="hvc1.1.6.L93.B0" width="1280" height="720"/>
+    </AdaptationSet>
+    <AdaptationSet contentType="audio" mimeType="audio/mp4" lang="en">
+      <SegmentTemplate timescale="48000" duration="192000" startNumber="0" initialization="ad/a/init.mp4" media="ad/a/$Number$.m4s"/>
+      <Representation id="ad-a" bandwidth="96000" codecs="mp4a.40.2"/>
+    </AdaptationSet>
+  </Period>
+</MPD>
+"#;
+
+/// Segments of the first period of [`PERIODS_MPD`].
+const PERIODS_FIRST: usize = 5;
+
 /// Events fed while decoding the input, and in the well-behaved epilogue.
 const MAX_FUZZED_EVENTS: usize = 400;
 const MAX_EPILOGUE_STEPS: usize = 20_000;
@@ -144,6 +179,7 @@ enum Source {
     DashLive,
     DashOnDemand,
     DashTemplate,
+    DashPeriods,
 }
 
 /// Answers the session's requests as a well-behaved network would.
@@ -331,7 +367,7 @@ fn setup(u: &mut Unstructured<'_>) -> Option<(Origin, Presentation, SessionConfi
     let b = u.arbitrary::<u8>().ok()?;
     // Sources added later take the top of the range (on demand) or the new residue
     // (template), which keeps what most of the committed corpus plays.
-    let source = match if b >= 224 { 8 } else { b % 8 } {
+    let source = match if b >= 224 { 8 } else if b >= 216 { 9 } else { b % 8 } {
         0 => Source::Synthetic,
         1 => Source::HlsSteering,
         2 => Source::HlsFfmpeg,
@@ -340,6 +376,7 @@ fn setup(u: &mut Unstructured<'_>) -> Option<(Origin, Presentation, SessionConfi
         5 => Source::DashFfmpeg,
         6 => Source::DashLive,
         7 => Source::DashTemplate,
+        9 => Source::DashPeriods,
         _ => Source::DashOnDemand,
     };
     let mut origin = Origin {
@@ -359,6 +396,7 @@ fn setup(u: &mut Unstructured<'_>) -> Option<(Origin, Presentation, SessionConfi
         Source::DashFfmpeg => parse(FFMPEG_MPD, "https://media.example/dash/manifest.mpd")?,
         Source::DashLive => parse(&origin.live_mpd(0.0), &format!("{LIVE_BASE}live.mpd"))?,
         Source::DashOnDemand => parse(ON_DEMAND_MPD, "https://a.example/vod/ondemand.mpd")?,
+        Source::DashPeriods => parse(PERIODS_MPD, "https://a.example/vod/periods.mpd")?,
         Source::DashTemplate => {
             parse(&origin.live_template_mpd(), &format!("{LIVE_BASE}template.mpd"))?
         }
@@ -723,7 +761,20 @@ impl Harness {
                 assert!(self.in_flight.remove(id), "cancel of a request not in flight: {id}");
                 self.cancelled.insert(*id);
             }
-            Action::Append { track, init, request, segment, rendition } => {
+            Action::Append { track, init, request, segment, rendition, timing, .. } => {
+                // Media say where they go on the timeline; init segments do not.
+                assert_eq!(timing.is_some(), !*init, "timing on an init, or none on media");
+                if let Some(t) = timing {
+                    assert!(t.start_s.is_finite() && t.duration_s.is_finite(), "timing {t:?}");
+                    if self.origin.source == Source::DashPeriods
+                        && let Some(i) = segment
+                    {
+                        // Timestamps restart at the second period, and only there.
+                        let second = *i >= PERIODS_FIRST;
+                        assert_eq!(t.media_timeline, u64::from(second), "segment {i}: {t:?}");
+                        assert!((t.start_s - 4.0 * *i as f64).abs() < 1e-6, "segment {i}: {t:?}");
+                    }
+                }
                 let r = self.issued.get(request);
                 assert!(self.completed.contains(request), "append of {request}, not completed");
                 assert!(self.appended.insert(*request), "append of {request} twice");

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use streamsteer::container::{DecoderConfig, InitSegment, TrackType, demux};
 use streamsteer::qoe::PlaybackStats;
-use streamsteer::session::TrackKind;
+use streamsteer::session::{MediaTiming, TrackKind};
 use streamsteer_net::{MediaSink, SinkError, TimingSink};
 use tokio::time::Instant;
 
@@ -119,9 +119,10 @@ impl MediaSink for DecodingSink {
         track: TrackKind,
         rendition: usize,
         segment: Option<usize>,
+        timing: Option<MediaTiming>,
         data: &[u8],
     ) -> Result<(), SinkError> {
-        self.timing.append_media(now, track, rendition, segment, data)?;
+        self.timing.append_media(now, track, rendition, segment, timing, data)?;
         let init =
             self.inits.get(&(track, rendition)).ok_or(SinkError::NoInit { track, rendition })?;
         let info = init.first_of(TrackType::from(track)).or_else(|| init.tracks.first());

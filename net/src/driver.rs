@@ -208,7 +208,7 @@ impl<S: MediaSink> Driver<S> {
                 }
                 self.bodies.remove(&id);
             }
-            Action::Append { track, init, request, segment, rendition } => {
+            Action::Append { track, init, request, segment, rendition, timing, .. } => {
                 let Some(body) = self.bodies.remove(&request) else {
                     tracing::warn!(request, "append of a body that is not held");
                     return;
@@ -216,7 +216,7 @@ impl<S: MediaSink> Driver<S> {
                 let result = if init {
                     self.sink.append_init(now, track, rendition, &body)
                 } else {
-                    self.sink.append_media(now, track, rendition, segment, &body)
+                    self.sink.append_media(now, track, rendition, segment, timing, &body)
                 };
                 match result {
                     Ok(()) => {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use streamsteer::container::{Fmp4Error, Fragment, InitSegment, TrackRun, TrackType};
-use streamsteer::session::TrackKind;
+use streamsteer::session::{MediaTiming, TrackKind};
 use thiserror::Error;
 use tokio::time::Instant;
 
@@ -78,13 +78,16 @@ pub trait MediaSink: Send + 'static {
         data: &[u8],
     ) -> Result<(), SinkError>;
 
-    /// A media segment of `rendition` of `track`.
+    /// A media segment of `rendition` of `track`: segment `segment` of the plan, to go
+    /// where `timing` says on the presentation timeline (when its media timestamps
+    /// start a new timeline, `timing.new_timeline`, map them by a new offset).
     fn append_media(
         &mut self,
         now: Instant,
         track: TrackKind,
         rendition: usize,
         segment: Option<usize>,
+        timing: Option<MediaTiming>,
         data: &[u8],
     ) -> Result<(), SinkError>;
 
@@ -324,6 +327,7 @@ impl MediaSink for TimingSink {
         track: TrackKind,
         rendition: usize,
         segment: Option<usize>,
+        timing: Option<MediaTiming>,
         data: &[u8],
     ) -> Result<(), SinkError> {
         self.reanchor(now);
@@ -338,13 +342,20 @@ impl MediaSink for TimingSink {
         })?;
         let run = run_of(&frag, init, track).ok_or(SinkError::Empty { track, rendition })?;
         let (start, dur) = (run.start_s(), run.duration_s());
-        let offset = *buf.offset.get_or_insert_with(|| {
-            if (start - anchor).abs() > cfg.rebase_beyond_s { anchor - start } else { 0.0 }
-        });
+        let offset = match timing {
+            // Timestamps restart (a period, a discontinuity): the manifest says where
+            // this segment goes, and what follows keeps the offset.
+            Some(t) if t.new_timeline && t.start_s.is_finite() => {
+                *buf.offset.insert(t.start_s - start)
+            }
+            _ => *buf.offset.get_or_insert_with(|| {
+                if (start - anchor).abs() > cfg.rebase_beyond_s { anchor - start } else { 0.0 }
+            }),
+        };
         buf.add(start + offset, start + offset + dur, 1e-3);
         buf.segments += 1;
         buf.media_s += dur;
-        tracing::trace!(?track, rendition, ?segment, start, dur, "appended");
+        tracing::trace!(?track, rendition, ?segment, start, offset, dur, "appended");
         self.evict();
         Ok(())
     }
@@ -405,6 +416,31 @@ mod tests {
     }
 
     #[test]
+    fn a_new_media_timeline_is_placed_where_the_manifest_says() {
+        // The same four 1 s segments twice, timestamps restarting (a second period,
+        // an HLS discontinuity): the second pass follows the first.
+        let t0 = Instant::now();
+        let mut sink = TimingSink::default();
+        sink.append_init(t0, TrackKind::Video, 0, &fixture("video/v0/init.mp4")).unwrap();
+        for pass in 0..2u64 {
+            for i in 0..4 {
+                let v = fixture(&format!("video/v0/seg_{i}.m4s"));
+                let start = (pass * 4 + i as u64) as f64;
+                let timing = MediaTiming::new(start, 1.0, pass, pass == 1 && i == 0);
+                sink.append_media(t0, TrackKind::Video, 0, Some(i), Some(timing), &v).unwrap();
+            }
+        }
+        assert_eq!(sink.buffered(TrackKind::Video), vec![(0.0, 8.0)]);
+        assert_eq!(sink.offset_s(TrackKind::Video), Some(4.0));
+        // Back to the first timeline (a seek back across the boundary).
+        sink.seek(t0, 0.0);
+        let v = fixture("video/v0/seg_0.m4s");
+        let timing = MediaTiming::new(0.0, 1.0, 0, true);
+        sink.append_media(t0, TrackKind::Video, 0, Some(0), Some(timing), &v).unwrap();
+        assert_eq!(sink.buffered(TrackKind::Video), vec![(0.0, 1.0)]);
+    }
+
+    #[test]
     fn accounts_real_segment_timing_per_track() {
         let t0 = Instant::now();
         let mut sink = TimingSink::default();
@@ -413,9 +449,9 @@ mod tests {
         for i in 0..4 {
             let v = fixture(&format!("video/v1/seg_{i}.m4s"));
             sink.check(TrackKind::Video, false, 1, &v).unwrap();
-            sink.append_media(t0, TrackKind::Video, 1, Some(i), &v).unwrap();
+            sink.append_media(t0, TrackKind::Video, 1, Some(i), None, &v).unwrap();
             let a = fixture(&format!("audio/a0/seg_{i}.m4s"));
-            sink.append_media(t0, TrackKind::Audio, 0, Some(i), &a).unwrap();
+            sink.append_media(t0, TrackKind::Audio, 0, Some(i), None, &a).unwrap();
         }
         assert_eq!(sink.buffered(TrackKind::Video), vec![(0.0, 4.0)]);
         // AAC: 3 × 48128 + 46576 ticks at 48 kHz (see the fixture's README).
@@ -436,7 +472,7 @@ mod tests {
         sink.append_init(t0, TrackKind::Video, 0, &fixture("video/v0/init.mp4")).unwrap();
         for i in [0, 2] {
             let v = fixture(&format!("video/v0/seg_{i}.m4s"));
-            sink.append_media(t0, TrackKind::Video, 0, Some(i), &v).unwrap();
+            sink.append_media(t0, TrackKind::Video, 0, Some(i), None, &v).unwrap();
         }
         assert_eq!(sink.buffered(TrackKind::Video), vec![(0.0, 1.0), (2.0, 3.0)]);
         sink.play(t0);
@@ -455,7 +491,7 @@ mod tests {
         sink.append_init(t0, TrackKind::Video, 0, &fixture("video/v0/init.mp4")).unwrap();
         for i in [0, 2] {
             let v = fixture(&format!("video/v0/seg_{i}.m4s"));
-            sink.append_media(t0, TrackKind::Video, 0, Some(i), &v).unwrap();
+            sink.append_media(t0, TrackKind::Video, 0, Some(i), None, &v).unwrap();
         }
         sink.play(t0);
         let p = sink.position_s(t0 + Duration::from_millis(1500)).unwrap();
@@ -478,7 +514,7 @@ mod tests {
             Err(SinkError::Parse { .. })
         ));
         sink.append_init(t0, TrackKind::Video, 0, &fixture("video/v0/init.mp4")).unwrap();
-        let err = sink.append_media(t0, TrackKind::Video, 0, Some(0), &seg[..seg.len() / 3]);
+        let err = sink.append_media(t0, TrackKind::Video, 0, Some(0), None, &seg[..seg.len() / 3]);
         assert!(matches!(err, Err(SinkError::Parse { .. })), "{err:?}");
         assert!(sink.buffered(TrackKind::Video).is_empty());
     }

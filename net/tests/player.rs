@@ -6,7 +6,7 @@ use common::{Fault, Origin, content};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use streamsteer::cmcd::{CmcdValue, parse_payload, payload_from_url};
-use streamsteer::session::{FetchKind, PlayerEvent, PlayerState, TrackKind};
+use streamsteer::session::{FetchKind, MediaTiming, PlayerEvent, PlayerState, TrackKind};
 use streamsteer_net::SinkError;
 use streamsteer_net::{CmcdMode, Event, Outcome, Player, PlayerConfig, PlayerError};
 use tokio::sync::broadcast::Receiver;
@@ -507,10 +507,11 @@ impl streamsteer_net::MediaSink for Recording {
         t: TrackKind,
         r: usize,
         segment: Option<usize>,
+        timing: Option<MediaTiming>,
         d: &[u8],
     ) -> Result<(), SinkError> {
         self.appended.lock().unwrap().push(d.to_vec());
-        self.inner.append_media(now, t, r, segment, d)
+        self.inner.append_media(now, t, r, segment, timing, d)
     }
     fn play(&mut self, now: TokioInstant) {
         self.inner.play(now)

@@ -140,6 +140,16 @@ impl SimContent {
 /// model answers from the files).
 const MODEL_BASE: &str = "http://origin.example";
 
+/// The model's one pathway, at [`MODEL_BASE`].
+fn model_site() -> Site {
+    Site {
+        pathways: vec![PathwayBase { name: "origin".into(), base_url: MODEL_BASE.into() }],
+        steering_base: MODEL_BASE.into(),
+        query_before_start: false,
+        proxy_server_url: None,
+    }
+}
+
 impl SimContent {
     /// The `streamsteer` model's settings to play this content as the origin serves
     /// it on demand: its on-demand MPD (`SegmentBase` + `sidx`, see
@@ -148,13 +158,7 @@ impl SimContent {
     /// size (the byte range the index gives).
     pub fn on_demand_engine_config(&self, link: LinkModel) -> Result<EngineConfig, OriginError> {
         let store = ContentStore::open(&self.dir)?;
-        let pathway = "origin";
-        let site = Site {
-            pathways: vec![PathwayBase { name: pathway.into(), base_url: MODEL_BASE.into() }],
-            steering_base: MODEL_BASE.into(),
-            query_before_start: false,
-            proxy_server_url: None,
-        };
+        let site = model_site();
         let text = on_demand::mpd(&store.info, &site, &store.timescales(), &store.on_demand);
         let invalid = |what: String| OriginError::Invalid(format!("on-demand MPD: {what}"));
         let url = Url::parse(&format!("{MODEL_BASE}{}", paths::on_demand_mpd()))
@@ -183,6 +187,25 @@ impl SimContent {
         config.init_bytes = 0;
         config.sizes_in_manifest = true;
         config.presentation = Some(ServedPresentation { presentation, bodies });
+        Ok(config)
+    }
+
+    /// The `streamsteer` model's settings to play this content as the origin's
+    /// two-period VOD (`/vod/periods.mpd`, see [`crate::manifests::dash_periods`]): the
+    /// content twice, its media timestamps restarting in the second period, whose
+    /// ladder lacks the top rung. The MPD lists no sizes: each segment is sent at its
+    /// nominal size (bitrate × duration), as the session expects it.
+    pub fn periods_engine_config(&self, link: LinkModel) -> Result<EngineConfig, OriginError> {
+        let store = ContentStore::open(&self.dir)?;
+        let text = crate::manifests::dash_periods(&store.info, &model_site(), &store.timescales());
+        let invalid = |what: String| OriginError::Invalid(format!("two-period MPD: {what}"));
+        let url = Url::parse(&format!("{MODEL_BASE}{}", paths::periods_mpd()))
+            .map_err(|e| invalid(e.to_string()))?;
+        let presentation = parse_dash(&text, &url).map_err(|e| invalid(e.to_string()))?;
+        let mut config = self.engine_config(link);
+        config.audio_kbps = None;
+        config.init_bytes = 0;
+        config.presentation = Some(ServedPresentation { presentation, bodies: Vec::new() });
         Ok(config)
     }
 

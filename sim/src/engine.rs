@@ -249,7 +249,7 @@ impl Model for ConfiguredEngine {
 struct Lent<'a>(&'a mut dyn AbrRule);
 
 impl AbrRule for Lent<'_> {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         self.0.name()
     }
     fn choose(&mut self, ctx: &AbrContext<'_>) -> Decision {

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use streamsteer::container::{Fragment, InitSegment};
-use streamsteer::session::{PlayerEvent, PlayerState, TrackKind};
+use streamsteer::session::{MediaTiming, PlayerEvent, PlayerState, TrackKind};
 use streamsteer_net::{
     Event, MediaSink, Outcome, Player, PlayerConfig, SinkError, TimingSink, TimingSinkConfig,
 };
@@ -114,9 +114,10 @@ impl MediaSink for MeasuredSink {
         track: TrackKind,
         rendition: usize,
         segment: Option<usize>,
+        timing: Option<MediaTiming>,
         data: &[u8],
     ) -> Result<(), SinkError> {
-        let r = self.inner.append_media(now, track, rendition, segment, data);
+        let r = self.inner.append_media(now, track, rendition, segment, timing, data);
         if r.is_ok() && track == TrackKind::Video && self.offset.is_none() {
             let media_start = self
                 .video_inits

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use streamsteer::session::TrackKind;
+use streamsteer::session::{MediaTiming, TrackKind};
 use streamsteer_net::{MediaSink, Player, PlayerConfig, SinkError, TimingSink};
 use streamsteer_origin::content::ContentInfo;
 use streamsteer_origin::sim_model::{LinkModel, SimContent};
@@ -59,10 +59,11 @@ impl MediaSink for KeepingSink {
         t: TrackKind,
         r: usize,
         s: Option<usize>,
+        timing: Option<MediaTiming>,
         d: &[u8],
     ) -> Result<(), SinkError> {
         self.appended.lock().unwrap().insert((t, false, r, s), d.to_vec());
-        self.inner.append_media(now, t, r, s, d)
+        self.inner.append_media(now, t, r, s, timing, d)
     }
 
     fn play(&mut self, now: Instant) {

@@ -56,7 +56,7 @@ fn plays_every_segment_of_real_sessions_with_every_rule() {
 struct StartHigh(Box<dyn AbrRule>);
 
 impl AbrRule for StartHigh {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         self.0.name()
     }
     fn choose(&mut self, ctx: &AbrContext<'_>) -> Decision {

@@ -1,7 +1,8 @@
-//! Bad media at the [`DecodingSink`]: what the engine must refetch is refused by
-//! `check` with a typed error (so the player retries or fails over), and what gets
-//! past it (corrupt coded data in well-formed boxes) costs only the damaged segment:
-//! the decoder recovers at the next segment's keyframe.
+//! Media at the [`DecodingSink`]: what the engine must refetch is refused by `check`
+//! with a typed error (so the player retries or fails over), what gets past it
+//! (corrupt coded data in well-formed boxes) costs only the damaged segment (the
+//! decoder recovers at the next segment's keyframe), and a codec change where media
+//! timestamps restart (a new period) decodes both codecs in presentation order.
 //!
 //! Driven without a network: real segments of the AV1 media ladder are appended
 //! directly, and the pipeline runs on a manual clock, so minutes of media play in
@@ -11,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use streamsteer::container::{InitSegment, demux};
-use streamsteer::session::TrackKind;
+use streamsteer::session::{MediaTiming, TrackKind};
 use streamsteer_media::video::Decoders;
 use streamsteer_media::{DecodingSink, ManualClock, Pipeline, PipelineConfig, RenderMode};
 use streamsteer_net::{MediaSink, SinkError};
@@ -98,7 +99,7 @@ fn a_corrupt_segment_costs_only_itself() {
             }
         }
         sink.check(TrackKind::Video, false, 0, &seg).expect("boxes are intact");
-        sink.append_media(t0, TrackKind::Video, 0, Some(i), &seg).expect("append");
+        sink.append_media(t0, TrackKind::Video, 0, Some(i), None, &seg).expect("append");
     }
     sink.play(t0);
     // Play the ten seconds on the manual clock, giving the threads real time to work.
@@ -121,4 +122,44 @@ fn a_corrupt_segment_costs_only_itself() {
     // than this machine decodes, so many are late: timing is not what this checks).
     assert_eq!(stats.frames_presented + stats.frames_dropped, stats.frames_decoded, "{stats:?}");
     assert!(stats.frames_presented > 0);
+}
+
+#[test]
+fn a_codec_change_at_a_new_media_timeline_plays_both_codecs_in_order() {
+    // Three AV1 segments, then (a second period, its timestamps restarting at 0) three
+    // H.264 segments on the same rung: the sink opens the other decoder and places
+    // the H.264 frames after the AV1 ones by the session's timing.
+    const SEGMENTS: usize = 3;
+    let av1 = streamsteer_tests::media_content();
+    let h264 = streamsteer_tests::e2e_content();
+    let clock = ManualClock::new();
+    let mut sink = sink(&clock);
+    let t0 = Instant::now();
+    for (k, dir) in [&av1, &h264].into_iter().enumerate() {
+        sink.append_init(t0, TrackKind::Video, 0, &read(dir, "video/v0/init.mp4")).expect("init");
+        for i in 0..SEGMENTS {
+            let seg = read(dir, &format!("video/v0/seg_{i}.m4s"));
+            let n = k * SEGMENTS + i;
+            let timing = MediaTiming::new(n as f64 * 2.0, 2.0, k as u64, k == 1 && i == 0);
+            sink.check(TrackKind::Video, false, 0, &seg).expect("whole segment");
+            sink.append_media(t0, TrackKind::Video, 0, Some(n), Some(timing), &seg)
+                .expect("append");
+        }
+    }
+    let end_us = (2 * SEGMENTS) as i64 * 2_000_000;
+    sink.play(t0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while sink.pipeline().master().media_us().unwrap_or(0) < end_us + 500_000 {
+        assert!(std::time::Instant::now() < deadline, "playback did not reach the second period");
+        clock.advance_us(5_000);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let stats = sink.playback_stats().expect("stats");
+    eprintln!("{stats:#?}");
+    // 30 fps: every frame of both codecs decoded, by two decoders, without an error.
+    assert_eq!(stats.decode_errors, 0, "{stats:?}");
+    assert_eq!(stats.frames_decoded, (2 * SEGMENTS) as u64 * 60, "{stats:?}");
+    assert!(stats.decoders_opened >= 2, "{stats:?}");
+    assert_eq!(stats.frames_presented + stats.frames_dropped, stats.frames_decoded, "{stats:?}");
 }

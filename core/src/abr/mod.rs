@@ -166,7 +166,7 @@ pub struct FetchProgress {
 /// A bitrate-adaptation rule.
 pub trait AbrRule: Send {
     /// Short, stable name (as accepted by `--abr`).
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
 
     /// Chooses the rung for the segment described by `ctx`.
     fn choose(&mut self, ctx: &AbrContext<'_>) -> Decision;

@@ -306,6 +306,9 @@ pub enum Action {
         id: RequestId,
     },
     /// Append the body of a completed request to a track's buffer.
+    ///
+    /// Match it with `..`: fields may be added.
+    #[non_exhaustive]
     Append {
         /// Track.
         track: TrackKind,
@@ -317,6 +320,9 @@ pub enum Action {
         segment: Option<usize>,
         /// Rung.
         rendition: usize,
+        /// Where a media segment goes on the presentation timeline (`None` for an
+        /// init segment).
+        timing: Option<MediaTiming>,
     },
     /// Start or resume playback.
     Play,
@@ -329,4 +335,39 @@ pub enum Action {
     /// Call back with [`Event::Tick`](super::Event::Tick) at this time (replaces any
     /// earlier request).
     WakeAt(Instant),
+}
+
+/// Where a media segment goes on the presentation timeline: what a sink needs to
+/// place media whose timestamps do not follow the presentation's (the MSE
+/// `timestampOffset` model).
+///
+/// Media timestamps restart at each period of a multi-period DASH presentation and at
+/// each HLS `EXT-X-DISCONTINUITY`; the session numbers the stretches between those
+/// restarts (`media_timeline`) and says, per append, whether the segment's timestamps
+/// follow those of the media appended before it on the same track.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct MediaTiming {
+    /// Presentation time of the segment's start, seconds (from the manifest).
+    pub start_s: f64,
+    /// Duration, seconds (from the manifest).
+    pub duration_s: f64,
+    /// The media timeline the segment belongs to (0 for the first period or the
+    /// stretch before the first discontinuity; one more at each restart).
+    pub media_timeline: u64,
+    /// The segment's timestamps do not follow those appended before it on this track
+    /// (its media timeline differs from theirs: a period boundary, a discontinuity,
+    /// or a seek across one; or it is the track's first append on a media timeline
+    /// other than 0). The sink maps the segment's first media timestamp to
+    /// `start_s` and keeps that offset for what follows (MSE: set
+    /// `timestampOffset` to `start_s` minus that timestamp before appending).
+    pub new_timeline: bool,
+}
+
+impl MediaTiming {
+    /// A segment's timing (what the session puts in [`Action::Append`]; sinks' tests
+    /// build their own).
+    pub fn new(start_s: f64, duration_s: f64, media_timeline: u64, new_timeline: bool) -> Self {
+        Self { start_s, duration_s, media_timeline, new_timeline }
+    }
 }

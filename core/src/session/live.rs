@@ -108,7 +108,7 @@ impl Core<'_> {
             // plan does not grow with the length of a live session.
             if let Some(first) = t.plan.first_available(&self.presentation) {
                 let job = t.job.as_ref().map_or(usize::MAX, |j| j.segment);
-                t.plan.timeline.trim_before(first.min(t.next_segment).min(job));
+                t.plan.trim_before(first.min(t.next_segment).min(job));
             }
         }
         added

@@ -39,6 +39,14 @@
 //! [`Action::Cancel`] nothing more is reported for that request; a late answer is
 //! ignored anyway.
 //!
+//! A media append carries its [`MediaTiming`]: where the segment goes on the
+//! presentation timeline, and whether its media timestamps start a new timeline (each
+//! later period of a multi-period MPD, each HLS `EXT-X-DISCONTINUITY`, or a seek
+//! across one). A sink that places media by its own timestamps (a decoder, an MSE
+//! `SourceBuffer`) maps such a segment's first timestamp to `start_s` and keeps that
+//! offset until the next new timeline; a new period may also bring a new init
+//! segment (another codec), appended first.
+//!
 //! ## Live DASH by the wall clock
 //!
 //! A dynamic MPD addressed by `SegmentTemplate@duration` and `$Number$` lists no
@@ -89,8 +97,8 @@ mod timeline;
 mod wallclock;
 
 pub use action::{
-    Action, ClockSource, DecisionReason, ErrorKind, FetchKind, FetchRequest, PlayerEvent,
-    PlayerState,
+    Action, ClockSource, DecisionReason, ErrorKind, FetchKind, FetchRequest, MediaTiming,
+    PlayerEvent, PlayerState,
 };
 pub use config::SessionConfig;
 pub use event::{Event, RequestId, TrackKind};

@@ -1,26 +1,35 @@
 //! The session's view of a presentation: per track, rungs in ascending bitrate, each
-//! with its rendition per pathway, and the segment timeline.
+//! with its rendition per pathway and per period, and the segment timeline.
 //!
 //! Built once every rendition the session may play has an explicit segment list. The
-//! scope today: the period holding the main track; segment lists (HLS media playlists,
-//! DASH SegmentList/SegmentTemplate, timelines of dynamic MPDs, DASH SegmentBase once
-//! its `sidx` is loaded, and live templates, which the session lists by the wall clock
-//! before the plan is built: see `live_template`).
+//! scope: every period of an on-demand presentation, played one after another (the
+//! rungs of the main period, the longest, are the ladder; each other period's
+//! renditions are matched to them by bitrate), and the period holding the main track
+//! of a live one; segment lists (HLS media playlists, DASH SegmentList/
+//! SegmentTemplate, timelines of dynamic MPDs, DASH SegmentBase once its `sidx` is
+//! loaded, and live templates, which the session lists by the wall clock before the
+//! plan is built: see `live_template`).
 //!
-//! Segments are addressed by their media sequence number (HLS) or `$Number$` (DASH),
-//! which every rendition of a track shares: index `i` of the plan is number
-//! `first_number + i`. A live window slides under the plan, so lookups go by number,
-//! never by position in a rendition's current list.
+//! Segments are addressed by plan index. Within a part (a period), index `i` is the
+//! media sequence number (HLS) or `$Number$` (DASH) `first_number + i - first_index`,
+//! which every rendition of the track shares in that period. A live window slides
+//! under the plan, so lookups go by number, never by position in a rendition's
+//! current list.
+//!
+//! Media timestamps may restart inside a plan: at each period after the first and at
+//! each HLS `EXT-X-DISCONTINUITY`. The plan numbers these media timelines, so that a
+//! sink is told when to map a segment by a new timestamp offset (see
+//! [`MediaTiming`](super::MediaTiming)).
 
 use super::action::ErrorKind;
 use super::event::TrackKind;
 use super::timeline::Timeline;
 use crate::Ladder;
 use crate::manifest::{
-    ByteRange, MediaType, Presentation, Rendition, Segment, SegmentBaseError, SegmentIndex,
+    ByteRange, MediaType, Presentation, Rendition, Segment, SegmentBaseError, SegmentIndex, Track,
 };
 use crate::uri::{Url, UrlError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Where a rendition lives in the presentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +39,21 @@ pub(crate) struct RendRef {
     pub rendition: usize,
 }
 
+/// A rung's renditions in one period: on the default pathway, and its copies on other
+/// pathways (HLS variants with a `PATHWAY-ID`).
+#[derive(Debug, Clone)]
+pub(crate) struct Copies {
+    pub default: RendRef,
+    pub per_pathway: BTreeMap<String, RendRef>,
+}
+
+impl Copies {
+    /// The default rendition, then the other pathways' copies.
+    fn all(&self) -> impl Iterator<Item = &RendRef> {
+        std::iter::once(&self.default).chain(self.per_pathway.values())
+    }
+}
+
 /// One rung of a track.
 #[derive(Debug, Clone)]
 pub(crate) struct Rung {
@@ -37,10 +61,55 @@ pub(crate) struct Rung {
     /// Mean bitrate when the manifest says (HLS `AVERAGE-BANDWIDTH`): what a pathway
     /// must sustain, where `bitrate_kbps` (the peak) ranks the rungs.
     pub average_kbps: Option<f64>,
-    /// The rendition on the default pathway.
-    pub default: RendRef,
-    /// The same rung on other pathways (HLS variants with a `PATHWAY-ID`).
-    pub per_pathway: BTreeMap<String, RendRef>,
+    /// The rung's renditions in each part of the plan (`parts[k]` in
+    /// [`TrackPlan::parts`]`[k]`).
+    pub parts: Vec<Copies>,
+}
+
+/// A stretch of the plan played from one period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Part {
+    /// Plan index of the part's first segment.
+    pub first_index: usize,
+    /// Number of the part's first segment.
+    pub first_number: u64,
+}
+
+/// Where media timelines restart in a plan: `(plan index, timeline id)`, ids rising.
+/// A live plan forgets the boundaries its timeline has dropped.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MediaTimelines {
+    boundaries: VecDeque<(usize, u64)>,
+    /// Timeline of the segments before the first boundary kept.
+    base: u64,
+}
+
+impl MediaTimelines {
+    /// Segment `index` starts a new media timeline (index 0 starts the first).
+    fn restart_at(&mut self, index: usize) {
+        if index == 0 || self.boundaries.back().is_some_and(|(i, _)| *i >= index) {
+            return;
+        }
+        let id = self.boundaries.back().map_or(self.base, |(_, id)| *id) + 1;
+        self.boundaries.push_back((index, id));
+    }
+
+    /// The media timeline segment `index` belongs to.
+    pub fn of(&self, index: usize) -> u64 {
+        let k = self.boundaries.partition_point(|(i, _)| *i <= index);
+        k.checked_sub(1).and_then(|k| self.boundaries.get(k)).map_or(self.base, |(_, id)| *id)
+    }
+
+    /// Forgets the boundaries before plan index `keep_from` (ids stay as they were).
+    fn trim_before(&mut self, keep_from: usize) {
+        while let Some(&(i, id)) = self.boundaries.front() {
+            if i > keep_from {
+                break;
+            }
+            self.base = id;
+            self.boundaries.pop_front();
+        }
+    }
 }
 
 /// A track the session plays.
@@ -48,11 +117,13 @@ pub(crate) struct Rung {
 pub(crate) struct TrackPlan {
     pub kind: TrackKind,
     pub rungs: Vec<Rung>,
+    /// The periods played, in order (one for live and single-period presentations).
+    pub parts: Vec<Part>,
     /// `(start_s, duration_s)` per segment, from the lowest rung (live: the oldest
     /// are dropped once the window has slid past them).
     pub timeline: Timeline,
-    /// Number of the segment at index 0.
-    pub first_number: u64,
+    /// Where media timestamps restart.
+    pub media_timelines: MediaTimelines,
     /// Live and not ended: segments will be added by playlist refreshes.
     pub open: bool,
 }
@@ -73,16 +144,127 @@ pub(crate) fn rendition(p: &Presentation, r: RendRef) -> Option<&Rendition> {
     p.periods.get(r.period)?.tracks.get(r.track)?.renditions.get(r.rendition)
 }
 
+/// The period holding the main track (the longest).
 fn main_period(p: &Presentation) -> Option<usize> {
     let main = p.main_track()?;
     p.periods.iter().position(|per| per.tracks.iter().any(|t| std::ptr::eq(t, main)))
+}
+
+/// A track to play: its kind and, per part, `(period, track)`.
+struct Chosen {
+    kind: TrackKind,
+    parts: Vec<(usize, usize)>,
+    /// Which of `parts` is in the main period (its rungs are the ladder).
+    main_part: usize,
+}
+
+/// The periods the plan plays: every one of an on-demand presentation, in order;
+/// the main period of a live one (its other periods are not followed yet).
+fn played_periods(p: &Presentation, main: usize) -> Vec<usize> {
+    if p.is_live() { vec![main] } else { (0..p.periods.len()).collect() }
+}
+
+/// In a period, the track of type `ty` that is the main one: not trick play, the most
+/// renditions, the earliest of equals (as [`Presentation::main_track`] picks).
+fn main_of(tracks: &[Track], ty: MediaType) -> Option<usize> {
+    tracks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.media_type == ty && !t.trick_play && !t.renditions.is_empty())
+        .max_by(|(ia, a), (ib, b)| a.renditions.len().cmp(&b.renditions.len()).then(ib.cmp(ia)))
+        .map(|(i, _)| i)
+}
+
+/// In a period, the audio track to play beside `main`: one the session can fetch, of
+/// `main`'s audio groups (HLS), in the language of `like` (the audio chosen in the main
+/// period) when there is one, else the default, else the first.
+fn audio_of(tracks: &[Track], main: &Track, like: Option<&Track>) -> Option<usize> {
+    let groups: Vec<&str> =
+        main.renditions.iter().filter_map(|r| r.audio_group.as_deref()).collect();
+    let candidates: Vec<usize> = tracks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.media_type == MediaType::Audio && !t.renditions.is_empty())
+        // HLS: only renditions with a URI of their own (others are muxed in).
+        .filter(|(_, t)| {
+            t.renditions.iter().any(|r| {
+                r.playlist_url.is_some()
+                    || r.segments().is_some()
+                    // On demand: only an index the session can fetch (an audio track it
+                    // cannot index is left out, not fatal).
+                    || matches!(&r.index, SegmentIndex::Base(b) if b.index_range.is_some())
+            })
+        })
+        .filter(|(_, t)| {
+            groups.is_empty()
+                || t.renditions
+                    .iter()
+                    .any(|r| r.group_id.as_deref().is_none_or(|g| groups.contains(&g)))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let language = like.and_then(|t| t.language.as_deref());
+    let pick = |f: &dyn Fn(&Track) -> bool| candidates.iter().copied().find(|i| f(&tracks[*i]));
+    language
+        .and_then(|l| pick(&|t| t.language.as_deref() == Some(l)))
+        .or_else(|| pick(&|t| t.default))
+        .or(candidates.first().copied())
+}
+
+/// The tracks to play. A period without a track of the main track's type is skipped;
+/// the audio track is played only if every period played has one (a sink cannot play
+/// through a stretch of missing audio).
+fn chosen(p: &Presentation, audio: bool) -> Vec<Chosen> {
+    let mut out = Vec::new();
+    let (Some(main), Some(mpi)) = (p.main_track(), main_period(p)) else { return out };
+    let periods = played_periods(p, mpi);
+    let mut video = Chosen { kind: TrackKind::Video, parts: Vec::new(), main_part: 0 };
+    for &pi in &periods {
+        let tracks = &p.periods[pi].tracks;
+        let ti = if pi == mpi {
+            tracks.iter().position(|t| std::ptr::eq(t, main))
+        } else {
+            main_of(tracks, main.media_type)
+        };
+        if let Some(ti) = ti {
+            if pi == mpi {
+                video.main_part = video.parts.len();
+            }
+            video.parts.push((pi, ti));
+        }
+    }
+    if audio && main.media_type == MediaType::Video {
+        let like =
+            audio_of(&p.periods[mpi].tracks, main, None).map(|ti| &p.periods[mpi].tracks[ti]);
+        let parts: Option<Vec<(usize, usize)>> = video
+            .parts
+            .iter()
+            .map(|&(pi, vi)| {
+                let tracks = &p.periods[pi].tracks;
+                Some((pi, audio_of(tracks, &tracks[vi], like)?))
+            })
+            .collect();
+        match parts {
+            Some(parts) if like.is_some() => {
+                // The audio's parts are the video's periods: its main part is the same.
+                let main_part = video.main_part;
+                out.push(video);
+                out.push(Chosen { kind: TrackKind::Audio, parts, main_part });
+                return out;
+            }
+            Some(_) => {}
+            None => tracing::warn!("a period has no audio track: playing video only"),
+        }
+    }
+    out.push(video);
+    out
 }
 
 /// Renditions of the tracks the session will play whose media playlists must be
 /// loaded first: `(rendition id, playlist URL)`.
 pub(crate) fn unresolved(p: &Presentation, audio: bool) -> Vec<(String, Url)> {
     let mut out = Vec::new();
-    for (_, track) in chosen_tracks(p, audio) {
+    for track in chosen_tracks(p, audio) {
         for r in &track.renditions {
             if let (SegmentIndex::Unresolved, Some(u)) = (&r.index, &r.playlist_url)
                 && !out.iter().any(|(id, _): &(String, Url)| *id == r.id)
@@ -94,6 +276,14 @@ pub(crate) fn unresolved(p: &Presentation, audio: bool) -> Vec<(String, Url)> {
     out
 }
 
+/// Every track of every part the session will play.
+fn chosen_tracks(p: &Presentation, audio: bool) -> impl Iterator<Item = &Track> {
+    chosen(p, audio)
+        .into_iter()
+        .flat_map(|c| c.parts)
+        .filter_map(|(pi, ti)| p.periods.get(pi)?.tracks.get(ti))
+}
+
 /// Renditions of the tracks the session will play whose DASH segment index must be
 /// fetched first: `(period, rendition id)`. A `SegmentBase` without `@indexRange` is
 /// refused: finding its `sidx` would take fetching and scanning the resource.
@@ -101,16 +291,20 @@ pub(crate) fn unindexed(
     p: &Presentation,
     audio: bool,
 ) -> Result<Vec<(usize, String)>, SegmentBaseError> {
-    let Some(pi) = main_period(p) else { return Ok(Vec::new()) };
     let mut out = Vec::new();
-    for (_, track) in chosen_tracks(p, audio) {
-        for r in &track.renditions {
-            if let SegmentIndex::Base(b) = &r.index {
-                if b.index_range.is_none() {
-                    return Err(SegmentBaseError::NoIndexRange { rendition: r.id.clone() });
-                }
-                if !out.iter().any(|(_, id): &(usize, String)| *id == r.id) {
-                    out.push((pi, r.id.clone()));
+    for c in chosen(p, audio) {
+        for (pi, ti) in c.parts {
+            let Some(track) = p.periods.get(pi).and_then(|per| per.tracks.get(ti)) else {
+                continue;
+            };
+            for r in &track.renditions {
+                if let SegmentIndex::Base(b) = &r.index {
+                    if b.index_range.is_none() {
+                        return Err(SegmentBaseError::NoIndexRange { rendition: r.id.clone() });
+                    }
+                    if !out.iter().any(|(op, id): &(usize, String)| *op == pi && *id == r.id) {
+                        out.push((pi, r.id.clone()));
+                    }
                 }
             }
         }
@@ -118,133 +312,144 @@ pub(crate) fn unindexed(
     Ok(out)
 }
 
-fn chosen_tracks(p: &Presentation, audio: bool) -> Vec<(TrackKind, &crate::manifest::Track)> {
-    let mut out = Vec::new();
-    let Some(main) = p.main_track() else { return out };
-    out.push((TrackKind::Video, main));
-    if audio
-        && main.media_type == MediaType::Video
-        && let Some(pi) = main_period(p)
-    {
-        {
-            let groups: Vec<&str> =
-                main.renditions.iter().filter_map(|r| r.audio_group.as_deref()).collect();
-            let candidates: Vec<&crate::manifest::Track> = p.periods[pi]
-                .tracks
-                .iter()
-                .filter(|t| t.media_type == MediaType::Audio && !t.renditions.is_empty())
-                // HLS: only renditions with a URI of their own (others are muxed in).
-                .filter(|t| {
-                    t.renditions.iter().any(|r| {
-                        r.playlist_url.is_some()
-                            || r.segments().is_some()
-                            // On demand: only an index the session can fetch (an audio
-                            // track it cannot index is left out, not fatal).
-                            || matches!(&r.index, SegmentIndex::Base(b) if b.index_range.is_some())
-                    })
-                })
-                .filter(|t| {
-                    groups.is_empty()
-                        || t.renditions
-                            .iter()
-                            .any(|r| r.group_id.as_deref().is_none_or(|g| groups.contains(&g)))
-                })
-                .collect();
-            if let Some(t) = candidates.iter().find(|t| t.default).or(candidates.first()) {
-                out.push((TrackKind::Audio, t));
-            }
-        }
-    }
-    out
-}
-
 /// Why no plan could be built: the kind of failure and a message.
 pub(crate) type PlanError = (ErrorKind, String);
+
+/// A rung of one period's track: ranking bandwidth, mean bandwidth, renditions.
+type PeriodRung = (u64, Option<u64>, Copies);
+
+/// The rungs of track `ti` of period `pi`, ascending.
+fn period_rungs(
+    p: &Presentation,
+    pi: usize,
+    ti: usize,
+    initial: Option<&str>,
+) -> Result<Vec<PeriodRung>, PlanError> {
+    let Some(track) = p.periods.get(pi).and_then(|per| per.tracks.get(ti)) else {
+        return Ok(Vec::new());
+    };
+    let mut by_rate: BTreeMap<u64, PeriodRung> = BTreeMap::new();
+    for (ri, r) in track.renditions.iter().enumerate() {
+        match &r.index {
+            SegmentIndex::Segments(list) if !list.segments.is_empty() => {}
+            SegmentIndex::Base(_) => {
+                // `unindexed` had it fetched: still a SegmentBase means it was not.
+                return Err((
+                    ErrorKind::Manifest,
+                    format!("rendition {}: its segment index was not loaded", r.id),
+                ));
+            }
+            SegmentIndex::LiveTemplate(_) => {
+                return Err((
+                    ErrorKind::Live,
+                    format!(
+                        "rendition {}: live SegmentTemplate not listed by the wall clock",
+                        r.id
+                    ),
+                ));
+            }
+            _ => continue,
+        }
+        let rr = RendRef { period: pi, track: ti, rendition: ri };
+        // Audio renditions of HLS carry no bandwidth: rank them by document order
+        // within their pathway, so that each pathway's copy of a rendition (HLS
+        // steering gives every pathway its own audio group) shares one rung. A
+        // bandwidth of 0 (a packager that did not measure it) says as little.
+        let bps = r.ranking_bandwidth().filter(|b| *b > 0).unwrap_or_else(|| {
+            let before = &track.renditions[..ri];
+            before.iter().filter(|o| o.pathway_id == r.pathway_id).count() as u64 + 1
+        });
+        let on_initial = match (&r.pathway_id, initial) {
+            (Some(rp), Some(ip)) => rp == ip,
+            _ => true,
+        };
+        let (_, _, copies) = by_rate.entry(bps).or_insert_with(|| {
+            (bps, r.average_bandwidth, Copies { default: rr, per_pathway: BTreeMap::new() })
+        });
+        if on_initial && rendition(p, copies.default).is_some_and(|d| d.pathway_id != r.pathway_id)
+        {
+            // Prefer the initial pathway's copy as the default.
+            let old = copies.default;
+            copies.default = rr;
+            if let Some(op) = rendition(p, old).and_then(|d| d.pathway_id.clone()) {
+                copies.per_pathway.entry(op).or_insert(old);
+            }
+        }
+        if let Some(pw) = &r.pathway_id {
+            copies.per_pathway.entry(pw.clone()).or_insert(rr);
+        }
+    }
+    Ok(by_rate.into_values().collect())
+}
+
+/// Of a period's rungs, the one closest to `bps` in ratio (a ladder that differs from
+/// the main period's: a rung missing there plays its nearest neighbour), the lower of
+/// two equally close.
+fn nearest(rungs: &[PeriodRung], bps: u64) -> Option<&Copies> {
+    let distance = |b: u64| ((b.max(1) as f64) / (bps.max(1) as f64)).ln().abs();
+    rungs.iter().min_by(|a, b| distance(a.0).total_cmp(&distance(b.0))).map(|(_, _, copies)| copies)
+}
 
 /// Builds the plan of every track to play.
 pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, PlanError> {
     let manifest = |m: &str| (ErrorKind::Manifest, m.to_string());
-    let pi = main_period(p)
-        .ok_or_else(|| manifest("the presentation has no video or audio track with renditions"))?;
     let initial = p
         .steering
         .as_ref()
         .and_then(|s| s.default_pathways.first().cloned())
         .or_else(|| p.pathways.first().map(|x| x.id.clone()));
+    let choices = chosen(p, audio);
+    if choices.is_empty() {
+        return Err(manifest("the presentation has no video or audio track with renditions"));
+    }
     let mut plans = Vec::new();
-    for (kind, track) in chosen_tracks(p, audio) {
-        let ti = p.periods[pi]
-            .tracks
+    for c in choices {
+        let per_part = c
+            .parts
             .iter()
-            .position(|t| std::ptr::eq(t, track))
-            .ok_or_else(|| manifest("track not in the main period"))?;
-        let mut by_rate: BTreeMap<u64, Rung> = BTreeMap::new();
-        for (ri, r) in track.renditions.iter().enumerate() {
-            match &r.index {
-                SegmentIndex::Segments(list) if !list.segments.is_empty() => {}
-                SegmentIndex::Base(_) => {
-                    // `unindexed` had it fetched: still a SegmentBase means it was not.
-                    return Err((
-                        ErrorKind::Manifest,
-                        format!("rendition {}: its segment index was not loaded", r.id),
-                    ));
-                }
-                SegmentIndex::LiveTemplate(_) => {
-                    return Err((
-                        ErrorKind::Live,
-                        format!(
-                            "rendition {}: live SegmentTemplate not listed by the wall clock",
-                            r.id
-                        ),
-                    ));
-                }
-                _ => continue,
-            }
-            let rr = RendRef { period: pi, track: ti, rendition: ri };
-            // Audio renditions of HLS carry no bandwidth: rank them by document order
-            // within their pathway, so that each pathway's copy of a rendition (HLS
-            // steering gives every pathway its own audio group) shares one rung. A
-            // bandwidth of 0 (a packager that did not measure it) says as little.
-            let bps = r.ranking_bandwidth().filter(|b| *b > 0).unwrap_or_else(|| {
-                let before = &track.renditions[..ri];
-                before.iter().filter(|o| o.pathway_id == r.pathway_id).count() as u64 + 1
-            });
-            let key = bps;
-            let on_initial = match (&r.pathway_id, &initial) {
-                (Some(rp), Some(ip)) => rp == ip,
-                _ => true,
-            };
-            let rung = by_rate.entry(key).or_insert_with(|| Rung {
-                bitrate_kbps: bps as f64 / 1000.0,
-                average_kbps: r.average_bandwidth.map(|b| b as f64 / 1000.0),
-                default: rr,
-                per_pathway: BTreeMap::new(),
-            });
-            if on_initial
-                && rendition(p, rung.default).is_some_and(|d| d.pathway_id != r.pathway_id)
-            {
-                // Prefer the initial pathway's copy as the default.
-                let old = rung.default;
-                rung.default = rr;
-                if let Some(op) = rendition(p, old).and_then(|d| d.pathway_id.clone()) {
-                    rung.per_pathway.entry(op).or_insert(old);
-                }
-            }
-            if let Some(pw) = &r.pathway_id {
-                rung.per_pathway.entry(pw.clone()).or_insert(rr);
-            }
-        }
-        let rungs: Vec<Rung> = by_rate.into_values().collect();
-        let Some(first) = rungs.first() else {
-            if kind == TrackKind::Audio {
+            .map(|&(pi, ti)| period_rungs(p, pi, ti, initial.as_deref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let usable = per_part.iter().all(|r| !r.is_empty());
+        let Some(reference) = per_part.get(c.main_part).filter(|_| usable) else {
+            if c.kind == TrackKind::Audio {
                 continue;
             }
-            return Err(manifest("no rendition of the main track has a segment list"));
+            return Err(manifest(if per_part.len() > 1 {
+                "a period's main track has no rendition with a segment list"
+            } else {
+                "no rendition of the main track has a segment list"
+            }));
         };
-        let list = rendition(p, first.default).and_then(Rendition::segments).unwrap_or_default();
-        let timeline: Timeline = list.iter().map(|s| (s.start_s, s.duration_s)).collect();
-        let first_number = list.first().map_or(0, |s| s.number);
-        let mut plan = TrackPlan { kind, rungs, timeline, first_number, open: p.is_live() };
+        let rungs: Vec<Rung> = reference
+            .iter()
+            .map(|(bps, avg, _)| Rung {
+                bitrate_kbps: *bps as f64 / 1000.0,
+                average_kbps: avg.map(|b| b as f64 / 1000.0),
+                parts: per_part.iter().filter_map(|r| nearest(r, *bps).cloned()).collect(),
+            })
+            .collect();
+        let mut plan = TrackPlan {
+            kind: c.kind,
+            rungs,
+            parts: Vec::new(),
+            timeline: Timeline::default(),
+            media_timelines: MediaTimelines::default(),
+            open: p.is_live(),
+        };
+        for rungs in &per_part {
+            let lowest = rungs.first().map(|(_, _, c)| c.default);
+            let list = lowest.and_then(|r| rendition(p, r)?.segments()).unwrap_or_default();
+            let first_index = plan.timeline.len();
+            plan.parts
+                .push(Part { first_index, first_number: list.first().map_or(0, |s| s.number) });
+            plan.media_timelines.restart_at(first_index);
+            for (k, s) in list.iter().enumerate() {
+                if s.discontinuity {
+                    plan.media_timelines.restart_at(first_index + k);
+                }
+                plan.timeline.push((s.start_s, s.duration_s));
+            }
+        }
         plan.extend_live(p);
         plans.push(plan);
     }
@@ -281,45 +486,71 @@ impl TrackPlan {
         Ladder::new(self.rungs.iter().map(|r| r.bitrate_kbps).collect(), seg, sizes)
     }
 
+    /// The part holding plan index `i` (the last part for an index past the end) and
+    /// the number of segment `i` in it.
+    fn locate(&self, i: usize) -> Option<(usize, u64)> {
+        let k = self.parts.partition_point(|x| x.first_index <= i).checked_sub(1)?;
+        let part = self.parts.get(k)?;
+        Some((k, part.first_number.saturating_add((i - part.first_index) as u64)))
+    }
+
     /// Number of the segment at index `i`.
-    pub fn number(&self, i: usize) -> u64 {
-        self.first_number.saturating_add(i as u64)
+    fn number(&self, i: usize) -> u64 {
+        self.locate(i).map_or(i as u64, |(_, n)| n)
+    }
+
+    /// The media timeline segment `i` belongs to: it changes where media timestamps
+    /// restart (a new period, an HLS discontinuity).
+    pub fn media_timeline(&self, i: usize) -> u64 {
+        self.media_timelines.of(i)
+    }
+
+    /// Drops what the plan keeps about segments before plan index `keep_from` (a live
+    /// window that slid on).
+    pub fn trim_before(&mut self, keep_from: usize) {
+        self.timeline.trim_before(keep_from);
+        self.media_timelines.trim_before(keep_from);
     }
 
     /// Segment `i` of `rung`: from the default pathway's list, else (a live list that
     /// was refreshed on another pathway only) from any pathway's copy of the rung.
     fn segment<'p>(&self, p: &'p Presentation, rung: &Rung, i: usize) -> Option<&'p Segment> {
-        let number = self.number(i);
-        std::iter::once(&rung.default)
-            .chain(rung.per_pathway.values())
-            .find_map(|r| by_number(rendition(p, *r)?.segments()?, number))
+        let (k, number) = self.locate(i)?;
+        rung.parts.get(k)?.all().find_map(|r| by_number(rendition(p, *r)?.segments()?, number))
     }
 
     /// Adds the segments that playlist refreshes made known past the end of the
     /// timeline (from whichever rung's list has them), and closes the plan once every
-    /// list has ended. Returns how many were added.
+    /// list has ended. Returns how many were added. Live plans have one part: only it
+    /// grows.
     pub fn extend_live(&mut self, p: &Presentation) -> usize {
         if !self.open {
             return 0;
         }
+        let last = self.parts.len().saturating_sub(1);
         // Only what every rung lists: the rule may pick any of them.
         let newest = self.rungs.iter().map(|r| {
-            std::iter::once(&r.default)
-                .chain(r.per_pathway.values())
+            r.parts
+                .get(last)?
+                .all()
                 .filter_map(|x| rendition(p, *x)?.segments()?.last().map(|s| s.number))
                 .max()
         });
         let Some(limit) = newest.min().flatten() else { return 0 };
         let mut added = 0;
         while self.number(self.timeline.len()) <= limit {
-            let number = self.number(self.timeline.len());
-            let next = self.rungs.iter().find_map(|r| self.segment(p, r, self.timeline.len()));
+            let index = self.timeline.len();
+            let number = self.number(index);
+            let next = self.rungs.iter().find_map(|r| self.segment(p, r, index));
             let end = self.timeline.last().map(|(s, d)| s + d);
             if let Some(s) = next.filter(|s| s.number == number) {
                 // Never before the end of the timeline: a refresh may list different
                 // durations for segments already played (a server's slip), and the
                 // timeline, which the playhead has followed, must not go back.
                 let start = end.map_or(s.start_s, |e| s.start_s.max(e));
+                if s.discontinuity {
+                    self.media_timelines.restart_at(index);
+                }
                 self.timeline.push((start, s.duration_s));
                 added += 1;
                 continue;
@@ -341,7 +572,9 @@ impl TrackPlan {
             }
         }
         let ended = self.rungs.iter().all(|r| {
-            rendition(p, r.default)
+            r.parts
+                .get(last)
+                .and_then(|c| rendition(p, c.default))
                 .and_then(|x| match &x.index {
                     SegmentIndex::Segments(l) => Some(l.ended),
                     _ => None,
@@ -354,11 +587,16 @@ impl TrackPlan {
         added
     }
 
-    /// The first segment numbered above `number` that any rung lists.
+    /// The renditions of every rung in the last part.
+    fn last_copies(&self) -> impl Iterator<Item = &Copies> {
+        let last = self.parts.len().saturating_sub(1);
+        self.rungs.iter().filter_map(move |r| r.parts.get(last))
+    }
+
+    /// The first segment numbered above `number` that any rung lists (last part).
     fn first_listed_after<'p>(&self, p: &'p Presentation, number: u64) -> Option<&'p Segment> {
-        self.rungs
-            .iter()
-            .flat_map(|r| std::iter::once(&r.default).chain(r.per_pathway.values()))
+        self.last_copies()
+            .flat_map(Copies::all)
             .filter_map(|x| rendition(p, *x)?.segments()?.iter().find(|s| s.number > number))
             .min_by_key(|s| s.number)
     }
@@ -366,10 +604,9 @@ impl TrackPlan {
     /// The media playlists to reload for a live refresh: every rung's rendition on
     /// `pathway` (its own copy when it has one), `(rendition id, playlist URL)`.
     pub fn refresh_targets(&self, p: &Presentation, pathway: &str) -> Vec<(String, Url)> {
-        self.rungs
-            .iter()
-            .filter_map(|r| {
-                let rr = r.per_pathway.get(pathway).copied().unwrap_or(r.default);
+        self.last_copies()
+            .filter_map(|c| {
+                let rr = c.per_pathway.get(pathway).copied().unwrap_or(c.default);
                 let x = rendition(p, rr)?;
                 Some((x.id.clone(), x.playlist_url.clone()?))
             })
@@ -379,12 +616,15 @@ impl TrackPlan {
     /// Index of the first segment still listed by the lowest rung (live windows
     /// slide: earlier ones may be gone from the server).
     pub fn first_available(&self, p: &Presentation) -> Option<usize> {
-        let rung = self.rungs.first()?;
-        let first = std::iter::once(&rung.default)
-            .chain(rung.per_pathway.values())
+        let part = self.parts.last()?;
+        let first = self
+            .last_copies()
+            .next()?
+            .all()
             .filter_map(|r| rendition(p, *r)?.segments()?.first().map(|s| s.number))
             .max()?;
-        usize::try_from(first.saturating_sub(self.first_number)).ok()
+        let ahead = usize::try_from(first.saturating_sub(part.first_number)).ok()?;
+        part.first_index.checked_add(ahead)
     }
 
     /// Size of segment `i` at `rung`: its byte range, else bitrate × duration.
@@ -407,14 +647,14 @@ impl TrackPlan {
         root: &str,
         init: bool,
     ) -> Option<Result<Target, UrlError>> {
-        let rung = self.rungs.get(rung)?;
-        let number = self.number(i);
+        let (k, number) = self.locate(i)?;
+        let copies = self.rungs.get(rung)?.parts.get(k)?;
         // The default pathway's copy, or (live, refreshed elsewhere) any that lists it.
-        let (default, seg) = std::iter::once(&rung.default)
-            .chain(rung.per_pathway.values())
+        let (default, seg) = copies
+            .all()
             .filter_map(|r| rendition(p, *r))
             .find_map(|r| Some((r, by_number(r.segments()?, number)?)))?;
-        let own = rung.per_pathway.get(root).and_then(|r| rendition(p, *r));
+        let own = copies.per_pathway.get(root).and_then(|r| rendition(p, *r));
         let (uri, range) = if init {
             let init = seg.init.as_ref()?;
             (&init.uri, init.byte_range)
@@ -449,11 +689,52 @@ impl TrackPlan {
     pub fn init_key(&self, p: &Presentation, rung: usize, i: usize) -> Option<String> {
         let r = self.rungs.get(rung)?;
         let x = self.segment(p, r, i)?.init.as_ref()?;
-        let base = rendition(p, r.default).and_then(|d| d.base_on(None));
+        let (k, _) = self.locate(i)?;
+        let base = rendition(p, r.parts.get(k)?.default).and_then(|d| d.base_on(None));
         let at = base.map_or_else(
             || x.uri.clone(),
             |b| b.join(&x.uri).map_or_else(|_| x.uri.clone(), |u| u.to_string()),
         );
         Some(format!("{at}#{:?}", x.byte_range))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_timelines_number_restarts_and_survive_trimming() {
+        let mut m = MediaTimelines::default();
+        m.restart_at(0);
+        m.restart_at(5);
+        m.restart_at(5);
+        m.restart_at(3);
+        m.restart_at(9);
+        assert_eq!([m.of(0), m.of(4), m.of(5), m.of(8), m.of(9), m.of(100)], [0, 0, 1, 1, 2, 2]);
+        m.trim_before(6);
+        assert_eq!([m.of(6), m.of(8), m.of(9)], [1, 1, 2]);
+        m.trim_before(20);
+        assert_eq!(m.of(20), 2);
+        m.restart_at(21);
+        assert_eq!(m.of(21), 3);
+    }
+
+    #[test]
+    fn nearest_rung_goes_by_ratio_and_prefers_the_lower() {
+        let c = |n| Copies {
+            default: RendRef { period: 0, track: 0, rendition: n },
+            per_pathway: BTreeMap::new(),
+        };
+        let rungs = vec![(400_000, None, c(0)), (1_600_000, None, c(1)), (3_000_000, None, c(2))];
+        let pick = |bps| nearest(&rungs, bps).map(|c| c.default.rendition);
+        assert_eq!(pick(400_000), Some(0));
+        // 800k is half of 1.6M and twice 400k: equally far, the lower wins.
+        assert_eq!(pick(800_000), Some(0));
+        assert_eq!(pick(900_000), Some(1));
+        // In ratio 2.2M is nearer 1.6M (×1.375) than 3M (×1.364)? No: 3M.
+        assert_eq!(pick(2_200_000), Some(2));
+        assert_eq!(pick(100_000), Some(0));
+        assert!(nearest(&[], 1).is_none());
     }
 }

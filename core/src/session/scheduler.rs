@@ -3,7 +3,8 @@
 //! which pathway, what a completed fetch changes, and the abandonment of a slow one.
 
 use super::action::{
-    Action, DecisionReason, ErrorKind, FetchKind, FetchRequest, PlayerEvent, PlayerState,
+    Action, DecisionReason, ErrorKind, FetchKind, FetchRequest, MediaTiming, PlayerEvent,
+    PlayerState,
 };
 use super::cmcd_keys::ObjectKeys;
 use super::event::{RequestId, TrackKind};
@@ -55,6 +56,8 @@ pub(super) struct TrackState {
     pub loaded_init: Option<String>,
     /// Rung of the segment appended last.
     pub last_rung: Option<usize>,
+    /// Media timeline of the segment appended last (see [`MediaTiming`]).
+    pub appended_timeline: Option<u64>,
     /// Rung pinned by the user.
     pub pinned: Option<usize>,
     /// Failed attempts at the next segment.
@@ -77,6 +80,7 @@ impl TrackState {
             wait_until: None,
             loaded_init: None,
             last_rung: None,
+            appended_timeline: None,
             pinned: None,
             attempts: 0,
             seg_first_request: None,
@@ -103,6 +107,19 @@ impl TrackState {
     /// End of the media the track lists, seconds.
     pub fn end_s(&self) -> f64 {
         self.plan.timeline.last().map_or(0.0, |(s, d)| s + d)
+    }
+
+    /// Where segment `i` goes on the presentation timeline, and whether its media
+    /// timestamps follow those appended last.
+    pub fn media_timing(&self, i: usize) -> MediaTiming {
+        let (start_s, duration_s) = self.plan.timeline.get(i).copied().unwrap_or_default();
+        let media_timeline = self.plan.media_timeline(i);
+        MediaTiming {
+            start_s,
+            duration_s,
+            media_timeline,
+            new_timeline: self.appended_timeline.unwrap_or(0) != media_timeline,
+        }
     }
 
     /// Starts over at plan index `next` (a seek): nothing deferred or waited for, no
@@ -487,6 +504,7 @@ impl Core<'_> {
                 request: id,
                 segment: None,
                 rendition: job.rung,
+                timing: None,
             });
             self.issue(kind, job.rung, job.reason, true);
             return;
@@ -499,12 +517,15 @@ impl Core<'_> {
             media_s: seg_s,
         });
         let before = (t.buffered_end_s - self.playback.position_s).max(0.0);
+        let timing = t.media_timing(job.segment);
+        t.appended_timeline = Some(timing.media_timeline);
         self.act(Action::Append {
             track: kind,
             init: false,
             request: id,
             segment: Some(job.segment),
             rendition: job.rung,
+            timing: Some(timing),
         });
         let Some(t) = self.tracks.get_mut(kind) else { return };
         let (start, dur) =

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use streamsteer::session::{FetchKind, PlayerEvent, TrackKind};
+use streamsteer::session::{FetchKind, MediaTiming, PlayerEvent, TrackKind};
 use streamsteer_net::{
     Event, MediaSink, PlayerConfig, RequestTiming, SinkError, Status, TimingSink,
 };
@@ -40,7 +40,7 @@ pub fn quick_config() -> PlayerConfig {
 }
 
 /// One media segment handed to the sink.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Appended {
     /// Track.
     pub track: TrackKind,
@@ -48,6 +48,8 @@ pub struct Appended {
     pub rendition: usize,
     /// Segment index.
     pub segment: Option<usize>,
+    /// Where the session placed it.
+    pub timing: Option<MediaTiming>,
 }
 
 /// A [`TimingSink`] that also records every media segment appended, so that a test
@@ -92,10 +94,11 @@ impl MediaSink for RecordingSink {
         track: TrackKind,
         rendition: usize,
         segment: Option<usize>,
+        timing: Option<MediaTiming>,
         data: &[u8],
     ) -> Result<(), SinkError> {
-        self.appended.lock().unwrap().push(Appended { track, rendition, segment });
-        self.inner.append_media(now, track, rendition, segment, data)
+        self.appended.lock().unwrap().push(Appended { track, rendition, segment, timing });
+        self.inner.append_media(now, track, rendition, segment, timing, data)
     }
 
     fn play(&mut self, now: Instant) {
