@@ -86,7 +86,7 @@ struct Timed<'a> {
 }
 
 impl AbrRule for Timed<'_> {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         self.inner.name()
     }
     fn choose(&mut self, ctx: &AbrContext<'_>) -> Decision {

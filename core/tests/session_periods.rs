@@ -51,9 +51,13 @@ impl Run {
 }
 
 /// Plays `session` to its end, answering every fetch whole after 20 ms (so the
-/// buffer fills far faster than it plays), seeking to `seek.1` once the playhead
-/// passes `seek.0`.
-fn play(mut session: Session<'static>, seek: Option<(f64, f64)>) -> Run {
+/// buffer fills far faster than it plays; an MPD reload with `mpd(now)`), seeking to
+/// `seek.1` once the playhead passes `seek.0`.
+fn play_live(
+    mut session: Session<'static>,
+    seek: Option<(f64, f64)>,
+    mpd: &dyn Fn(f64) -> String,
+) -> Run {
     const LATENCY: f64 = 0.02;
     let mut run = Run::default();
     let mut now = 0.0f64;
@@ -109,6 +113,11 @@ fn play(mut session: Session<'static>, seek: Option<(f64, f64)>) -> Run {
         if let Some(i) = in_flight.iter().position(|f| f.0 <= now) {
             let (_, r) = in_flight.remove(i);
             assert_ne!(r.kind, FetchKind::SegmentIndex, "no on-demand MPD here");
+            if r.kind == FetchKind::Manifest {
+                let event = Event::ManifestLoaded { id: r.id, text: mpd(now), url: r.url };
+                session.handle(at, event);
+                continue;
+            }
             let bytes =
                 r.byte_range.map_or_else(|| r.expected_bytes.unwrap_or(1000).max(1), |b| b.length);
             let d = Duration::from_secs_f64(LATENCY);
@@ -119,6 +128,11 @@ fn play(mut session: Session<'static>, seek: Option<(f64, f64)>) -> Run {
         }
     }
     panic!("no end after 200 000 steps");
+}
+
+/// [`play_live`] of an on-demand presentation (nothing to reload).
+fn play(session: Session<'static>, seek: Option<(f64, f64)>) -> Run {
+    play_live(session, seek, &|_| panic!("an MPD reload of a static MPD"))
 }
 
 /// Segments of the main (video) track in each period: the lowest rung's count.
@@ -338,5 +352,94 @@ fn hls_discontinuities_start_new_media_timelines() {
             assert_eq!(a.timing.new_timeline, restarts, "{rel}: segment {i}");
             assert_eq!(a.timing.media_timeline, timeline, "{rel}: segment {i}");
         }
+    }
+}
+
+/// `multiperiod-dynamic.mpd` as a live packager publishes it: the first `periods` of
+/// its five periods, dynamic; with all five, optionally static (the event is over).
+fn dynamic_version(periods: usize, ended: bool) -> String {
+    let text = std::fs::read_to_string(
+        shared_dir().join("manifests/videojs-mpd-parser/multiperiod-dynamic.mpd"),
+    )
+    .unwrap();
+    let mut blocks: Vec<&str> = text.split("  <Period").collect();
+    let head = blocks.remove(0);
+    let last = blocks.len() - 1;
+    blocks[last] = blocks[last].trim_end().trim_end_matches("</MPD>");
+    let mut out = head.to_string();
+    for b in &blocks[..periods] {
+        out.push_str("  <Period");
+        out.push_str(b);
+    }
+    out.push_str("\n</MPD>\n");
+    if ended { out.replacen("type=\"dynamic\"", "type=\"static\"", 1) } else { out }
+}
+
+#[test]
+fn a_live_mpd_moves_on_to_the_periods_it_adds() {
+    // Two periods (10.8 s) when the player joins, three segments (4.8 s) behind the
+    // newest; four after 2.5 s, all five after 6 s, and the event over (static) after
+    // 12 s: the player plays on from period to period as they appear, each from its own
+    // renditions and inits, without a stall, and to the end.
+    let url = Url::parse("https://corpus.example/live/multiperiod.mpd").unwrap();
+    let first = manifest::parse_any(&dynamic_version(2, false), &url).unwrap();
+    assert!(first.is_live() && first.periods.len() == 2);
+    let all = manifest::parse_any(&dynamic_version(5, true), &url).unwrap();
+    let per = video_segments_per_period(&all);
+    assert_eq!(per, vec![3, 3, 7, 3, 4]);
+    let version = |now: f64| match now {
+        t if t < 2.5 => dynamic_version(2, false),
+        t if t < 6.0 => dynamic_version(4, false),
+        t if t < 12.0 => dynamic_version(5, false),
+        _ => dynamic_version(5, true),
+    };
+    let run = play_live(Session::new(first, SessionConfig::default()).unwrap(), None, &version);
+    assert_eq!(run.state, Some(PlayerState::Ended), "{:?}", run.fatal);
+    let video = run.video();
+    assert_eq!(run.stalls, 0);
+    // Which period each appended segment came from, by its URL.
+    let urls: Vec<_> = (0..per.len()).map(|k| period_urls(&all, k)).collect();
+    let periods: Vec<usize> = video
+        .iter()
+        .map(|a| {
+            urls.iter().position(|u| u.contains(&a.url)).unwrap_or_else(|| panic!("{}", a.url))
+        })
+        .collect();
+    println!("joined in period {}, played {periods:?}", periods[0]);
+    assert!(periods.windows(2).all(|w| w[0] <= w[1]), "{periods:?}");
+    // Every period after the one joined in plays whole, each new one on a new media
+    // timeline, up to the last.
+    for (k, count) in per.iter().enumerate().skip(periods[0] + 1) {
+        let mine: Vec<&&Appended> =
+            video.iter().zip(&periods).filter(|(_, p)| **p == k).map(|(a, _)| a).collect();
+        assert_eq!(mine.len(), *count, "period {k}");
+        assert!(mine[0].timing.new_timeline, "period {k}: {:?}", mine[0]);
+        assert!(mine[1..].iter().all(|a| !a.timing.new_timeline), "period {k}");
+        // At the period start (within the 12 ms by which period 3's last segment
+        // overruns its period).
+        let start = mine[0].timing.start_s;
+        assert!((start - all.periods[k].start_s).abs() < 0.02, "period {k} at {start}");
+    }
+    assert_eq!(periods.last(), Some(&4));
+    // Each period's own video init was appended right before its first segment.
+    for k in periods[0] + 1..per.len() {
+        let at = periods.iter().position(|p| *p == k).unwrap();
+        let inits: std::collections::BTreeSet<String> = all.periods[k]
+            .tracks
+            .iter()
+            .filter(|t| t.media_type == MediaType::Video)
+            .flat_map(|t| t.renditions.iter())
+            .filter_map(|r| {
+                let init = r.segments()?.first()?.init.as_ref()?;
+                Some(r.url_on(&init.uri, None).ok()?.to_string())
+            })
+            .collect();
+        assert!(
+            run.inits
+                .iter()
+                .any(|(t, u, before)| *t == TrackKind::Video && *before == at && inits.contains(u)),
+            "period {k}: {:?} of {inits:?}",
+            run.inits
+        );
     }
 }

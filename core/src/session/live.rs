@@ -114,21 +114,21 @@ impl Core<'_> {
         added
     }
 
-    /// Replaces every rendition's segment list with that of a reloaded MPD.
+    /// Takes in a reloaded MPD: each period's segment lists replace those of the same
+    /// period (by `Period@id`, else start), periods it adds after the last are
+    /// appended, and periods gone from its front (slid out of the window) list nothing
+    /// more. Period indices never change, so the plan's references stay valid.
     fn apply_mpd(&mut self, text: &str, url: &Url) -> Result<(), String> {
         #[cfg(feature = "dash")]
         {
             let fresh =
                 crate::manifest::parse_dash_at(text, url, None).map_err(|e| e.to_string())?;
             let live = fresh.is_live();
-            self.reload_templates(&fresh);
-            // Moved, not copied: a reload must not hold two copies of every list.
-            for r in fresh.periods.into_iter().flat_map(|p| p.tracks).flat_map(|t| t.renditions) {
-                if let SegmentIndex::Segments(_) = r.index
-                    && let Some(mine) = self.presentation.rendition_mut(&r.id)
-                {
-                    mine.index = r.index;
-                }
+            let period_of = super::mpd_reload::match_periods(&self.presentation, &fresh);
+            self.reload_templates(&fresh, &period_of);
+            let added = super::mpd_reload::merge(&mut self.presentation, fresh, &period_of);
+            for pi in added {
+                self.templates.take_period(&mut self.presentation, pi);
             }
             if !live {
                 // The MPD became static: the presentation ended.

@@ -49,27 +49,33 @@ fn rendition_at(p: &mut Presentation, at: RendRef) -> Option<&mut Rendition> {
 impl LiveTemplates {
     /// Takes the live templates out of `p`, leaving empty (open) segment lists.
     pub fn take(p: &mut Presentation) -> Self {
-        let mut entries = Vec::new();
-        for (pi, period) in p.periods.iter_mut().enumerate() {
-            for (ti, track) in period.tracks.iter_mut().enumerate() {
-                for (ri, r) in track.renditions.iter_mut().enumerate() {
-                    let SegmentIndex::LiveTemplate(t) = &r.index else { continue };
-                    let list = SegmentList {
-                        segments: Vec::new(),
-                        target_duration_s: Some(t.segment_duration_s()),
-                        ended: false,
-                    };
-                    let SegmentIndex::LiveTemplate(template) =
-                        std::mem::replace(&mut r.index, SegmentIndex::Segments(list))
-                    else {
-                        continue;
-                    };
-                    let at = RendRef { period: pi, track: ti, rendition: ri };
-                    entries.push(Entry { at, id: r.id.clone(), template, listed_end: 0 });
-                }
+        let mut templates = Self::default();
+        for pi in 0..p.periods.len() {
+            templates.take_period(p, pi);
+        }
+        templates
+    }
+
+    /// Takes the live templates out of period `pi` of `p` (one a reloaded MPD added).
+    pub fn take_period(&mut self, p: &mut Presentation, pi: usize) {
+        let Some(period) = p.periods.get_mut(pi) else { return };
+        for (ti, track) in period.tracks.iter_mut().enumerate() {
+            for (ri, r) in track.renditions.iter_mut().enumerate() {
+                let SegmentIndex::LiveTemplate(t) = &r.index else { continue };
+                let list = SegmentList {
+                    segments: Vec::new(),
+                    target_duration_s: Some(t.segment_duration_s()),
+                    ended: false,
+                };
+                let SegmentIndex::LiveTemplate(template) =
+                    std::mem::replace(&mut r.index, SegmentIndex::Segments(list))
+                else {
+                    continue;
+                };
+                let at = RendRef { period: pi, track: ti, rendition: ri };
+                self.entries.push(Entry { at, id: r.id.clone(), template, listed_end: 0 });
             }
         }
-        Self { entries }
     }
 
     /// Whether the presentation has live templates (and so needs the wall clock).
@@ -136,11 +142,17 @@ impl LiveTemplates {
         self.entries.first().map(|e| unix_s - e.template.availability_start_unix_s)
     }
 
-    /// Takes in the templates of a reloaded MPD (by rendition id); a rendition whose
-    /// index is no longer a template (the MPD became static) is no longer expanded.
+    /// Takes in the templates of a reloaded MPD (by period, then rendition id:
+    /// `period_of[k]` is the reloaded MPD's period that is this presentation's period
+    /// `k`); a rendition whose index is no longer a template (the MPD became static) is
+    /// no longer expanded.
     #[cfg_attr(not(feature = "dash"), allow(dead_code))]
-    pub fn reload(&mut self, fresh: &Presentation) {
-        self.entries.retain_mut(|e| match fresh.rendition(&e.id).map(|r| &r.index) {
+    pub fn reload(&mut self, fresh: &Presentation, period_of: &[Option<usize>]) {
+        let find = |e: &Entry| {
+            let fp = fresh.periods.get((*period_of.get(e.at.period)?)?)?;
+            fp.tracks.iter().flat_map(|t| t.renditions.iter()).find(|r| r.id == e.id)
+        };
+        self.entries.retain_mut(|e| match find(e).map(|r| &r.index) {
             Some(SegmentIndex::LiveTemplate(t)) => {
                 e.template = t.clone();
                 true
@@ -210,9 +222,10 @@ impl Core<'_> {
         }
     }
 
-    /// Takes in what a reloaded MPD says of the templates.
+    /// Takes in what a reloaded MPD says of the templates (`period_of` as for
+    /// [`LiveTemplates::reload`]).
     #[cfg_attr(not(feature = "dash"), allow(dead_code))]
-    pub(super) fn reload_templates(&mut self, fresh: &Presentation) {
-        self.templates.reload(fresh);
+    pub(super) fn reload_templates(&mut self, fresh: &Presentation, period_of: &[Option<usize>]) {
+        self.templates.reload(fresh, period_of);
     }
 }

@@ -86,6 +86,8 @@ mod live;
 mod live_template;
 mod loading;
 mod machine;
+#[cfg(feature = "dash")]
+mod mpd_reload;
 mod plan;
 mod playback;
 mod recorder;

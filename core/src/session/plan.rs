@@ -2,10 +2,9 @@
 //! with its rendition per pathway and per period, and the segment timeline.
 //!
 //! Built once every rendition the session may play has an explicit segment list. The
-//! scope: every period of an on-demand presentation, played one after another (the
-//! rungs of the main period, the longest, are the ladder; each other period's
-//! renditions are matched to them by bitrate), and the period holding the main track
-//! of a live one; segment lists (HLS media playlists, DASH SegmentList/
+//! scope: every period, played one after another (the rungs of the main period, the
+//! longest, are the ladder; each other period's renditions are matched to them by
+//! bitrate); live, the periods listed so far, then each one a reload adds; segment lists (HLS media playlists, DASH SegmentList/
 //! SegmentTemplate, timelines of dynamic MPDs, DASH SegmentBase once its `sidx` is
 //! loaded, and live templates, which the session lists by the wall clock before the
 //! plan is built: see `live_template`).
@@ -116,6 +115,10 @@ impl MediaTimelines {
 #[derive(Debug, Clone)]
 pub(crate) struct TrackPlan {
     pub kind: TrackKind,
+    /// What the track carries and its language: how it is found again in a period
+    /// that a live MPD adds later.
+    media_type: MediaType,
+    language: Option<String>,
     pub rungs: Vec<Rung>,
     /// The periods played, in order (one for live and single-period presentations).
     pub parts: Vec<Part>,
@@ -150,18 +153,12 @@ fn main_period(p: &Presentation) -> Option<usize> {
     p.periods.iter().position(|per| per.tracks.iter().any(|t| std::ptr::eq(t, main)))
 }
 
-/// A track to play: its kind and, per part, `(period, track)`.
+/// A track to play: its kind and, per period that has it, `(period, track)`.
 struct Chosen {
     kind: TrackKind,
+    media_type: MediaType,
+    language: Option<String>,
     parts: Vec<(usize, usize)>,
-    /// Which of `parts` is in the main period (its rungs are the ladder).
-    main_part: usize,
-}
-
-/// The periods the plan plays: every one of an on-demand presentation, in order;
-/// the main period of a live one (its other periods are not followed yet).
-fn played_periods(p: &Presentation, main: usize) -> Vec<usize> {
-    if p.is_live() { vec![main] } else { (0..p.periods.len()).collect() }
 }
 
 /// In a period, the track of type `ty` that is the main one: not trick play, the most
@@ -176,9 +173,9 @@ fn main_of(tracks: &[Track], ty: MediaType) -> Option<usize> {
 }
 
 /// In a period, the audio track to play beside `main`: one the session can fetch, of
-/// `main`'s audio groups (HLS), in the language of `like` (the audio chosen in the main
+/// `main`'s audio groups (HLS), in `language` (that of the audio chosen in the main
 /// period) when there is one, else the default, else the first.
-fn audio_of(tracks: &[Track], main: &Track, like: Option<&Track>) -> Option<usize> {
+fn audio_of(tracks: &[Track], main: &Track, language: Option<&str>) -> Option<usize> {
     let groups: Vec<&str> =
         main.renditions.iter().filter_map(|r| r.audio_group.as_deref()).collect();
     let candidates: Vec<usize> = tracks
@@ -203,7 +200,6 @@ fn audio_of(tracks: &[Track], main: &Track, like: Option<&Track>) -> Option<usiz
         })
         .map(|(i, _)| i)
         .collect();
-    let language = like.and_then(|t| t.language.as_deref());
     let pick = |f: &dyn Fn(&Track) -> bool| candidates.iter().copied().find(|i| f(&tracks[*i]));
     language
         .and_then(|l| pick(&|t| t.language.as_deref() == Some(l)))
@@ -211,48 +207,49 @@ fn audio_of(tracks: &[Track], main: &Track, like: Option<&Track>) -> Option<usiz
         .or(candidates.first().copied())
 }
 
-/// The tracks to play. A period without a track of the main track's type is skipped;
-/// the audio track is played only if every period played has one (a sink cannot play
-/// through a stretch of missing audio).
+/// The tracks to play, over every period in order (a period without a track of the
+/// main track's type has no part). The audio track is played only over the same
+/// periods as the video (a sink cannot play through a stretch of missing audio).
 fn chosen(p: &Presentation, audio: bool) -> Vec<Chosen> {
     let mut out = Vec::new();
     let (Some(main), Some(mpi)) = (p.main_track(), main_period(p)) else { return out };
-    let periods = played_periods(p, mpi);
-    let mut video = Chosen { kind: TrackKind::Video, parts: Vec::new(), main_part: 0 };
-    for &pi in &periods {
-        let tracks = &p.periods[pi].tracks;
+    let mut video = Chosen {
+        kind: TrackKind::Video,
+        media_type: main.media_type,
+        language: main.language.clone(),
+        parts: Vec::new(),
+    };
+    for (pi, period) in p.periods.iter().enumerate() {
         let ti = if pi == mpi {
-            tracks.iter().position(|t| std::ptr::eq(t, main))
+            period.tracks.iter().position(|t| std::ptr::eq(t, main))
         } else {
-            main_of(tracks, main.media_type)
+            main_of(&period.tracks, main.media_type)
         };
         if let Some(ti) = ti {
-            if pi == mpi {
-                video.main_part = video.parts.len();
-            }
             video.parts.push((pi, ti));
         }
     }
-    if audio && main.media_type == MediaType::Video {
-        let like =
-            audio_of(&p.periods[mpi].tracks, main, None).map(|ti| &p.periods[mpi].tracks[ti]);
+    let main_audio = audio
+        .then_some(())
+        .filter(|_| main.media_type == MediaType::Video)
+        .and_then(|_| audio_of(&p.periods[mpi].tracks, main, None));
+    if let Some(ati) = main_audio {
+        let language = p.periods[mpi].tracks[ati].language.clone();
         let parts: Option<Vec<(usize, usize)>> = video
             .parts
             .iter()
             .map(|&(pi, vi)| {
                 let tracks = &p.periods[pi].tracks;
-                Some((pi, audio_of(tracks, &tracks[vi], like)?))
+                Some((pi, audio_of(tracks, &tracks[vi], language.as_deref())?))
             })
             .collect();
         match parts {
-            Some(parts) if like.is_some() => {
-                // The audio's parts are the video's periods: its main part is the same.
-                let main_part = video.main_part;
+            Some(parts) => {
                 out.push(video);
-                out.push(Chosen { kind: TrackKind::Audio, parts, main_part });
+                let media_type = MediaType::Audio;
+                out.push(Chosen { kind: TrackKind::Audio, media_type, language, parts });
                 return out;
             }
-            Some(_) => {}
             None => tracing::warn!("a period has no audio track: playing video only"),
         }
     }
@@ -391,6 +388,11 @@ fn nearest(rungs: &[PeriodRung], bps: u64) -> Option<&Copies> {
 }
 
 /// Builds the plan of every track to play.
+///
+/// A period with no segment listed for the track has no part: on demand it is
+/// skipped; live, the plan ends before it for now (periods that slid out of the
+/// window are skipped, and [`TrackPlan::extend_live`] adds later periods as they get
+/// segments).
 pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, PlanError> {
     let manifest = |m: &str| (ErrorKind::Manifest, m.to_string());
     let initial = p
@@ -402,47 +404,60 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Pla
     if choices.is_empty() {
         return Err(manifest("the presentation has no video or audio track with renditions"));
     }
+    let mpi = main_period(p);
     let mut plans = Vec::new();
+    let mut video_periods = Vec::new();
     for c in choices {
-        let per_part = c
-            .parts
-            .iter()
-            .map(|&(pi, ti)| period_rungs(p, pi, ti, initial.as_deref()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let usable = per_part.iter().all(|r| !r.is_empty());
-        let Some(reference) = per_part.get(c.main_part).filter(|_| usable) else {
+        let mut parts: Vec<(usize, Vec<PeriodRung>)> = Vec::new();
+        for &(pi, ti) in &c.parts {
+            let rungs = period_rungs(p, pi, ti, initial.as_deref())?;
+            if rungs.is_empty() {
+                if p.is_live() && !parts.is_empty() {
+                    break;
+                }
+                continue;
+            }
+            parts.push((pi, rungs));
+        }
+        let periods: Vec<usize> = parts.iter().map(|(pi, _)| *pi).collect();
+        if c.kind == TrackKind::Audio && periods != video_periods {
+            tracing::warn!("the audio is listed over other periods than the video: video only");
+            continue;
+        }
+        // The ladder is the main period's; live, the newest listed when that one is not.
+        let main_part = match parts.iter().position(|(pi, _)| Some(*pi) == mpi) {
+            Some(k) => Some(k),
+            None if p.is_live() => parts.len().checked_sub(1),
+            None => None,
+        };
+        let Some((_, reference)) = main_part.and_then(|k| parts.get(k)) else {
             if c.kind == TrackKind::Audio {
                 continue;
             }
-            return Err(manifest(if per_part.len() > 1 {
-                "a period's main track has no rendition with a segment list"
-            } else {
-                "no rendition of the main track has a segment list"
-            }));
+            return Err(manifest("no rendition of the main track has a segment list"));
         };
         let rungs: Vec<Rung> = reference
             .iter()
             .map(|(bps, avg, _)| Rung {
                 bitrate_kbps: *bps as f64 / 1000.0,
                 average_kbps: avg.map(|b| b as f64 / 1000.0),
-                parts: per_part.iter().filter_map(|r| nearest(r, *bps).cloned()).collect(),
+                parts: parts.iter().filter_map(|(_, r)| nearest(r, *bps).cloned()).collect(),
             })
             .collect();
         let mut plan = TrackPlan {
             kind: c.kind,
+            media_type: c.media_type,
+            language: c.language,
             rungs,
             parts: Vec::new(),
             timeline: Timeline::default(),
             media_timelines: MediaTimelines::default(),
             open: p.is_live(),
         };
-        for rungs in &per_part {
+        for (_, rungs) in &parts {
             let lowest = rungs.first().map(|(_, _, c)| c.default);
             let list = lowest.and_then(|r| rendition(p, r)?.segments()).unwrap_or_default();
-            let first_index = plan.timeline.len();
-            plan.parts
-                .push(Part { first_index, first_number: list.first().map_or(0, |s| s.number) });
-            plan.media_timelines.restart_at(first_index);
+            let first_index = plan.start_part(list.first().map_or(0, |s| s.number));
             for (k, s) in list.iter().enumerate() {
                 if s.discontinuity {
                     plan.media_timelines.restart_at(first_index + k);
@@ -451,6 +466,9 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Pla
             }
         }
         plan.extend_live(p);
+        if c.kind == TrackKind::Video {
+            video_periods = periods;
+        }
         plans.push(plan);
     }
     Ok(plans)
@@ -519,14 +537,78 @@ impl TrackPlan {
         rung.parts.get(k)?.all().find_map(|r| by_number(rendition(p, *r)?.segments()?, number))
     }
 
+    /// Starts a part (a period) at the end of the timeline, its first segment
+    /// numbered `first_number`; returns its first plan index.
+    fn start_part(&mut self, first_number: u64) -> usize {
+        let first_index = self.timeline.len();
+        self.parts.push(Part { first_index, first_number });
+        self.media_timelines.restart_at(first_index);
+        first_index
+    }
+
     /// Adds the segments that playlist refreshes made known past the end of the
-    /// timeline (from whichever rung's list has them), and closes the plan once every
-    /// list has ended. Returns how many were added. Live plans have one part: only it
-    /// grows.
+    /// timeline (from whichever rung's list has them), moving on to the next period
+    /// of a live MPD once the timeline has reached it and it lists segments, and
+    /// closes the plan once every list has ended. Returns how many were added.
     pub fn extend_live(&mut self, p: &Presentation) -> usize {
         if !self.open {
             return 0;
         }
+        let mut added = self.extend_last_part(p);
+        while let Some((next, rungs)) = self.next_period(p) {
+            let Some(first) = rungs.first().and_then(|(_, _, c)| {
+                rendition(p, c.default)?.segments()?.first().map(|s| s.number)
+            }) else {
+                break;
+            };
+            for r in &mut self.rungs {
+                let bps = (r.bitrate_kbps * 1000.0).round() as u64;
+                if let Some(c) = nearest(&rungs, bps) {
+                    r.parts.push(c.clone());
+                }
+            }
+            self.start_part(first);
+            tracing::debug!(?self.kind, period = next, first, "next period");
+            added += self.extend_last_part(p);
+        }
+        let last = self.parts.len().saturating_sub(1);
+        let ended = self.rungs.iter().all(|r| {
+            r.parts
+                .get(last)
+                .and_then(|c| rendition(p, c.default))
+                .and_then(|x| match &x.index {
+                    SegmentIndex::Segments(l) => Some(l.ended),
+                    _ => None,
+                })
+                .unwrap_or(false)
+        });
+        if ended {
+            self.open = false;
+        }
+        added
+    }
+
+    /// The period after the last part's, with its rungs, once it lists segments and
+    /// the timeline has reached its start (the last part is complete).
+    fn next_period(&self, p: &Presentation) -> Option<(usize, Vec<PeriodRung>)> {
+        let last = self.rungs.first()?.parts.last()?.default.period;
+        let pi = last.checked_add(1)?;
+        let period = p.periods.get(pi)?;
+        let ti = match self.kind {
+            TrackKind::Video => main_of(&period.tracks, self.media_type)?,
+            TrackKind::Audio => {
+                let main = main_of(&period.tracks, MediaType::Video)?;
+                audio_of(&period.tracks, &period.tracks[main], self.language.as_deref())?
+            }
+        };
+        let rungs = period_rungs(p, pi, ti, None).ok().filter(|r| !r.is_empty())?;
+        let &(start, duration) = self.timeline.last()?;
+        let slack = (duration / 2.0).max(0.5);
+        (start + duration >= period.start_s - slack).then_some((pi, rungs))
+    }
+
+    /// Adds what the last part's lists have past the end of the timeline.
+    fn extend_last_part(&mut self, p: &Presentation) -> usize {
         let last = self.parts.len().saturating_sub(1);
         // Only what every rung lists: the rule may pick any of them.
         let newest = self.rungs.iter().map(|r| {
@@ -571,19 +653,6 @@ impl TrackPlan {
                 added += 1;
             }
         }
-        let ended = self.rungs.iter().all(|r| {
-            r.parts
-                .get(last)
-                .and_then(|c| rendition(p, c.default))
-                .and_then(|x| match &x.index {
-                    SegmentIndex::Segments(l) => Some(l.ended),
-                    _ => None,
-                })
-                .unwrap_or(false)
-        });
-        if ended {
-            self.open = false;
-        }
         added
     }
 
@@ -614,17 +683,18 @@ impl TrackPlan {
     }
 
     /// Index of the first segment still listed by the lowest rung (live windows
-    /// slide: earlier ones may be gone from the server).
+    /// slide: earlier ones may be gone from the server), in the earliest part that
+    /// lists any.
     pub fn first_available(&self, p: &Presentation) -> Option<usize> {
-        let part = self.parts.last()?;
-        let first = self
-            .last_copies()
-            .next()?
-            .all()
-            .filter_map(|r| rendition(p, *r)?.segments()?.first().map(|s| s.number))
-            .max()?;
-        let ahead = usize::try_from(first.saturating_sub(part.first_number)).ok()?;
-        part.first_index.checked_add(ahead)
+        let lowest = self.rungs.first()?;
+        self.parts.iter().zip(&lowest.parts).find_map(|(part, copies)| {
+            let first = copies
+                .all()
+                .filter_map(|r| rendition(p, *r)?.segments()?.first().map(|s| s.number))
+                .max()?;
+            let ahead = usize::try_from(first.saturating_sub(part.first_number)).ok()?;
+            part.first_index.checked_add(ahead)
+        })
     }
 
     /// Size of segment `i` at `rung`: its byte range, else bitrate × duration.
