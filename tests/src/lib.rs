@@ -46,3 +46,40 @@ fn cached_content(spec: streamsteer_origin::content::ContentSpec) -> PathBuf {
     }
     dir
 }
+
+/// Plays `engine` (the `streamsteer` model with a content's presentation) once with
+/// the default rule on a fast link (four times the ladder's top rung, looped as
+/// needed), failing the test on any failed session; deterministic, so the outcome is
+/// also checked against a second run.
+pub fn simulate_on_a_fast_link(
+    ladder: &streamsteer::Ladder,
+    engine: &streamsteer_sim::engine::ConfiguredEngine,
+) -> streamsteer_sim::model::SessionOutcome {
+    use streamsteer_sim::batch::Batch;
+    use streamsteer_sim::model::{ModelKind, SimConfig};
+    use streamsteer_sim::trace::{Period, Trace, TraceData};
+    let top = ladder.bitrates_kbps().iter().copied().fold(0.0, f64::max);
+    let fast = Trace {
+        name: "fast".into(),
+        data: TraceData::Periods(vec![Period {
+            duration_ms: 60_000.0,
+            bandwidth_kbps: 4.0 * top,
+            latency_ms: 0.0,
+        }]),
+    };
+    let rules = vec!["default".to_string()];
+    let config = SimConfig::default();
+    let batch = Batch {
+        ladder,
+        traces: std::slice::from_ref(&fast),
+        rules: &rules,
+        model: ModelKind::Streamsteer,
+        config: &config,
+    };
+    let run = || batch.run_model(engine, &|| {}).expect("the batch runs");
+    let mut result = run();
+    assert!(result.failures.is_empty(), "{:?}", result.failures.first().map(|f| &f.error));
+    let outcome = result.outcomes.remove(0);
+    assert_eq!(run().outcomes[0].segments, outcome.segments, "not deterministic");
+    outcome
+}

@@ -18,11 +18,8 @@ use streamsteer_origin::content::ContentInfo;
 use streamsteer_origin::sim_model::{LinkModel, SimContent};
 use streamsteer_origin::store::ContentStore;
 use streamsteer_origin::{Origin, OriginConfig};
-use streamsteer_sim::batch::Batch;
 use streamsteer_sim::engine::ConfiguredEngine;
-use streamsteer_sim::model::{ModelKind, SimConfig};
-use streamsteer_sim::trace::{Period, Trace, TraceData};
-use streamsteer_tests::e2e_content;
+use streamsteer_tests::{e2e_content, simulate_on_a_fast_link};
 use tokio::time::{Instant, timeout};
 
 /// Bound on the native test: 40 s of media played in real time, plus startup.
@@ -183,28 +180,7 @@ fn simulate_streamsteer_plays_on_demand_dash() {
     let info = ContentInfo::load(&dir).unwrap();
     let sim = SimContent::load(&dir).unwrap();
     let engine = ConfiguredEngine(sim.on_demand_engine_config(LinkModel::default()).unwrap());
-    // A fast link: four times the top rung, for a minute (looped as needed).
-    let top = info.video.iter().map(|v| v.bandwidth_bps).max().unwrap() as f64 / 1000.0;
-    let fast = Trace {
-        name: "fast".into(),
-        data: TraceData::Periods(vec![Period {
-            duration_ms: 60_000.0,
-            bandwidth_kbps: 4.0 * top,
-            latency_ms: 0.0,
-        }]),
-    };
-    let rules = vec!["default".to_string()];
-    let config = SimConfig::default();
-    let batch = Batch {
-        ladder: &sim.ladder,
-        traces: std::slice::from_ref(&fast),
-        rules: &rules,
-        model: ModelKind::Streamsteer,
-        config: &config,
-    };
-    let result = batch.run_model(&engine, &|| {}).unwrap();
-    assert!(result.failures.is_empty(), "{:?}", result.failures.first().map(|f| &f.error));
-    let outcome = &result.outcomes[0];
+    let outcome = &simulate_on_a_fast_link(&sim.ladder, &engine);
     assert_eq!(outcome.report.rebuffer_count, 0);
     assert_eq!(outcome.segments.len(), info.segment_count);
     // Each segment's size is the real one, which only the sidx the model fetched
@@ -220,7 +196,4 @@ fn simulate_streamsteer_plays_on_demand_dash() {
         previous = Some(s.rendition);
         assert_eq!(s.size_bits, bytes as f64 * 8.0, "segment {} of rung {}", s.index, s.rendition);
     }
-    // Deterministic: the same inputs give the same outcome.
-    let again = batch.run_model(&engine, &|| {}).unwrap();
-    assert_eq!(again.outcomes[0].segments, outcome.segments);
 }

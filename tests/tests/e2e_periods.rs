@@ -18,10 +18,8 @@ use streamsteer_origin::content::ContentInfo;
 use streamsteer_origin::manifests::content_span;
 use streamsteer_origin::sim_model::{LinkModel, SimContent};
 use streamsteer_origin::{Origin, OriginConfig, RequestKind};
-use streamsteer_sim::batch::Batch;
 use streamsteer_sim::engine::ConfiguredEngine;
-use streamsteer_sim::model::{ModelKind, SimConfig};
-use streamsteer_sim::trace::{Period, Trace, TraceData};
+use streamsteer_tests::simulate_on_a_fast_link;
 use tokio::time::timeout;
 
 /// Bound on each native test: 8 s of media played in real time, plus startup.
@@ -114,28 +112,7 @@ fn simulate_streamsteer_plays_two_periods_without_a_stall() {
     let info = ContentInfo::load(&dir).unwrap();
     let sim = SimContent::load(&dir).unwrap();
     let engine = ConfiguredEngine(sim.periods_engine_config(LinkModel::default()).unwrap());
-    // A fast link: four times the top rung, looped as needed.
-    let top = info.video.iter().map(|v| v.bandwidth_bps).max().unwrap() as f64 / 1000.0;
-    let fast = Trace {
-        name: "fast".into(),
-        data: TraceData::Periods(vec![Period {
-            duration_ms: 60_000.0,
-            bandwidth_kbps: 4.0 * top,
-            latency_ms: 0.0,
-        }]),
-    };
-    let rules = vec!["default".to_string()];
-    let config = SimConfig::default();
-    let batch = Batch {
-        ladder: &sim.ladder,
-        traces: std::slice::from_ref(&fast),
-        rules: &rules,
-        model: ModelKind::Streamsteer,
-        config: &config,
-    };
-    let result = batch.run_model(&engine, &|| {}).unwrap();
-    assert!(result.failures.is_empty(), "{:?}", result.failures.first().map(|f| &f.error));
-    let outcome = &result.outcomes[0];
+    let outcome = simulate_on_a_fast_link(&sim.ladder, &engine);
     assert_eq!(outcome.report.rebuffer_count, 0);
     let indices: Vec<usize> = outcome.segments.iter().map(|s| s.index).collect();
     assert_eq!(indices, (0..2 * info.segment_count).collect::<Vec<_>>());
