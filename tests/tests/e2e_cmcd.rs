@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 use streamsteer::cmcd::{CmcdMode, CmcdValue, parse_payload};
+use streamsteer::session::{PlayerEvent, TrackKind};
 use streamsteer_net::{Player, PlayerConfig};
 use streamsteer_origin::content::ContentInfo;
 use streamsteer_origin::{Origin, OriginConfig, TraceSource};
@@ -140,4 +141,62 @@ async fn run() {
     }
     assert!(requested.iter().filter(|r| r.3).count() > 0, "some requests name their successor");
     eprintln!("{} media requests, {unnamed} at the live edge without nor", requested.len());
+}
+
+/// HLS audio renditions (`EXT-X-MEDIA`) declare no bitrate: the session reports none
+/// rather than inventing one (no `br` key, a decision at 0 kbit/s), while video
+/// segments carry their variant's `BANDWIDTH`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hls_audio_reports_no_bitrate_it_was_not_given() {
+    timeout(Duration::from_secs(60), async {
+        let dir = streamsteer_tests::repo_dir().join("tests/fixtures/cmaf");
+        let origin = Origin::start(dir, OriginConfig::default()).await.unwrap();
+        let mut pc = PlayerConfig::default();
+        pc.session.cmcd.mode = CmcdMode::Query;
+        let mut player = Player::load(&origin.hls_url(), pc).await.unwrap();
+        let mut events = player.events();
+        let decisions = tokio::spawn(async move {
+            let mut out = Vec::new();
+            while let Ok(e) = events.recv().await {
+                if let streamsteer_net::Event::Player {
+                    event: PlayerEvent::Decision { track, bitrate_kbps, .. },
+                } = e
+                {
+                    out.push((track, bitrate_kbps));
+                }
+            }
+            out
+        });
+        let outcome = player.wait_until_done().await.unwrap();
+        assert!(outcome.error.is_none(), "{outcome:?}");
+        drop(player);
+        let decisions = decisions.await.unwrap();
+        let audio: Vec<f64> =
+            decisions.iter().filter(|d| d.0 == TrackKind::Audio).map(|d| d.1).collect();
+        assert!(!audio.is_empty() && audio.iter().all(|b| *b == 0.0), "{audio:?}");
+        // Video decisions carry the variants' BANDWIDTH, which CMCD reports as `br`.
+        let declared: Vec<f64> =
+            decisions.iter().filter(|d| d.0 == TrackKind::Video).map(|d| d.1.round()).collect();
+        assert!(!declared.is_empty() && declared.iter().all(|b| *b > 0.0), "{decisions:?}");
+        let (mut audio_seen, mut video_seen) = (0, 0);
+        for e in origin.requests().iter().filter(|e| e.path.ends_with(".m4s")) {
+            let keys = parse_payload(&e.query["CMCD"]).unwrap();
+            match token(keys.get("ot")) {
+                Some("a") => {
+                    audio_seen += 1;
+                    assert_eq!(keys.get("br"), None, "{}: {keys:?}", e.path);
+                }
+                Some("v") => {
+                    video_seen += 1;
+                    let br = int(keys.get("br")).unwrap_or_else(|| panic!("{}", e.path));
+                    assert!(declared.contains(&(br as f64)), "{}: br={br}", e.path);
+                }
+                other => panic!("{}: ot {other:?}", e.path),
+            }
+        }
+        assert!(audio_seen > 0 && video_seen > 0, "{audio_seen} audio, {video_seen} video");
+        origin.shutdown().await;
+    })
+    .await
+    .expect("the HLS session ends in time");
 }

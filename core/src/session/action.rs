@@ -201,7 +201,8 @@ pub enum PlayerEvent {
         segment: usize,
         /// Rung index.
         rendition: usize,
-        /// Its bitrate, kbit/s.
+        /// Its bitrate as the manifest declares it, kbit/s (0 when it declares none,
+        /// as for HLS audio renditions).
         bitrate_kbps: f64,
         /// Why.
         reason: DecisionReason,

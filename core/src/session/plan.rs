@@ -56,7 +56,11 @@ impl Copies {
 /// One rung of a track.
 #[derive(Debug, Clone)]
 pub(crate) struct Rung {
+    /// What ranks the rung: its peak bitrate, or (HLS audio renditions, which declare
+    /// none) its place in document order.
     pub bitrate_kbps: f64,
+    /// Whether the manifest declared `bitrate_kbps`.
+    pub declared: bool,
     /// Mean bitrate when the manifest says (HLS `AVERAGE-BANDWIDTH`): what a pathway
     /// must sustain, where `bitrate_kbps` (the peak) ranks the rungs.
     pub average_kbps: Option<f64>,
@@ -438,8 +442,11 @@ pub(crate) fn build(p: &Presentation, audio: bool) -> Result<Vec<TrackPlan>, Pla
         };
         let rungs: Vec<Rung> = reference
             .iter()
-            .map(|(bps, avg, _)| Rung {
+            .map(|(bps, avg, copies)| Rung {
                 bitrate_kbps: *bps as f64 / 1000.0,
+                declared: rendition(p, copies.default)
+                    .and_then(Rendition::ranking_bandwidth)
+                    .is_some_and(|b| b > 0),
                 average_kbps: avg.map(|b| b as f64 / 1000.0),
                 parts: parts.iter().filter_map(|(_, r)| nearest(r, *bps).cloned()).collect(),
             })
@@ -695,6 +702,12 @@ impl TrackPlan {
             let ahead = usize::try_from(first.saturating_sub(part.first_number)).ok()?;
             part.first_index.checked_add(ahead)
         })
+    }
+
+    /// The bitrate of rung `rung` as the manifest declares it (`None` for HLS audio
+    /// renditions, which declare none).
+    pub fn declared_kbps(&self, rung: usize) -> Option<f64> {
+        self.rungs.get(rung).filter(|r| r.declared).map(|r| r.bitrate_kbps)
     }
 
     /// Size of segment `i` at `rung`: its byte range, else bitrate × duration.

@@ -300,7 +300,7 @@ impl Core<'_> {
         let Some((rung, reason, delay_s)) = self.decide(kind) else { return };
         let Some(t) = self.tracks.get(kind) else { return };
         let seg = t.next_segment;
-        let bitrate_kbps = t.plan.rungs.get(rung).map_or(0.0, |r| r.bitrate_kbps);
+        let bitrate_kbps = t.plan.declared_kbps(rung).unwrap_or(0.0);
         let last_rung = t.last_rung;
         self.emit(PlayerEvent::Decision {
             track: kind,
@@ -414,8 +414,8 @@ impl Core<'_> {
             self.now + Duration::from_secs_f64(ahead)
         });
         let object = self.config.cmcd.enabled().then(|| ObjectKeys {
-            bitrate_kbps: t.plan.rungs.get(rung).map(|r| r.bitrate_kbps),
-            top_kbps: t.plan.rungs.last().map(|r| r.bitrate_kbps),
+            bitrate_kbps: t.plan.declared_kbps(rung),
+            top_kbps: t.plan.declared_kbps(t.plan.rungs.len().saturating_sub(1)),
             duration_s: t.plan.timeline.get(seg).map(|(_, d)| *d),
             buffer_s: Some((t.buffered_end_s - self.playback.position_s).max(0.0)),
             next: match t.plan.target(&self.presentation, rung, seg + 1, &root, false) {
@@ -629,7 +629,7 @@ impl Core<'_> {
         let Some(t) = self.tracks.get_mut(TrackKind::Video) else { return };
         t.job = None;
         t.seg_bits += progress.downloaded_bits;
-        let bitrate_kbps = t.plan.rungs.get(to).map_or(0.0, |r| r.bitrate_kbps);
+        let bitrate_kbps = t.plan.declared_kbps(to).unwrap_or(0.0);
         self.act(Action::Cancel { id });
         self.recorder.account(&job.pathway, bytes, elapsed, false);
         self.emit(PlayerEvent::Abandoned { segment: job.segment, from: job.rung, to });
