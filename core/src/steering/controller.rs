@@ -26,9 +26,16 @@ pub enum Protocol {
 #[serde(default)]
 #[non_exhaustive]
 pub struct SteeringConfig {
-    /// How long a failing pathway is excluded, seconds (default 120: HLS §7.5 says
-    /// two minutes is generally enough; hls.js uses 300, Shaka 60).
+    /// The longest a failing pathway is excluded, seconds (default 120: HLS §7.5 says
+    /// two minutes is generally enough; hls.js uses 300, Shaka 60). With a steering
+    /// server, never longer than its TTL: a pathway it still ranks first is tried again
+    /// at least once per TTL, so the session is back on it within one TTL of its
+    /// recovery.
     pub penalty_s: f64,
+    /// The first penalty of a pathway, seconds (default 2); each penalty after it with
+    /// no success between lasts twice as long, up to `penalty_s`. When a penalty ends
+    /// the pathway is eligible again, and the next fetch from it is the probe.
+    pub first_penalty_s: f64,
     /// Consecutive media failures on a pathway before it is penalised (default 1).
     pub failures_before_penalty: u32,
     /// Reload interval before any manifest has given a TTL, and after failures
@@ -44,6 +51,7 @@ impl Default for SteeringConfig {
     fn default() -> Self {
         Self {
             penalty_s: 120.0,
+            first_penalty_s: 2.0,
             failures_before_penalty: 1,
             default_ttl_s: 300.0,
             throughput_window: 4,
@@ -391,9 +399,18 @@ impl Steering {
 
     /// Records a failed media fetch on `pathway`; returns true if it is now penalised.
     pub fn on_media_failure(&mut self, now: Instant, pathway: &str) -> bool {
-        let penalty = Duration::from_secs_f64(self.config.penalty_s);
+        let secs = |s: f64| Duration::from_secs_f64(if s.is_finite() { s.max(0.0) } else { 0.0 });
+        let mut longest = secs(self.config.penalty_s);
+        if self.server_uri.is_some() && self.poll != PollState::Gone {
+            // The server is still asked: its order is re-tested once per TTL.
+            longest = self.last_ttl.map_or(longest, |ttl| longest.min(ttl));
+        }
+        let first = secs(self.config.first_penalty_s).min(longest);
         let threshold = self.config.failures_before_penalty;
-        self.health.entry(pathway.to_string()).or_default().record_failure(now, threshold, penalty)
+        self.health
+            .entry(pathway.to_string())
+            .or_default()
+            .record_failure(now, threshold, first, longest)
     }
 
     /// Records a successful media fetch of `bits` in `seconds` on `pathway`.
@@ -623,14 +640,45 @@ mod tests {
     fn penalty_fails_over_then_returns_after_expiry() {
         let mut s = hls();
         assert_eq!(s.select(t(0.0), 1000.0).pathway, "oca");
+        // 2 s, then (the probe failing) 4 s, 8 s…
         assert!(s.on_media_failure(t(10.0), "oca"));
         assert_eq!(s.select(t(10.0), 1000.0).pathway, "cf");
-        assert_eq!(s.select(t(129.0), 1000.0).pathway, "cf");
-        assert_eq!(s.select(t(130.0), 1000.0).pathway, "oca");
+        assert_eq!(s.select(t(11.9), 1000.0).pathway, "cf");
+        assert_eq!(s.select(t(12.0), 1000.0).pathway, "oca");
+        assert!(s.on_media_failure(t(12.0), "oca"));
+        assert_eq!(s.select(t(15.9), 1000.0).pathway, "cf");
+        assert_eq!(s.select(t(16.0), 1000.0).pathway, "oca");
+        // Both penalised: the one whose penalty ends first (oca's third, 8 s, ends
+        // after cf's first, 2 s).
         s.on_media_failure(t(200.0), "oca");
         s.on_media_failure(t(201.0), "cf");
         let sel = s.select(t(202.0), 1000.0);
-        assert_eq!((sel.pathway.as_str(), sel.reason), ("oca", SelectionReason::AllPenalized));
+        assert_eq!((sel.pathway.as_str(), sel.reason), ("cf", SelectionReason::AllPenalized));
+    }
+
+    #[test]
+    fn penalties_grow_to_the_configured_longest_and_never_past_the_ttl() {
+        let mut s = hls();
+        // No steering manifest yet: up to penalty_s (120 s).
+        let mut at = 0.0;
+        for _ in 0..8 {
+            s.on_media_failure(t(at), "oca");
+            at = s.health("oca").unwrap().penalized_until.unwrap().as_secs_f64();
+        }
+        let last = s.health("oca").unwrap();
+        assert_eq!(last.penalized_until, Some(t(at)));
+        s.on_media_failure(t(at), "oca");
+        assert_eq!(s.health("oca").unwrap().penalized_until, Some(t(at + 120.0)));
+        // With a steering server answering a 10 s TTL, a penalty lasts 10 s at most:
+        // a pathway it ranks first is tried again once per TTL.
+        let at = at + 120.0;
+        s.on_loaded(t(at), r#"{"VERSION":1,"TTL":10,"PATHWAY-PRIORITY":["oca","cf"]}"#).unwrap();
+        s.on_media_failure(t(at), "oca");
+        assert_eq!(s.health("oca").unwrap().penalized_until, Some(t(at + 10.0)));
+        // A success resets the doubling.
+        s.on_media_success(t(at + 10.0), "oca", 1e6, 1.0);
+        s.on_media_failure(t(at + 11.0), "oca");
+        assert_eq!(s.health("oca").unwrap().penalized_until, Some(t(at + 13.0)));
     }
 
     #[test]
