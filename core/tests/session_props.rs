@@ -11,7 +11,7 @@ use streamsteer::session::{
     Action, ErrorKind, Event, FetchKind, FetchRequest, HistoryConfig, PlayerEvent, PlayerState,
     Retention, Session, SessionConfig, SyntheticOptions, TrackKind, presentation_from_ladder,
 };
-use streamsteer::steering::CostPreference;
+use streamsteer::steering::OverflowPolicy;
 use streamsteer::time::{Duration, Instant};
 use streamsteer::uri::Url;
 
@@ -738,11 +738,11 @@ fn steering_to_a_host_outside_the_allowlist_is_refused() {
 }
 
 #[test]
-fn cost_preference_overflows_when_the_edge_cannot_carry_the_rung() {
-    let run_with = |edge_kbps: f64| {
+fn the_overflow_policy_decides_whether_a_slow_edge_is_left() {
+    let run_with = |edge_kbps: f64, policy: OverflowPolicy| {
         let mut config = SessionConfig::default();
         config.abr_rule = "throughput".into();
-        config.steering.cost = CostPreference::default();
+        config.steering.cost.policy = policy;
         let links: BTreeMap<String, Link> = [
             ("oca.example".into(), Link::constant(edge_kbps)),
             ("cf.example".into(), Link::constant(20_000.0)),
@@ -755,14 +755,71 @@ fn cost_preference_overflows_when_the_edge_cannot_carry_the_rung() {
         assert_eq!(o.session.state(), PlayerState::Ended);
         o.session.qoe_report()
     };
-    // A fast edge carries everything.
-    let fast = run_with(20_000.0);
-    assert_eq!(fast.pathways.get("cf").map_or(0, |u| u.segments), 0, "{fast:?}");
-    // An edge that cannot sustain the top rung overflows to cf for most of the session.
-    let slow = run_with(1500.0);
-    assert!(
-        slow.pathways["cf"].segments > slow.pathways.get("oca").map_or(0, |u| u.segments),
-        "{slow:?}"
+    let segments = |r: &QoeReport, p: &str| r.pathways.get(p).map_or(0, |u| u.segments);
+    for policy in [OverflowPolicy::Cost, OverflowPolicy::Quality] {
+        // A fast edge carries everything.
+        let fast = run_with(20_000.0, policy);
+        assert_eq!(segments(&fast, "cf"), 0, "{policy:?}: {fast:?}");
+    }
+    // An edge that carries the lowest rung but not the top one: the default (cost)
+    // stays on it and the rule adapts; quality overflows to cf for most of the session.
+    let cost = run_with(1500.0, OverflowPolicy::Cost);
+    assert_eq!(segments(&cost, "cf"), 0, "{cost:?}");
+    assert_eq!(cost.rebuffer_count, 0, "{cost:?}");
+    let quality = run_with(1500.0, OverflowPolicy::Quality);
+    assert!(segments(&quality, "cf") > segments(&quality, "oca"), "{quality:?}");
+    assert!(quality.avg_bitrate_kbps > 2000.0, "{quality:?}");
+    assert!(cost.avg_bitrate_kbps < 1500.0, "{cost:?}");
+    eprintln!(
+        "edge at 1.5 Mbit/s: cost {:.0} kbit/s, quality {:.0} kbit/s with {} of {} segments on cf",
+        cost.avg_bitrate_kbps,
+        quality.avg_bitrate_kbps,
+        segments(&quality, "cf"),
+        quality.segments
     );
-    assert!(slow.avg_bitrate_kbps > 2000.0, "{slow:?}");
+    // The README's figures (the session is deterministic).
+    assert_eq!(cost.avg_bitrate_kbps.round(), 1200.0);
+    assert_eq!(quality.avg_bitrate_kbps.round(), 2369.0);
+    assert_eq!((segments(&quality, "cf"), quality.segments), (39, 40));
+    // An edge that cannot carry even the lowest rung is left under either policy.
+    let dead = run_with(100.0, OverflowPolicy::Cost);
+    assert!(segments(&dead, "cf") > segments(&dead, "oca"), "{dead:?}");
+}
+
+#[test]
+fn a_cdn_that_starves_a_fetch_is_left_within_a_segment() {
+    // The edge slows tenfold at 30 s, with no error; steering keeps ranking it first.
+    const SLOW_AT: f64 = 30.0;
+    let mut links = fast_links();
+    links.get_mut("oca.example").unwrap().steps = vec![(SLOW_AT, 8000.0), (1e9, 800.0)];
+    let net = Net { links, steering: vec![(0.0, Reply::Body(PRIORITY_OCA.into()))], fail_every: 0 };
+    let o = run(Session::new(steered(true), SessionConfig::default()).unwrap(), &net);
+    check_invariants(&o, 40, &[TrackKind::Video, TrackKind::Audio]);
+    let r = o.session.qoe_report();
+    assert_eq!(r.rebuffer_count, 0, "{r:?}");
+    let starved: Vec<f64> = o
+        .session
+        .event_log()
+        .iter()
+        .filter(
+            |e| matches!(&e.event, PlayerEvent::PathwayStarved { pathway, .. } if pathway == "oca"),
+        )
+        .map(|e| e.t_s)
+        .collect();
+    let first = *starved.first().expect("the starved fetch was abandoned");
+    // Within one segment (4 s) of the slowdown the edge is left, and media come from
+    // cf from then on but for the edge's probes (each starved again, and left).
+    assert!((SLOW_AT..SLOW_AT + 4.0).contains(&first), "left at {first}");
+    let after: Vec<_> = media_fetches(&o).into_iter().filter(|(t, _)| *t > first).collect();
+    let on_cf = after.iter().filter(|(_, r)| r.pathway.as_deref() == Some("cf")).count();
+    assert!(on_cf * 10 >= after.len() * 7, "{on_cf} of {} on cf", after.len());
+    // The probes come further and further apart, up to one per TTL (10 s).
+    let gaps: Vec<f64> = starved.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.windows(2).all(|g| g[1] >= g[0] - 1e-6), "{gaps:?}");
+    assert!(gaps.iter().all(|g| *g <= 10.0 + 4.0 + 1e-6), "{gaps:?}");
+    eprintln!(
+        "left oca {:.2} s after it slowed; {} probes starved",
+        first - SLOW_AT,
+        starved.len() - 1
+    );
 }

@@ -93,7 +93,7 @@ fn check(protocol: Protocol, allowed: HostAllowlist, body: &str) {
             }
         }
     }
-    let sel = s.select(t1, 1500.0);
+    let sel = s.select(t1, 1500.0, 300.0);
     assert!(s.pathways().contains(&sel.pathway));
     assert!(s.on_media_failure(t1, &sel.pathway) || s.config().failures_before_penalty > 1);
     let t2 = t1 + Duration::from_secs_f64(1e6);

@@ -225,6 +225,20 @@ pub enum PlayerEvent {
         /// Rung fetched instead.
         to: usize,
     },
+    /// A fetch was abandoned because its pathway starved it: it was delivering far
+    /// below the pathway's own recent throughput, too slowly to arrive before the
+    /// buffer ran out. The pathway is penalised (as on a failure) and the segment
+    /// fetched from the next one.
+    PathwayStarved {
+        /// The pathway given up.
+        pathway: String,
+        /// Segment index.
+        segment: usize,
+        /// What the fetch was getting, kbit/s.
+        rate_kbps: f64,
+        /// What the pathway delivered before, kbit/s.
+        expected_kbps: f64,
+    },
     /// Requests moved to another pathway.
     PathwayChanged {
         /// Previous pathway, if any.

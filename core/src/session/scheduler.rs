@@ -364,19 +364,31 @@ impl Core<'_> {
         let Some(main) = self.tracks.main() else { return };
         let need = main.last_rung.max((kind == TrackKind::Video).then_some(rung));
         // What the pathway must sustain: the rung's mean rate when known, not its peak.
-        let need_kbps = need
-            .and_then(|r| main.plan.rungs.get(r))
-            .map_or(0.0, |r| r.average_kbps.unwrap_or(r.bitrate_kbps));
-        let sel = self.steering.select(self.now, need_kbps);
-        if self.pathway.as_deref() != Some(sel.pathway.as_str()) {
-            let from = self.pathway.replace(sel.pathway.clone());
-            self.emit(PlayerEvent::PathwayChanged {
-                from,
-                to: sel.pathway.clone(),
-                reason: sel.reason,
-            });
-        }
-        let pathway = sel.pathway;
+        let mean = |r: &super::plan::Rung| r.average_kbps.unwrap_or(r.bitrate_kbps);
+        let rung_kbps = need.and_then(|r| main.plan.rungs.get(r)).map_or(0.0, mean);
+        let lowest_kbps = main.plan.rungs.first().map_or(0.0, mean);
+        // Audio comes from where video does while that pathway is usable: the tracks
+        // share one CDN (a split draws on two links and bills two CDNs).
+        let follow = self.pathway.clone().filter(|p| {
+            kind == TrackKind::Audio
+                && self.tracks.main().is_some_and(|m| m.job.is_some() || m.last_rung.is_some())
+                && !self.steering.health(p).is_some_and(|h| h.is_penalized(self.now))
+        });
+        let pathway = match follow {
+            Some(p) => p,
+            None => {
+                let sel = self.steering.select(self.now, rung_kbps, lowest_kbps);
+                if self.pathway.as_deref() != Some(sel.pathway.as_str()) {
+                    let from = self.pathway.replace(sel.pathway.clone());
+                    self.emit(PlayerEvent::PathwayChanged {
+                        from,
+                        to: sel.pathway.clone(),
+                        reason: sel.reason,
+                    });
+                }
+                sel.pathway
+            }
+        };
         let Some(t) = self.tracks.get(kind) else { return };
         let seg = t.next_segment;
         let init_key = t.plan.init_key(&self.presentation, rung, seg);
@@ -582,9 +594,13 @@ impl Core<'_> {
         self.recorder.record(rungs.into_iter().flatten(), record);
     }
 
-    /// Progress of a main-track fetch: the rule may abandon it for a lower rung.
+    /// Progress of a main-track fetch: a starving pathway is left, else the rule may
+    /// abandon it for a lower rung.
     pub(super) fn on_progress(&mut self, id: RequestId, bytes: u64, ttfb: Option<Duration>) {
         if self.tracks.with_job(id) != Some(TrackKind::Video) {
+            return;
+        }
+        if self.leave_if_starved(bytes) {
             return;
         }
         let Some(main) = self.tracks.main() else { return };
@@ -643,5 +659,85 @@ impl Core<'_> {
             reason,
         });
         self.issue(TrackKind::Video, to, reason, false);
+    }
+}
+
+/// A fetch is starved when it delivers below this share of its pathway's recent
+/// throughput: a CDN failing, not a link that is slow for every CDN (abandoning for
+/// another pathway would not help there, and the ABR rule handles it).
+const STARVED_SHARE: f64 = 0.3;
+/// Seconds of a fetch (after its first byte, else from its start) before its rate is
+/// judged: TCP's slow start and a first chunk's burst say little before.
+const STARVED_AFTER_S: f64 = 0.5;
+/// A starved fetch is left when it would take longer than its segment lasts, or its
+/// projected end comes within this margin of the buffer running out, seconds.
+const STARVED_MARGIN_S: f64 = 1.0;
+
+impl Core<'_> {
+    /// The main track's media fetch in flight, `bytes` in: when its pathway starves
+    /// it (far below its own recent throughput, too slowly to keep up with playback or
+    /// to arrive before the buffer runs out) and another pathway is usable, the fetch
+    /// is cancelled, the pathway penalised as on a failure, and the segment fetched
+    /// from the next one. Returns whether it was.
+    fn leave_if_starved(&mut self, bytes: u64) -> bool {
+        let Some(t) = self.tracks.main() else { return false };
+        let Some(job) = t.job.clone().filter(|j| !j.init) else { return false };
+        let elapsed = self.now.saturating_since(job.issued_at).as_secs_f64();
+        if elapsed < STARVED_AFTER_S {
+            return false;
+        }
+        // What the pathway delivered lately; unmeasured (a probe after its estimate
+        // aged out), what the best other pathway delivers: leaving for it helps then.
+        let expected = self.steering.throughput_kbps(&job.pathway, self.now).or_else(|| {
+            let others = self.steering.priority().iter().filter(|p| **p != job.pathway);
+            others.filter_map(|p| self.steering.throughput_kbps(p, self.now)).reduce(f64::max)
+        });
+        let Some(expected_kbps) = expected else { return false };
+        let rate_kbps = bytes as f64 * 8.0 / elapsed / 1000.0;
+        if rate_kbps >= expected_kbps * STARVED_SHARE {
+            return false;
+        }
+        let size_bits = t
+            .plan
+            .rungs
+            .get(job.rung)
+            .map_or(0.0, |r| t.plan.size_bits(&self.presentation, r, job.segment));
+        let left_s = (size_bits - bytes as f64 * 8.0).max(0.0) / (rate_kbps * 1000.0).max(1.0);
+        let ahead = (t.buffered_end_s - self.playback.position_s).max(0.0);
+        let playing = self.playback.state == PlayerState::Playing;
+        let segment_s = t.plan.timeline.get(job.segment).map_or(0.0, |s| s.1);
+        // Kept only if it keeps up with playback and lands before the buffer runs out
+        // (buffering, at start-up or in a stall, every second of it is waited for).
+        if playing && elapsed + left_s <= segment_s && left_s + STARVED_MARGIN_S < ahead {
+            return false;
+        }
+        let others = self.steering.priority().iter().any(|p| {
+            *p != job.pathway && !self.steering.health(p).is_some_and(|h| h.is_penalized(self.now))
+        });
+        if !others {
+            return false;
+        }
+        tracing::debug!(
+            pathway = job.pathway,
+            segment = job.segment,
+            rate_kbps,
+            expected_kbps,
+            "starved"
+        );
+        self.act(Action::Cancel { id: job.id });
+        self.recorder.account(&job.pathway, bytes, elapsed, false);
+        if let Some(t) = self.tracks.get_mut(TrackKind::Video) {
+            t.job = None;
+            t.seg_bits += bytes as f64 * 8.0;
+        }
+        self.steering.on_media_failure(self.now, &job.pathway);
+        self.emit(PlayerEvent::PathwayStarved {
+            pathway: job.pathway.clone(),
+            segment: job.segment,
+            rate_kbps,
+            expected_kbps,
+        });
+        self.issue(TrackKind::Video, job.rung, job.reason, false);
+        true
     }
 }

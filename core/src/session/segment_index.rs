@@ -18,7 +18,7 @@ impl Core<'_> {
     /// `attempt`th try, on the pathway steering selects now. A URL the session will
     /// not request fails the attempt at once, without touching the network.
     pub(super) fn request_index(&mut self, period: usize, rendition: String, attempt: u32) {
-        let pathway = self.steering.select(self.now, 0.0).pathway;
+        let pathway = self.steering.select(self.now, 0.0, 0.0).pathway;
         let id = self.requests.alloc_id();
         let target = self.index_target(period, &rendition, &pathway);
         self.requests.insert(

@@ -425,9 +425,12 @@ impl Steering {
         }
     }
 
-    /// Selects the pathway for a request at `now` for a rung of `need_kbps`, and
-    /// makes it current.
-    pub fn select(&mut self, now: Instant, need_kbps: f64) -> PathwaySelection {
+    /// Selects the pathway for a request at `now` while a rung of `rung_kbps` is played
+    /// (the ladder's lowest being `lowest_kbps`), and makes it current. What a pathway
+    /// must carry to be kept is the cost preference's policy
+    /// ([`CostPreference::need_kbps`]).
+    pub fn select(&mut self, now: Instant, rung_kbps: f64, lowest_kbps: f64) -> PathwaySelection {
+        let need_kbps = self.config.cost.need_kbps(rung_kbps, lowest_kbps);
         let candidates: Vec<&String> = self
             .priority
             .iter()
@@ -536,14 +539,14 @@ mod tests {
         assert_eq!(s.server_uri().unwrap(), "https://steer.example/s2.json");
         assert_eq!(s.poll(t(21.9), None), None);
         s.on_media_success(t(5.0), "cf", 8e6, 2.0);
-        assert_eq!(s.select(t(5.0), 1000.0).pathway, "cf", "the new priority is applied");
+        assert_eq!(s.select(t(5.0), 1000.0, 1000.0).pathway, "cf", "the new priority is applied");
         let req = s.poll(t(22.0), None).unwrap();
         assert_eq!(
             req.url,
             "https://steer.example/s2.json?_HLS_pathway=cf&_HLS_throughput=4000000"
         );
         s.on_failed(t(22.5), Some(503), None);
-        s.select(t(23.0), 1000.0);
+        s.select(t(23.0), 1000.0, 1000.0);
         // No estimate of its own and no fallback: the throughput parameter is left out.
         let mut fresh = hls();
         fresh.start(t(0.0));
@@ -591,7 +594,7 @@ mod tests {
         assert_eq!(s.next_wake(), None);
         assert_eq!(s.poll(t(10_000.0), None), None);
         assert_eq!(s.priority(), ["cf", "oca"]);
-        assert_eq!(s.select(t(30.0), 1000.0).pathway, "cf");
+        assert_eq!(s.select(t(30.0), 1000.0, 1000.0).pathway, "cf");
     }
 
     #[test]
@@ -639,20 +642,20 @@ mod tests {
     #[test]
     fn penalty_fails_over_then_returns_after_expiry() {
         let mut s = hls();
-        assert_eq!(s.select(t(0.0), 1000.0).pathway, "oca");
+        assert_eq!(s.select(t(0.0), 1000.0, 1000.0).pathway, "oca");
         // 2 s, then (the probe failing) 4 s, 8 s…
         assert!(s.on_media_failure(t(10.0), "oca"));
-        assert_eq!(s.select(t(10.0), 1000.0).pathway, "cf");
-        assert_eq!(s.select(t(11.9), 1000.0).pathway, "cf");
-        assert_eq!(s.select(t(12.0), 1000.0).pathway, "oca");
+        assert_eq!(s.select(t(10.0), 1000.0, 1000.0).pathway, "cf");
+        assert_eq!(s.select(t(11.9), 1000.0, 1000.0).pathway, "cf");
+        assert_eq!(s.select(t(12.0), 1000.0, 1000.0).pathway, "oca");
         assert!(s.on_media_failure(t(12.0), "oca"));
-        assert_eq!(s.select(t(15.9), 1000.0).pathway, "cf");
-        assert_eq!(s.select(t(16.0), 1000.0).pathway, "oca");
+        assert_eq!(s.select(t(15.9), 1000.0, 1000.0).pathway, "cf");
+        assert_eq!(s.select(t(16.0), 1000.0, 1000.0).pathway, "oca");
         // Both penalised: the one whose penalty ends first (oca's third, 8 s, ends
         // after cf's first, 2 s).
         s.on_media_failure(t(200.0), "oca");
         s.on_media_failure(t(201.0), "cf");
-        let sel = s.select(t(202.0), 1000.0);
+        let sel = s.select(t(202.0), 1000.0, 1000.0);
         assert_eq!((sel.pathway.as_str(), sel.reason), ("cf", SelectionReason::AllPenalized));
     }
 
@@ -685,14 +688,22 @@ mod tests {
     fn cost_preference_overflows_and_reprobes() {
         let mut s = hls();
         s.on_media_success(t(1.0), "oca", 2e6, 1.0); // 2000 kbps
-        assert_eq!(s.select(t(1.0), 1000.0).pathway, "oca");
-        let sel = s.select(t(1.0), 4000.0);
+        assert_eq!(s.select(t(1.0), 1000.0, 1000.0).pathway, "oca");
+        let sel = s.select(t(1.0), 4000.0, 4000.0);
         assert_eq!(
             (sel.pathway.as_str(), sel.reason),
             ("cf", SelectionReason::Cost { rule: CostReason::Overflow })
         );
         // The edge's estimate ages out after 60 s: re-probe it.
-        assert_eq!(s.select(t(61.5), 4000.0).pathway, "oca");
+        assert_eq!(s.select(t(61.5), 4000.0, 4000.0).pathway, "oca");
+        // Under the default (cost) policy the edge is kept while it carries the lowest
+        // rung, here 300 kbit/s: the ABR rule adapts instead.
+        s.on_media_success(t(62.0), "oca", 2e6, 1.0);
+        let sel = s.select(t(62.0), 4000.0, 300.0);
+        assert_eq!(
+            (sel.pathway.as_str(), sel.reason),
+            ("oca", SelectionReason::Cost { rule: CostReason::Preferred })
+        );
     }
 
     #[test]

@@ -19,8 +19,33 @@
 //!
 //! Ties go to the earlier (cheaper) pathway. With `enabled = false` the first pathway
 //! is always chosen, i.e. pure steering-priority order.
+//!
+//! What `need` is, is the [`OverflowPolicy`]. Under `Cost` (the default) it is the
+//! lowest rung: the steering server's first pathway is kept while it can carry the
+//! ladder at all, and the ABR rule adapts to what it delivers (every byte an overflow
+//! CDN carries is paid for). A CDN that suddenly starves a fetch is not slow but
+//! failing: the session abandons the fetch and penalises the pathway (see the
+//! session's scheduler), and it is probed again as a failed one is. Under `Quality`
+//! `need` is the rung being played, so the session overflows rather than step down.
+//! Either way a pathway left for being slow is measured again only once its estimate
+//! has aged out (`estimate_max_age_s`): the hysteresis that keeps the session from
+//! flapping between CDNs.
 
 use serde::{Deserialize, Serialize};
+
+/// When the session leaves the steering server's first pathway for a later one that
+/// is faster (a failing or starving pathway is left whatever the policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverflowPolicy {
+    /// Only when it cannot carry the lowest rung (with `headroom`): the ABR rule adapts
+    /// to it instead. What a service running its own edge wants.
+    #[default]
+    Cost,
+    /// When it cannot carry the rung being played (with `headroom`): quality first,
+    /// paid for in overflow traffic.
+    Quality,
+}
 
 /// Parameters of the cost preference (serde; defaults documented per field).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -28,8 +53,11 @@ use serde::{Deserialize, Serialize};
 pub struct CostPreference {
     /// Apply the preference (default true); false = strict priority order.
     pub enabled: bool,
-    /// Margin over the current rung a pathway must deliver to count as sufficient
-    /// (default 1.2: the throughput rules' usual 0.8–0.9 safety plus slack).
+    /// What a later pathway is taken for (default [`OverflowPolicy::Cost`]).
+    pub policy: OverflowPolicy,
+    /// Margin over the rung (see [`OverflowPolicy`]) a pathway must deliver to count
+    /// as sufficient (default 1.2: the throughput rules' usual 0.8–0.9 safety plus
+    /// slack).
     pub headroom: f64,
     /// Relative gain needed to move off the preferred pathway when nothing is
     /// sufficient (default 0.25).
@@ -40,7 +68,13 @@ pub struct CostPreference {
 
 impl Default for CostPreference {
     fn default() -> Self {
-        Self { enabled: true, headroom: 1.2, min_gain: 0.25, estimate_max_age_s: 60.0 }
+        Self {
+            enabled: true,
+            policy: OverflowPolicy::Cost,
+            headroom: 1.2,
+            min_gain: 0.25,
+            estimate_max_age_s: 60.0,
+        }
     }
 }
 
@@ -59,6 +93,15 @@ pub enum CostReason {
 }
 
 impl CostPreference {
+    /// The bitrate a pathway must carry under the policy, of the rung played
+    /// (`rung_kbps`) and the ladder's lowest (`lowest_kbps`), kbit/s.
+    pub fn need_kbps(&self, rung_kbps: f64, lowest_kbps: f64) -> f64 {
+        match self.policy {
+            OverflowPolicy::Cost => lowest_kbps.min(rung_kbps),
+            OverflowPolicy::Quality => rung_kbps,
+        }
+    }
+
     /// Chooses among `estimates` (priority order, `None` = unknown) for a rung of
     /// `need_kbps`. Returns the index chosen and why; `None` if the list is empty.
     pub fn choose(&self, estimates: &[Option<f64>], need_kbps: f64) -> Option<(usize, CostReason)> {
@@ -93,8 +136,38 @@ impl CostPreference {
 mod tests {
     use super::*;
 
-    const C: CostPreference =
-        CostPreference { enabled: true, headroom: 1.2, min_gain: 0.25, estimate_max_age_s: 60.0 };
+    const C: CostPreference = CostPreference {
+        enabled: true,
+        policy: OverflowPolicy::Quality,
+        headroom: 1.2,
+        min_gain: 0.25,
+        estimate_max_age_s: 60.0,
+    };
+
+    #[test]
+    fn the_policy_says_what_a_pathway_must_carry() {
+        let cost = CostPreference::default();
+        assert_eq!(cost.policy, OverflowPolicy::Cost);
+        assert_eq!(cost.need_kbps(4000.0, 300.0), 300.0);
+        assert_eq!(C.need_kbps(4000.0, 300.0), 4000.0);
+        // An edge measuring 3.6 Mbit/s (a link it shares with audio) under a 4.3 Mbit/s
+        // rung: kept under `Cost`, left under `Quality`.
+        let estimates = [Some(3600.0), Some(9000.0)];
+        assert_eq!(
+            cost.choose(&estimates, cost.need_kbps(4300.0, 300.0)),
+            Some((0, CostReason::Preferred))
+        );
+        assert_eq!(
+            C.choose(&estimates, C.need_kbps(4300.0, 300.0)),
+            Some((1, CostReason::Overflow))
+        );
+        // One that cannot carry the lowest rung is left under both.
+        let dead = [Some(200.0), Some(9000.0)];
+        assert_eq!(
+            cost.choose(&dead, cost.need_kbps(4300.0, 300.0)),
+            Some((1, CostReason::Overflow))
+        );
+    }
 
     #[test]
     fn stays_on_preferred_while_it_delivers() {

@@ -13,7 +13,10 @@
 //! Deliberate choices where players differ (see `reference/specs.md` §1–2): a clone
 //! ID, once defined, keeps its first definition for the session (hls.js); a 429
 //! without Retry-After waits the last TTL; a 429 never ends steering (hls.js's does, a
-//! spec deviation); a penalty lasts `penalty_s` for both protocols.
+//! spec deviation); a penalty starts at `first_penalty_s` and doubles while the
+//! pathway keeps failing, up to `penalty_s` and never past the TTL, for both
+//! protocols; the steering server's order is left for a faster pathway only as the
+//! [`OverflowPolicy`] says (by default, only to avoid a stall).
 
 mod clone;
 mod controller;
@@ -28,7 +31,7 @@ pub use controller::{
     MAX_CLONES, PathwaySelection, PollState, Protocol, SelectionReason, Steering, SteeringConfig,
     SteeringRequest, SteeringUpdate,
 };
-pub use cost::{CostPreference, CostReason};
+pub use cost::{CostPreference, CostReason, OverflowPolicy};
 pub use error::SteeringError;
 pub use manifest::{MAX_ENTRIES, MAX_MANIFEST_BYTES, SteeringManifest, is_legal_pathway_id};
 pub use pathway::PathwayHealth;

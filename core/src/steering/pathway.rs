@@ -62,10 +62,14 @@ impl PathwayHealth {
 
     /// Records a successful fetch of `bits` in `seconds` (TTFB included: a pathway's
     /// latency is part of what it delivers), keeping the last `window` samples.
+    ///
+    /// A success with no bits measured (`bits` 0: an init or audio segment, a sign of
+    /// life) ends a run of failures but not the doubling of penalties: a pathway
+    /// that starves video may still deliver small objects.
     pub fn record_success(&mut self, now: Instant, bits: f64, seconds: f64, window: usize) {
         self.consecutive_failures = 0;
-        self.penalties_in_a_row = 0;
         if bits.is_finite() && seconds.is_finite() && bits > 0.0 && seconds > 0.0 {
+            self.penalties_in_a_row = 0;
             self.samples.push_back((bits, seconds));
             while self.samples.len() > window.max(1) {
                 self.samples.pop_front();
