@@ -243,6 +243,25 @@ impl Core<'_> {
             .or_else(|| self.steering.throughput_kbps(self.steering.current(), self.now))
     }
 
+    /// Whether track `kind` is ahead of another track that still has segments to
+    /// fetch: the tracks fill one buffer, so that on a shared link a small track
+    /// (audio) does not take the bandwidth the other (video) needs to start or to keep
+    /// playing, and playback, which needs both, is not held by the one behind. Audio
+    /// starts no segment past the end of the video buffered; video may be a segment
+    /// ahead of audio (so that the two alternate rather than wait on each other).
+    fn runs_ahead(&self, kind: TrackKind) -> bool {
+        let Some(t) = self.tracks.get(kind) else { return false };
+        let lead_s = if t.is_main() {
+            t.plan.timeline.get(t.next_segment).map_or(0.0, |s| s.1)
+        } else {
+            0.0
+        };
+        self.tracks.iter().filter(|o| o.plan.kind != kind && !o.done()).any(|o| {
+            // A track at its live edge waits for a refresh, not for bandwidth.
+            !o.at_live_edge() && t.buffered_end_s >= o.buffered_end_s + lead_s + EPS
+        })
+    }
+
     /// Fetches the next segment of track `kind` if it is due: a deferred decision
     /// whose time has come, or a new decision once the buffer target allows.
     pub(super) fn schedule(&mut self, kind: TrackKind) {
@@ -255,6 +274,10 @@ impl Core<'_> {
             return;
         }
         self.rejoin_live_window(kind);
+        if self.runs_ahead(kind) {
+            // Waits for the other track: its next append schedules this one again.
+            return;
+        }
         let Some(t) = self.tracks.get_mut(kind) else { return };
         if let Some(p) = t.deferred {
             if p.at > self.now {
