@@ -49,6 +49,10 @@ pub struct RequestTiming {
     pub duration_s: f64,
     /// `None` on success, else why the attempt failed.
     pub error: Option<String>,
+    /// `None` on success, else the kind of failure (a refused or reset connection is
+    /// [`FailureKind::Connection`](crate::FailureKind::Connection), with no status).
+    #[serde(default)]
+    pub failure: Option<crate::FailureKind>,
     /// Whether another attempt follows.
     pub will_retry: bool,
 }

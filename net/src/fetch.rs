@@ -80,6 +80,19 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// What kind of failure this is, for counting and matching.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            Self::Network(_) => FailureKind::Connection,
+            Self::TtfbTimeout(_) => FailureKind::TtfbTimeout,
+            Self::IdleTimeout(_) | Self::TotalTimeout(_) => FailureKind::BodyTimeout,
+            Self::Status(_) => FailureKind::Status,
+            Self::Truncated { .. } => FailureKind::Truncated,
+            Self::NotText | Self::TooLarge { .. } => FailureKind::Body,
+            Self::RedirectRefused { .. } | Self::TooManyRedirects(_) => FailureKind::Redirect,
+        }
+    }
+
     /// Whether trying again may help.
     pub fn retryable(&self) -> bool {
         match self {
@@ -91,6 +104,29 @@ impl FetchError {
             _ => true,
         }
     }
+}
+
+/// What kind of failure a request attempt met ([`FetchError::kind`]; the
+/// [`RequestTiming::failure`] of a failed attempt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// No response: the connection was refused or reset, DNS failed, the protocol
+    /// broke. Before any byte of a response, this is a dead or unreachable CDN.
+    Connection,
+    /// No response headers within the TTFB timeout.
+    TtfbTimeout,
+    /// The body stalled, or the whole request took too long.
+    BodyTimeout,
+    /// An HTTP error status.
+    Status,
+    /// The body ended before its announced length.
+    Truncated,
+    /// The body was unusable (over its size limit, or a manifest that is not text).
+    Body,
+    /// A redirect was refused, or there were too many.
+    Redirect,
 }
 
 /// What the request task is given.
@@ -240,6 +276,7 @@ pub(crate) async fn fetch(
                 ttfb_s,
                 duration_s,
                 error: error.as_ref().map(ToString::to_string),
+                failure: error.as_ref().map(FetchError::kind),
                 will_retry,
             }));
         }

@@ -29,7 +29,7 @@ pub use config::{NetConfig, PlayerConfig, RequestPolicy, RetryPolicy};
 pub use driver::Outcome;
 pub use error::{FatalError, PlayerError};
 pub use event::{Event, MediaError, RequestTiming, Status};
-pub use fetch::FetchError;
+pub use fetch::{FailureKind, FetchError};
 pub use player::{Player, build_client};
 pub use sink::{MediaSink, SinkError, TimingSink, TimingSinkConfig};
 pub use streamsteer::cmcd::{CmcdConfig, CmcdMode};

@@ -19,7 +19,7 @@ mod common;
 use common::{Recorder, is_player, media_log, quick_config};
 use std::time::Duration;
 use streamsteer::session::PlayerEvent;
-use streamsteer_net::Player;
+use streamsteer_net::{FailureKind, Player};
 use streamsteer_origin::content::ContentInfo;
 use streamsteer_origin::{Fault, FaultKind, Origin, OriginConfig, TraceSource};
 use streamsteer_sim::trace::Period;
@@ -53,14 +53,37 @@ async fn back_on_the_preferred_pathway_within_a_ttl_of_its_recovery() {
     let mut config = quick_config();
     // Media requests all session long: one segment per segment of playback.
     config.session.buffer.forward_target_s = 6.0;
-    let outcome = timeout(Duration::from_secs(120), async {
+    let (outcome, rec) = timeout(Duration::from_secs(120), async {
         let mut player = Player::load(&origin.hls_url(), config).await.unwrap();
-        player.wait_until_done().await.unwrap()
+        let rec = Recorder::start(player.events(), &origin);
+        (player.wait_until_done().await.unwrap(), rec)
     })
     .await
     .expect("the session ends in time");
     assert!(outcome.error.is_none(), "{outcome:?}");
     assert_eq!(outcome.report.rebuffer_count, 0, "{:?}", outcome.report);
+    // Every refused connection is a request event: its pathway, no status, a typed
+    // failure and the error.
+    let refused: Vec<(f64, String)> = rec
+        .all()
+        .iter()
+        .filter_map(|s| match &s.event {
+            streamsteer_net::Event::Request(r)
+                if r.pathway.as_deref() == Some("openconnect")
+                    && r.failure == Some(FailureKind::Connection) =>
+            {
+                assert_eq!(r.status, None, "{r:?}");
+                Some((s.t_s, r.error.clone().unwrap_or_default()))
+            }
+            _ => None,
+        })
+        .collect();
+    eprintln!("{} refused attempts on openconnect: {:?}", refused.len(), refused.first());
+    assert!(!refused.is_empty(), "no failed attempt reported");
+    assert!(
+        refused.iter().all(|(t, _)| (OUTAGE_S.0..OUTAGE_S.1 + SLACK_S).contains(t)),
+        "{refused:?}"
+    );
     let oca = media_log(&origin, "openconnect");
     let cf = media_log(&origin, "cloudfront");
     let ok = |e: &&streamsteer_origin::RequestLogEntry| e.status < 400;
