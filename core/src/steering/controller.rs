@@ -109,6 +109,9 @@ pub enum SelectionReason {
     },
     /// Every pathway is penalised: the one whose penalty ends first.
     AllPenalized,
+    /// A pathway ranked above is penalised (it failed, or starved a fetch): the first
+    /// usable one below it.
+    Failover,
 }
 
 /// The pathway to use for the next request.
@@ -452,10 +455,18 @@ impl Steering {
                 .cost
                 .choose(&estimates, need_kbps)
                 .unwrap_or((0, CostReason::Preferred));
-            PathwaySelection {
-                pathway: candidates[i].clone(),
-                reason: SelectionReason::Cost { rule },
-            }
+            let pathway = candidates[i].clone();
+            let above_penalized = self
+                .priority
+                .iter()
+                .take_while(|p| **p != pathway)
+                .any(|p| self.health.get(p).is_some_and(|h| h.is_penalized(now)));
+            let reason = if above_penalized {
+                SelectionReason::Failover
+            } else {
+                SelectionReason::Cost { rule }
+            };
+            PathwaySelection { pathway, reason }
         };
         self.current = selection.pathway.clone();
         selection
@@ -645,7 +656,8 @@ mod tests {
         assert_eq!(s.select(t(0.0), 1000.0, 1000.0).pathway, "oca");
         // 2 s, then (the probe failing) 4 s, 8 s…
         assert!(s.on_media_failure(t(10.0), "oca"));
-        assert_eq!(s.select(t(10.0), 1000.0, 1000.0).pathway, "cf");
+        let sel = s.select(t(10.0), 1000.0, 1000.0);
+        assert_eq!((sel.pathway.as_str(), sel.reason), ("cf", SelectionReason::Failover));
         assert_eq!(s.select(t(11.9), 1000.0, 1000.0).pathway, "cf");
         assert_eq!(s.select(t(12.0), 1000.0, 1000.0).pathway, "oca");
         assert!(s.on_media_failure(t(12.0), "oca"));
