@@ -135,7 +135,17 @@ impl MediaSink for DecodingSink {
             .filter(|s| s.track_id == track_id)
             .collect();
         let offset_us = (self.timing.offset_s(track).unwrap_or(0.0) * 1e6).round() as i64;
-        self.pipeline.push(Chunk::new(init.clone(), track_id, Arc::from(data), samples, offset_us));
+        // Where the manifest ends the segment: the audio thread plays a short hole
+        // before it (the segment's samples end a little early) instead of running dry
+        // where the engine counts audio as buffered.
+        let end_us = timing
+            .map(|t| t.start_s + t.duration_s)
+            .filter(|end| end.is_finite())
+            .map(|end| (end * 1e6).round() as i64);
+        self.pipeline.push(
+            Chunk::new(init.clone(), track_id, Arc::from(data), samples, offset_us)
+                .with_end_us(end_us),
+        );
         Ok(())
     }
 

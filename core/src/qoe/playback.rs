@@ -32,6 +32,13 @@ pub struct PlaybackStats {
     pub audio_frames_decoded: u64,
     /// Times the audio output ran dry while playing.
     pub audio_underruns: u64,
+    /// Where each audio underrun happened: the media position (presentation
+    /// seconds) at which the output ran dry, in the order they happened. Bounded (the
+    /// media pipeline keeps the first 100) so that a report stays small however often
+    /// a session starves; `audio_underruns` counts them all. Absent (empty) in
+    /// reports written before it existed.
+    #[serde(default)]
+    pub audio_underrun_at_s: Vec<f64>,
     /// Decoders opened (one per rendition switch that changed the configuration).
     pub decoders_opened: u64,
     /// Frames written as images (`--dump-frames`).

@@ -104,7 +104,11 @@ impl NullOutput {
             if !self.starved {
                 self.starved = true;
                 self.underruns += 1;
-                tracing::debug!(played = self.played, "null audio output underrun");
+                tracing::debug!(
+                    played = self.played,
+                    clock_us = now,
+                    "null audio output underrun (ran dry while playing)"
+                );
             }
         } else {
             self.played += due;

@@ -18,6 +18,12 @@ pub struct Chunk {
     /// Added to presentation times to place them on the player's timeline (live
     /// rebasing), microseconds.
     pub offset_us: i64,
+    /// Where the segment ends on the player's timeline as the manifest says,
+    /// microseconds, if known. Audio segments may end a little short of it (a
+    /// segment's last AAC frame, the end of a track shorter than the video's): the
+    /// audio thread plays such a hole as silence rather than let the output run dry
+    /// where the engine believes audio is buffered.
+    pub end_us: Option<i64>,
     pub(crate) epoch: u64,
 }
 
@@ -30,7 +36,13 @@ impl Chunk {
         samples: Vec<Sample>,
         offset_us: i64,
     ) -> Self {
-        Self { init, track_id, data, samples, offset_us, epoch: 0 }
+        Self { init, track_id, data, samples, offset_us, end_us: None, epoch: 0 }
+    }
+
+    /// The chunk with its segment's declared end (see [`end_us`](Self::end_us)).
+    pub fn with_end_us(mut self, end_us: Option<i64>) -> Self {
+        self.end_us = end_us;
+        self
     }
 
     pub(crate) fn with_epoch(mut self, epoch: u64) -> Self {
@@ -54,6 +66,15 @@ impl Chunk {
         let edit = self.track().map_or(0, |t| t.edit_media_time);
         ticks_to_us(sample.composition_time.saturating_sub(edit), sample.timescale)
             .saturating_add(self.offset_us)
+    }
+
+    /// Where the samples end on the player's timeline (the latest presentation time
+    /// plus duration), microseconds; `None` without samples.
+    pub fn samples_end_us(&self) -> Option<i64> {
+        self.samples
+            .iter()
+            .map(|s| self.pts_us(s).saturating_add(ticks_to_us(i64::from(s.duration), s.timescale)))
+            .max()
     }
 
     /// Decode time of `sample`, microseconds on the player's timeline.

@@ -10,7 +10,7 @@ mod stats;
 mod video;
 
 pub use chunk::Chunk;
-pub use stats::StatsHandle;
+pub use stats::{MAX_UNDERRUN_POSITIONS, StatsHandle};
 
 use crate::audio::AudioOutputConfig;
 use crate::clock::Clock;

@@ -9,6 +9,11 @@ const BUCKET_US: u64 = 100;
 /// Buckets (up to one second); longer values count in the last one, `max` stays exact.
 const BUCKETS: usize = 10_000;
 
+/// The most underrun positions a report lists
+/// ([`PlaybackStats::audio_underrun_at_s`]), so that it stays small however often a
+/// session starves; `audio_underruns` still counts every one.
+pub const MAX_UNDERRUN_POSITIONS: usize = 100;
+
 /// Distribution of non-negative durations in microseconds.
 #[derive(Debug, Clone)]
 struct Histogram {
@@ -99,6 +104,18 @@ impl StatsHandle {
         self.lock().render.add(render_us, 1);
     }
 
+    /// `count` audio underruns; `position_s`: the media time at which the output ran
+    /// dry, if known.
+    pub(crate) fn audio_underruns(&self, count: u64, position_s: Option<f64>) {
+        let mut g = self.lock();
+        g.stats.audio_underruns += count;
+        if let Some(p) = position_s
+            && g.stats.audio_underrun_at_s.len() < MAX_UNDERRUN_POSITIONS
+        {
+            g.stats.audio_underrun_at_s.push(p);
+        }
+    }
+
     /// Audio clock minus frame time when a frame was ready on screen, microseconds.
     pub(crate) fn drift(&self, drift_us: i64) {
         self.lock().drift.add(drift_us.unsigned_abs(), 1);
@@ -136,5 +153,18 @@ mod tests {
         h.add(5_000_000, 1); // 5 s: beyond the last bucket, max still exact
         assert_eq!(h.max_ms(), 5000.0);
         assert_eq!(h.quantile_ms(1.0), 5000.0);
+    }
+
+    #[test]
+    fn underrun_positions_are_bounded_and_the_count_is_not() {
+        let stats = StatsHandle::default();
+        for i in 0..150 {
+            stats.audio_underruns(1, Some(f64::from(i)));
+        }
+        stats.audio_underruns(2, None);
+        let s = stats.snapshot();
+        assert_eq!(s.audio_underruns, 152);
+        assert_eq!(s.audio_underrun_at_s.len(), MAX_UNDERRUN_POSITIONS);
+        assert_eq!(s.audio_underrun_at_s[..3], [0.0, 1.0, 2.0], "the first ones are kept");
     }
 }
