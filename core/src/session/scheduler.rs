@@ -623,7 +623,7 @@ impl Core<'_> {
         if self.tracks.with_job(id) != Some(TrackKind::Video) {
             return;
         }
-        if self.leave_if_starved(bytes) {
+        if self.leave_if_starved(bytes, ttfb) {
             return;
         }
         let Some(main) = self.tracks.main() else { return };
@@ -689,11 +689,14 @@ impl Core<'_> {
 /// throughput: a CDN failing, not a link that is slow for every CDN (abandoning for
 /// another pathway would not help there, and the ABR rule handles it).
 const STARVED_SHARE: f64 = 0.3;
-/// Seconds of a fetch (after its first byte, else from its start) before its rate is
-/// judged: TCP's slow start and a first chunk's burst say little before.
-const STARVED_AFTER_S: f64 = 0.5;
-/// A starved fetch is left when it would take longer than its segment lasts, or its
-/// projected end comes within this margin of the buffer running out, seconds.
+/// Seconds of a fetch's body (after its first byte) before its rate is judged: TCP's
+/// slow start, a first chunk's burst and a late progress report say little before.
+const STARVED_AFTER_S: f64 = 1.0;
+/// A starved fetch is left when it would take this many times longer than its
+/// segment lasts (a CDN slowed tenfold takes ten).
+const STARVED_SLOWER: f64 = 1.5;
+/// A starved fetch is left when its projected end comes within this margin of the
+/// buffer running out, seconds (or it is far slower than playback).
 const STARVED_MARGIN_S: f64 = 1.0;
 
 impl Core<'_> {
@@ -702,11 +705,18 @@ impl Core<'_> {
     /// to arrive before the buffer runs out) and another pathway is usable, the fetch
     /// is cancelled, the pathway penalised as on a failure, and the segment fetched
     /// from the next one. Returns whether it was.
-    fn leave_if_starved(&mut self, bytes: u64) -> bool {
+    fn leave_if_starved(&mut self, bytes: u64, ttfb: Option<Duration>) -> bool {
         let Some(t) = self.tracks.main() else { return false };
         let Some(job) = t.job.clone().filter(|j| !j.init) else { return false };
         let elapsed = self.now.saturating_since(job.issued_at).as_secs_f64();
-        if elapsed < STARVED_AFTER_S {
+        // Judged on the body's rate, over long enough a stretch of it that a busy
+        // machine's late progress report does not look like a starving CDN (no first
+        // byte at all is the TTFB timeout's to judge).
+        let Some(ttfb) = ttfb.map(Duration::as_secs_f64).filter(|_| bytes > 0) else {
+            return false;
+        };
+        let receiving = elapsed - ttfb;
+        if receiving < STARVED_AFTER_S {
             return false;
         }
         // What the pathway delivered lately; unmeasured (a probe after its estimate
@@ -716,7 +726,7 @@ impl Core<'_> {
             others.filter_map(|p| self.steering.throughput_kbps(p, self.now)).reduce(f64::max)
         });
         let Some(expected_kbps) = expected else { return false };
-        let rate_kbps = bytes as f64 * 8.0 / elapsed / 1000.0;
+        let rate_kbps = bytes as f64 * 8.0 / receiving / 1000.0;
         if rate_kbps >= expected_kbps * STARVED_SHARE {
             return false;
         }
@@ -729,9 +739,10 @@ impl Core<'_> {
         let ahead = (t.buffered_end_s - self.playback.position_s).max(0.0);
         let playing = self.playback.state == PlayerState::Playing;
         let segment_s = t.plan.timeline.get(job.segment).map_or(0.0, |s| s.1);
-        // Kept only if it keeps up with playback and lands before the buffer runs out
-        // (buffering, at start-up or in a stall, every second of it is waited for).
-        if playing && elapsed + left_s <= segment_s && left_s + STARVED_MARGIN_S < ahead {
+        // Kept if it keeps roughly up with playback and lands before the buffer runs
+        // out (buffering, at start-up or in a stall, every second of it is waited for).
+        let keeps_up = elapsed + left_s <= STARVED_SLOWER * segment_s;
+        if playing && keeps_up && left_s + STARVED_MARGIN_S < ahead {
             return false;
         }
         let others = self.steering.priority().iter().any(|p| {
