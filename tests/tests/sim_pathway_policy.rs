@@ -105,3 +105,95 @@ fn the_model_leaves_a_starving_edge_within_a_segment() {
     assert!(end <= 40.0 + 4.0 + 4.0, "{first_cf:?}");
     assert!(share_on_edge(&out) < 0.5, "{}", share_on_edge(&out));
 }
+
+/// The origin runs of `e2e_pathway_policy.rs`, replayed by the model on the same
+/// content (the e2e ladder with its real segment sizes and audio), links, TTLs, outage
+/// and slowdown: the model must show the same behaviours within the same bounds.
+mod origin_setups {
+    use super::*;
+    use streamsteer_origin::sim_model::{LinkModel, SimContent};
+
+    fn play(
+        edge: PathwayLink,
+        cf_kbps: f64,
+        rtt_s: f64,
+        ttl_s: f64,
+        forward_target_s: f64,
+    ) -> SessionOutcome {
+        let sim = SimContent::load(&streamsteer_tests::e2e_content()).unwrap();
+        let mut base = sim.engine_config(LinkModel { rtt_s, payload_fraction: 1.0 });
+        let mut cf = PathwayLink::new("cloudfront");
+        cf.trace = Some(link(&[(1e6, cf_kbps)]));
+        cf.rtt_s = rtt_s;
+        cf.payload_fraction = 1.0;
+        let mut edge = edge;
+        edge.rtt_s = rtt_s;
+        edge.payload_fraction = 1.0;
+        base.pathways = vec![edge, cf];
+        base.steering = Some(vec![(
+            0.0,
+            SteeringReply::Body(format!(
+                r#"{{"VERSION":1,"TTL":{ttl_s},"PATHWAY-PRIORITY":["openconnect","cloudfront"]}}"#
+            )),
+        )]);
+        base.session.buffer.forward_target_s = forward_target_s;
+        let config = SimConfig::default();
+        let mut rule = build_rule("default", &config.abr, &sim.ladder).unwrap();
+        let trace = link(&[(1e6, cf_kbps)]);
+        run_engine(&sim.ladder, &trace, rule.as_mut(), &config, &base).unwrap()
+    }
+
+    fn edge_on(steps: &[(f64, f64)], outages: Vec<(f64, f64)>) -> PathwayLink {
+        let mut p = edge(steps);
+        p.outages = outages;
+        p
+    }
+
+    #[test]
+    fn outage_then_back_within_a_ttl() {
+        // e2e: 3 × (top rung + audio) per CDN, TTL 3 s, openconnect down 6–16 s.
+        let sim = SimContent::load(&streamsteer_tests::e2e_content()).unwrap();
+        let top = sim.ladder.bitrates_kbps().iter().copied().fold(0.0, f64::max);
+        let kbps = 3.0 * (top + sim.audio_kbps);
+        let out = play(edge_on(&[(1e6, kbps)], vec![(6.0, 16.0)]), kbps, 0.0, 3.0, 6.0);
+        assert_eq!(out.report.rebuffer_count, 0, "{:?}", out.report);
+        let back = out
+            .segments
+            .iter()
+            .filter(|s| s.pathway == "openconnect" && s.request_s >= 16.0)
+            .map(|s| s.request_s)
+            .next()
+            .expect("back on openconnect");
+        eprintln!(
+            "model: back on openconnect {:.2} s after its recovery (origin: 0.11–2.1 s)",
+            back - 16.0
+        );
+        assert!(back <= 16.0 + 3.0 + 2.0 + 1.5, "back at {back:.2}");
+    }
+
+    #[test]
+    fn healthy_cdns_keep_the_traffic_on_the_ranked_pathway() {
+        let out = play(edge(&[(1e6, 4000.0)]), 4000.0, 0.08, 10.0, 30.0);
+        let share = share_on_edge(&out);
+        eprintln!(
+            "model: {:.1} % on openconnect, {:.0} kbit/s (origin: 100 %, 3,419–3,875 kbit/s)",
+            share * 100.0,
+            out.report.avg_bitrate_kbps
+        );
+        assert!(share >= 0.95, "{share}");
+        assert_eq!(out.report.rebuffer_count, 0);
+    }
+
+    #[test]
+    fn a_cdn_slowed_tenfold_is_left_within_a_segment() {
+        let out = play(edge(&[(12.0, 8000.0), (1e6, 800.0)]), 8000.0, 0.04, 3.0, 8.0);
+        assert_eq!(out.report.rebuffer_count, 0, "{:?}", out.report);
+        let first_cf = out.segments.iter().find(|s| s.pathway == "cloudfront").expect("left");
+        let end = first_cf.request_s + first_cf.download_s;
+        eprintln!(
+            "model: the segment in flight came from cloudfront {:.2} s after the slowdown (origin: left 0.87–1.37 s after)",
+            end - 12.0
+        );
+        assert!(end <= 12.0 + 2.0 + 1.5 + 2.0, "{first_cf:?}");
+    }
+}
