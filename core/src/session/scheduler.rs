@@ -274,7 +274,7 @@ impl Core<'_> {
             return;
         }
         self.rejoin_live_window(kind);
-        if self.runs_ahead(kind) {
+        if self.config.buffer.one_buffer && self.runs_ahead(kind) {
             // Waits for the other track: its next append schedules this one again.
             return;
         }
