@@ -80,14 +80,12 @@ fn update(period: &mut Period, fresh: Period) {
     }
 }
 
-/// A period that left the MPD: nothing of it is listed any more.
+/// A period that left the MPD: nothing of it is listed any more, and its tracks are
+/// dropped (the plan finds no rendition there). Only the shell (id, start) stays, so
+/// that a server adding a period at every reload grows the presentation by a few
+/// dozen bytes per period, not by its renditions.
 fn forget(period: &mut Period) {
-    for r in period.tracks.iter_mut().flat_map(|t| t.renditions.iter_mut()) {
-        if let SegmentIndex::Segments(list) = &mut r.index {
-            list.segments = Vec::new();
-            list.ended = true;
-        }
-    }
+    period.tracks = Vec::new();
 }
 
 #[cfg(test)]
@@ -116,7 +114,12 @@ mod tests {
         p.periods
             .iter()
             .map(|per| {
-                let n = per.tracks[0].renditions[0].segments().map_or(0, <[_]>::len);
+                let n = per
+                    .tracks
+                    .first()
+                    .and_then(|t| t.renditions.first())
+                    .and_then(|r| r.segments())
+                    .map_or(0, <[_]>::len);
                 (per.id.clone(), n)
             })
             .collect()
@@ -132,14 +135,30 @@ mod tests {
         assert_eq!(merge(&mut mine, fresh, &period_of), vec![2]);
         let some = |s: &str| Some(s.to_string());
         assert_eq!(listed(&mine), vec![(some("a"), 0), (some("b"), 5), (some("c"), 1)]);
-        // Forgotten periods list nothing more, and are over.
-        let a = &mine.periods[0].tracks[0].renditions[0].index;
-        assert!(matches!(a, SegmentIndex::Segments(l) if l.ended && l.segments.is_empty()));
+        // Forgotten periods list nothing more: only their shell is kept.
+        assert!(mine.periods[0].tracks.is_empty());
         // A period inserted before the last known one is not taken.
         let fresh = mpd(&[("b", 6, 1, 5), ("x", 10, 1, 1), ("c", 16, 1, 2)]);
         let period_of = match_periods(&mine, &fresh);
         assert_eq!(merge(&mut mine, fresh, &period_of), Vec::<usize>::new());
         assert_eq!(listed(&mine), vec![(some("a"), 0), (some("b"), 5), (some("c"), 2)]);
+    }
+
+    #[test]
+    fn a_server_adding_a_period_at_every_reload_keeps_only_shells_behind() {
+        // 1,000 reloads, each window holding the two newest periods: all but those
+        // two are shells with no tracks.
+        let mut mine = mpd(&[("p0", 0, 1, 2)]);
+        for k in 1..1000u32 {
+            let prev = format!("p{}", k - 1);
+            let next = format!("p{k}");
+            let fresh = mpd(&[(&prev, (k - 1) * 4, 1, 2), (&next, k * 4, 1, 2)]);
+            let period_of = match_periods(&mine, &fresh);
+            merge(&mut mine, fresh, &period_of);
+        }
+        assert_eq!(mine.periods.len(), 1000);
+        let with_tracks = mine.periods.iter().filter(|p| !p.tracks.is_empty()).count();
+        assert_eq!(with_tracks, 2);
     }
 
     #[test]
