@@ -19,9 +19,9 @@ mod common;
 use common::{Recorder, is_player, media_log, quick_config};
 use std::time::Duration;
 use streamsteer::session::PlayerEvent;
-use streamsteer_net::{FailureKind, Player};
+use streamsteer_net::{FailureKind, Outcome, Player, PlayerConfig};
 use streamsteer_origin::content::ContentInfo;
-use streamsteer_origin::{Fault, FaultKind, Origin, OriginConfig, TraceSource};
+use streamsteer_origin::{Fault, FaultKind, Origin, OriginConfig, OriginHandle, TraceSource};
 use streamsteer_sim::trace::Period;
 use tokio::time::timeout;
 
@@ -34,6 +34,21 @@ const OUTAGE_S: (f64, f64) = (6.0, 16.0);
 const SEGMENT_S: f64 = 2.0;
 /// Scheduling slack on a loaded 2-core machine, seconds.
 const SLACK_S: f64 = 1.5;
+
+/// Plays the origin's HLS stream to its end with `config`, recording the player's
+/// events; the session must end without an error or a stall.
+async fn play_to_the_end(origin: &OriginHandle, config: PlayerConfig) -> (Outcome, Recorder) {
+    let (outcome, rec) = timeout(Duration::from_secs(120), async {
+        let mut player = Player::load(&origin.hls_url(), config).await.unwrap();
+        let rec = Recorder::start(player.events(), origin);
+        (player.wait_until_done().await.unwrap(), rec)
+    })
+    .await
+    .expect("the session ends in time");
+    assert!(outcome.error.is_none(), "{outcome:?}");
+    assert_eq!(outcome.report.rebuffer_count, 0, "{:?}", outcome.report);
+    (outcome, rec)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn back_on_the_preferred_pathway_within_a_ttl_of_its_recovery() {
@@ -53,15 +68,7 @@ async fn back_on_the_preferred_pathway_within_a_ttl_of_its_recovery() {
     let mut config = quick_config();
     // Media requests all session long: one segment per segment of playback.
     config.session.buffer.forward_target_s = 6.0;
-    let (outcome, rec) = timeout(Duration::from_secs(120), async {
-        let mut player = Player::load(&origin.hls_url(), config).await.unwrap();
-        let rec = Recorder::start(player.events(), &origin);
-        (player.wait_until_done().await.unwrap(), rec)
-    })
-    .await
-    .expect("the session ends in time");
-    assert!(outcome.error.is_none(), "{outcome:?}");
-    assert_eq!(outcome.report.rebuffer_count, 0, "{:?}", outcome.report);
+    let (_, rec) = play_to_the_end(&origin, config).await;
     // Every refused connection is a request event: its pathway, no status, a typed
     // failure and the error.
     let refused: Vec<(f64, String)> = rec
@@ -117,14 +124,7 @@ async fn healthy_cdns_keep_the_traffic_on_the_ranked_pathway() {
         p.latency_ms = 80.0;
     }
     let origin = Origin::start(dir, c).await.unwrap();
-    let outcome = timeout(Duration::from_secs(120), async {
-        let mut player = Player::load(&origin.hls_url(), quick_config()).await.unwrap();
-        player.wait_until_done().await.unwrap()
-    })
-    .await
-    .expect("the session ends in time");
-    assert!(outcome.error.is_none(), "{outcome:?}");
-    assert_eq!(outcome.report.rebuffer_count, 0, "{:?}", outcome.report);
+    let (outcome, _) = play_to_the_end(&origin, quick_config()).await;
     let bytes = |p: &str| media_log(&origin, p).iter().map(|e| e.bytes_sent).sum::<u64>();
     let (oca, cf) = (bytes("openconnect"), bytes("cloudfront"));
     let share = oca as f64 / (oca + cf).max(1) as f64;
@@ -164,15 +164,7 @@ async fn a_cdn_slowed_tenfold_is_left_within_a_segment_without_a_stall() {
     let mut config = quick_config();
     // A paced player: a segment is in flight most of the time, so the slowdown hits one.
     config.session.buffer.forward_target_s = 8.0;
-    let (outcome, rec) = timeout(Duration::from_secs(120), async {
-        let mut player = Player::load(&origin.hls_url(), config).await.unwrap();
-        let rec = Recorder::start(player.events(), &origin);
-        (player.wait_until_done().await.unwrap(), rec)
-    })
-    .await
-    .expect("the session ends in time");
-    assert!(outcome.error.is_none(), "{outcome:?}");
-    assert_eq!(outcome.report.rebuffer_count, 0, "{:?}", outcome.report);
+    let (_, rec) = play_to_the_end(&origin, config).await;
     let starved: Vec<f64> = rec
         .all()
         .iter()
