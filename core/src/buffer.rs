@@ -72,8 +72,8 @@ pub struct BufferPolicy {
     /// past the end of the video buffered, and video runs at most a segment ahead of
     /// audio, so that on a slow shared link the small track does not take the
     /// bandwidth the other needs. Off by default until the simulator's model of audio
-    /// reproduces its effect: with it on, the model and the origin disagree by up to
-    /// 15 % in bitrate on the shaped HSDPA traces of `e2e_sim_truth`.
+    /// reproduces its effect: with it on, the model and the origin disagreed beyond
+    /// `e2e_sim_truth`'s 10 % bound on its shaped HSDPA traces.
     pub one_buffer: bool,
 }
 
