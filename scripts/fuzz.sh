@@ -31,7 +31,7 @@ fuzz/artifacts/<target>/ and makes the script exit non-zero.
 EOF
 }
 
-TARGETS=(hls dash parse_any steering trace fmp4 retry_after session)
+TARGETS=(hls dash dash_lite parse_any steering trace fmp4 retry_after session)
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-20}"
 RUNS=""
 MERGE=0
@@ -110,6 +110,9 @@ real_seeds() {
   case "$target" in
     hls) seed "$dir" "$m"/*/*.m3u8 "$fx"/*/*.m3u8 "$fx"/*/*/*.m3u8 "$fx"/*/*/*/*.m3u8 ;;
     dash) seed "$dir" "$m"/*/*.mpd "$m"/dash-mpd-rs/*.xml "$fx"/*/*.mpd "$fx"/*/*/*.mpd ;;
+    # The same inputs, and what the dash target has found (the two share a converter).
+    dash_lite)
+      seed "$dir" "$m"/*/*.mpd "$m"/dash-mpd-rs/*.xml "$fx"/*/*.mpd "$fx"/*/*/*.mpd "$ROOT"/fuzz/corpus/dash/* ;;
     parse_any)
       seed "$dir" "$m"/*/*.m3u8 "$m"/*/*.mpd "$m"/dash-mpd-rs/*.xml "$fx"/*/*.m3u8 "$fx"/*/*/*.m3u8 \
         "$fx"/*/*.mpd "$fx"/*/*/*.mpd ;;
@@ -139,7 +142,7 @@ real_seeds() {
 max_len() {
   case "$1" in
     hls) echo 16384 ;;
-    dash | parse_any) echo 100000 ;;
+    dash | dash_lite | parse_any) echo 100000 ;;
     trace | fmp4) echo 32768 ;;
     steering) echo 16384 ;;
     retry_after) echo 256 ;;

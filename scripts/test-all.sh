@@ -53,8 +53,9 @@ step "API docs (broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked \
   -p streamsteer -p streamsteer-sim -p streamsteer-origin -p streamsteer-net -p streamsteer-media
 
-step "engine for wasm32-unknown-unknown (default features, and no front ends)"
+step "engine for wasm32-unknown-unknown (default features, the browser build's hls+dash-lite, no front ends)"
 cargo build -p streamsteer --target wasm32-unknown-unknown --locked
+cargo build -p streamsteer --target wasm32-unknown-unknown --no-default-features --features hls,dash-lite --locked
 cargo build -p streamsteer --target wasm32-unknown-unknown --no-default-features --locked
 
 step "fuzz targets: each for ${FUZZ_SECONDS:-20} s (libFuzzer on stable, build kept in fuzz/target)"

@@ -1,5 +1,7 @@
-//! The DASH front end: dash-mpd-core for the MPD structure, converted into the
-//! shared model (segment addressing resolved, BaseURLs resolved per pathway).
+//! The DASH front end: an MPD read into dash-mpd-core's structs (by its serde reader,
+//! feature `dash`, or by the lite reader of `mpd_reader`, feature `dash-lite`), then
+//! converted into the shared model (segment addressing resolved, BaseURLs resolved
+//! per pathway) by one converter for both readers.
 
 use dash_mpd_core::{
     AdaptationSet, BaseURL, Initialization, MPD, Period as MpdPeriod, Representation, S,
@@ -25,6 +27,9 @@ pub const MAX_SEGMENTS_PER_REPRESENTATION: usize = 250_000;
 /// Parses a DASH MPD loaded from `url`. Dynamic MPDs whose segments depend on the wall
 /// clock (SegmentTemplate `@duration` without a timeline) keep a
 /// [`SegmentIndex::LiveTemplate`]; use [`parse_dash_at`] to expand them.
+///
+/// With the `dash` feature the MPD is read by dash-mpd-core's serde reader; with
+/// `dash-lite` alone, by the small reader of [`parse_dash_lite`].
 pub fn parse_dash(text: &str, url: &Url) -> Result<Presentation, ManifestError> {
     parse_dash_at(text, url, None)
 }
@@ -38,13 +43,54 @@ pub fn parse_dash_at(
     url: &Url,
     now_unix_s: Option<f64>,
 ) -> Result<Presentation, ManifestError> {
+    #[cfg(feature = "dash")]
+    let reader: fn(&str) -> Result<MPD, ManifestError> = read_serde;
+    #[cfg(not(feature = "dash"))]
+    let reader: fn(&str) -> Result<MPD, ManifestError> = super::mpd_reader::read_mpd;
+    parse_with(text, url, now_unix_s, reader)
+}
+
+/// [`parse_dash`] with the lite MPD reader (no serde, a few tens of KB in wasm32),
+/// whatever the features: the same checks and the same conversion into the model, so
+/// both readers give equal presentations (see the `mpd_reader` module for what the
+/// lite reader does not check).
+pub fn parse_dash_lite(text: &str, url: &Url) -> Result<Presentation, ManifestError> {
+    parse_dash_lite_at(text, url, None)
+}
+
+/// [`parse_dash_at`] with the lite MPD reader (see [`parse_dash_lite`]).
+pub fn parse_dash_lite_at(
+    text: &str,
+    url: &Url,
+    now_unix_s: Option<f64>,
+) -> Result<Presentation, ManifestError> {
+    parse_with(text, url, now_unix_s, super::mpd_reader::read_mpd)
+}
+
+/// The one path both readers share: the document checks, the MPD read by `reader`,
+/// then the conversion.
+fn parse_with(
+    text: &str,
+    url: &Url,
+    now_unix_s: Option<f64>,
+    reader: fn(&str) -> Result<MPD, ManifestError>,
+) -> Result<Presentation, ManifestError> {
     if text.trim().is_empty() {
         return Err(ManifestError::Empty);
     }
     check_document(text)?;
     let (text, early_warnings) = clamp_negative_offsets(text);
     let text = text.as_ref();
-    let mpd = dash_mpd_core::parse(text).map_err(|e| {
+    let mpd = reader(text)?;
+    let mut converter = Converter::new(text, url, &mpd, now_unix_s);
+    converter.warnings = early_warnings;
+    converter.run()
+}
+
+/// dash-mpd-core's serde reader, its errors given the element path it reports.
+#[cfg(feature = "dash")]
+fn read_serde(text: &str) -> Result<MPD, ManifestError> {
+    dash_mpd_core::parse(text).map_err(|e| {
         let msg = match e {
             dash_mpd_core::DashMpdError::Parsing(s) => s,
             other => other.to_string(),
@@ -56,10 +102,7 @@ pub fn parse_dash_at(
             }
             _ => ManifestError::dash("MPD", msg),
         }
-    })?;
-    let mut converter = Converter::new(text, url, &mpd, now_unix_s);
-    converter.warnings = early_warnings;
-    converter.run()
+    })
 }
 
 /// `@presentationTimeOffset` is unsigned (ISO/IEC 23009-1), but real MPDs carry

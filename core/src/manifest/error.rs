@@ -70,12 +70,12 @@ impl ManifestError {
         Self::Url { at: format!("HLS line {line}"), source }
     }
 
-    #[cfg_attr(not(feature = "dash"), allow(dead_code))]
+    #[cfg_attr(not(feature = "dash-lite"), allow(dead_code))]
     pub(crate) fn dash_url(element: &str, source: UrlError) -> Self {
         Self::Url { at: format!("DASH {element}"), source }
     }
 
-    #[cfg_attr(not(feature = "dash"), allow(dead_code))]
+    #[cfg_attr(not(feature = "dash-lite"), allow(dead_code))]
     pub(crate) fn dash(element: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Dash { element: element.into(), message: message.into() }
     }

@@ -2,18 +2,19 @@
 //!
 //! - [`model`]: the [`Presentation`] every front end produces;
 //! - [`parse_any`] detects the format; [`parse_hls`] (feature `hls`, m3u8-rs plus a
-//!   strict line validator) and [`parse_dash`] (feature `dash`, dash-mpd-core) parse
-//!   one format;
+//!   strict line validator) and [`parse_dash`] (feature `dash`: dash-mpd-core's serde
+//!   reader; feature `dash-lite` alone: a small reader into the same structs, for the
+//!   browser build, also reachable as [`parse_dash_lite`]) parse one format;
 //! - [`Presentation::apply_segment_index`] turns a DASH `SegmentBase` rendition into
 //!   a segment list once its `sidx` is fetched;
 //! - [`Presentation::to_ladder`] reduces a presentation to the ABR [`Ladder`](crate::Ladder).
 //!
 //! The parser crates' types never leave this module, so each front end can be
-//! swapped (the browser build will want a lighter MPD front end into the same model).
+//! swapped: both MPD readers feed one converter into the same model.
 
 #[cfg(feature = "hls")]
 mod attr;
-#[cfg(feature = "dash")]
+#[cfg(feature = "dash-lite")]
 mod dash;
 mod error;
 #[cfg(feature = "hls")]
@@ -22,10 +23,16 @@ mod hls;
 mod hls_strict;
 mod ladder;
 pub mod model;
+#[cfg(feature = "dash-lite")]
+mod mpd_reader;
 mod segment_base;
 mod template;
-#[cfg(feature = "dash")]
+#[cfg(feature = "dash-lite")]
+mod xml_pull;
+#[cfg(feature = "dash-lite")]
 mod xml_scan;
+#[cfg(feature = "dash-lite")]
+mod xs_value;
 
 use crate::uri::Url;
 pub use error::ManifestError;
@@ -33,10 +40,12 @@ pub use model::*;
 pub use segment_base::SegmentBaseError;
 pub use template::MAX_LIVE_SEGMENTS;
 
-#[cfg(feature = "dash")]
-pub use dash::{parse_dash, parse_dash_at};
+#[cfg(feature = "dash-lite")]
+pub use dash::{parse_dash, parse_dash_at, parse_dash_lite, parse_dash_lite_at};
 #[cfg(feature = "hls")]
 pub use hls::parse_hls;
+#[cfg(feature = "dash-lite")]
+pub use mpd_reader::MAX_DEPTH as MAX_MPD_DEPTH;
 
 /// Which format a manifest text is, judged from its content.
 pub fn detect(text: &str) -> Option<ManifestKind> {
@@ -90,12 +99,12 @@ fn parse_hls_or_disabled(_text: &str, _url: &Url) -> Result<Presentation, Manife
     Err(ManifestError::FeatureDisabled("HLS", "hls"))
 }
 
-#[cfg(feature = "dash")]
+#[cfg(feature = "dash-lite")]
 fn parse_dash_or_disabled(text: &str, url: &Url) -> Result<Presentation, ManifestError> {
     parse_dash(text, url)
 }
 
-#[cfg(not(feature = "dash"))]
+#[cfg(not(feature = "dash-lite"))]
 fn parse_dash_or_disabled(_text: &str, _url: &Url) -> Result<Presentation, ManifestError> {
     Err(ManifestError::FeatureDisabled("DASH", "dash"))
 }

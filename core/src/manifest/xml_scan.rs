@@ -16,6 +16,9 @@ pub(crate) struct StartTag<'a> {
     pub self_closing: bool,
     /// Byte offset just after the tag's `>`.
     pub end: usize,
+    /// The attributes could not be read (`attrs` is then empty); only
+    /// [`crate::manifest`]'s pull reader makes such tags, for elements it may skip.
+    pub malformed: bool,
 }
 
 impl StartTag<'_> {
@@ -115,7 +118,7 @@ pub(crate) fn start_tags(xml: &str) -> impl Iterator<Item = StartTag<'_>> {
     })
 }
 
-fn parse_start_tag(xml: &str, lt: usize) -> Option<StartTag<'_>> {
+pub(crate) fn parse_start_tag(xml: &str, lt: usize) -> Option<StartTag<'_>> {
     let body_start = lt + 1;
     let bytes = xml.as_bytes();
     let mut i = body_start;
@@ -133,7 +136,15 @@ fn parse_start_tag(xml: &str, lt: usize) -> Option<StartTag<'_>> {
             i += 1;
         }
         match bytes.get(i)? {
-            b'>' => return Some(StartTag { name, attrs, self_closing: false, end: i + 1 }),
+            b'>' => {
+                return Some(StartTag {
+                    name,
+                    attrs,
+                    self_closing: false,
+                    end: i + 1,
+                    malformed: false,
+                });
+            }
             b'/' => {
                 i += 1;
                 while i < bytes.len() && bytes[i].is_ascii_whitespace() {
@@ -144,6 +155,7 @@ fn parse_start_tag(xml: &str, lt: usize) -> Option<StartTag<'_>> {
                     attrs,
                     self_closing: true,
                     end: i + 1,
+                    malformed: false,
                 });
             }
             _ => {}
