@@ -1,7 +1,7 @@
 //! Live HLS and DASH on a virtual clock: a simulated origin whose media playlists slide with
 //! time, and a session that joins at the live edge, refreshes its playlists, plays
 //! every segment once, rejoins the window after a long pause and ends at ENDLIST.
-#![cfg(all(feature = "hls", feature = "dash"))]
+#![cfg(all(feature = "hls", feature = "dash-lite"))]
 
 use streamsteer::manifest::{parse_dash, parse_hls};
 use streamsteer::session::{

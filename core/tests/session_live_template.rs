@@ -3,7 +3,7 @@
 //! whose clock may be off, `UTCTiming` sources (good, hostile, failing), and a session
 //! that must join at the suggested delay behind the live edge, follow the new
 //! segments, and never ask for one that does not exist yet.
-#![cfg(feature = "dash")]
+#![cfg(feature = "dash-lite")]
 
 use streamsteer::manifest::{UtcTimingScheme, parse_dash};
 use streamsteer::session::{

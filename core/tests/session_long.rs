@@ -12,7 +12,7 @@
 //! are full within the first hour: what is measured from then on is everything else
 //! the session keeps. The DASH run keeps the default capacities, which fill by hour
 //! 17, and is flat from there.
-#![cfg(all(feature = "hls", feature = "dash"))]
+#![cfg(all(feature = "hls", feature = "dash-lite"))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::VecDeque;

@@ -135,7 +135,7 @@ fn a_target_shorter_than_a_segment_still_plays() {
     assert!(stalls > 0);
 }
 
-#[cfg(feature = "dash")]
+#[cfg(feature = "dash-lite")]
 #[test]
 fn tracks_of_different_segment_durations_resume_under_a_short_target() {
     // The fuzz target's case: 2 s video and 2.005 s audio segments, a 1 s target. At the
@@ -256,7 +256,7 @@ fn no_request_follows_a_failure_in_the_same_pass() {
     assert!(failed, "the short rung fails the session");
 }
 
-#[cfg(feature = "dash")]
+#[cfg(feature = "dash-lite")]
 #[test]
 fn a_seek_before_a_live_window_lands_on_its_first_segment() {
     // A live window of six 2 s segments starting at 240 s of media.

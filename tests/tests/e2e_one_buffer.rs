@@ -1,4 +1,4 @@
-//! Audio and video fill one buffer (issue 11, part 1; opt-in, `buffer.one_buffer`):
+//! Audio and video fill one buffer (issue 11, part 1; `buffer.one_buffer`, the default):
 //! on a slow link the small audio track may not run ahead of video and take the
 //! bandwidth video needs to start. The origin's log shows it: an audio segment is requested only once video
 //! has requested the segment before it; and the session starts within 3 s.
@@ -26,8 +26,8 @@ async fn audio_does_not_run_ahead_of_video_on_a_slow_link() {
     // Twenty seconds are enough to see the pattern (audio segments 1–9 arrived while
     // video had 1–3, before).
     let outcome = timeout(Duration::from_secs(60), async {
-        let mut config = quick_config();
-        config.session.buffer.one_buffer = true;
+        let config = quick_config();
+        assert!(config.session.buffer.one_buffer, "one buffer is the default");
         let mut player = Player::load(&origin.hls_url(), config).await.unwrap();
         tokio::time::sleep(Duration::from_secs(20)).await;
         player.stop();

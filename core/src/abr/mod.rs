@@ -16,12 +16,13 @@ pub mod bba;
 pub mod bola;
 pub mod dynamic;
 pub mod estimator;
+pub mod lowest;
 pub mod mpc;
 mod registry;
 pub mod scenario_mpc;
 pub mod throughput;
 
-pub use registry::{AbrConfig, AbrError, RULE_NAMES, build_rule};
+pub use registry::{AbrConfig, AbrError, BASELINE_NAMES, RULE_NAMES, build_rule};
 
 use crate::ladder::Ladder;
 use serde::{Deserialize, Serialize};

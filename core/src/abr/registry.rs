@@ -1,16 +1,20 @@
 //! Building rules by name, with one serde configuration for all of them.
 
 use super::{
-    AbrRule, bba::Bba, bola::Bola, dynamic::Dynamic, dynamic::DynamicDash, mpc::RobustMpc,
-    scenario_mpc::ScenarioMpc, throughput::ThroughputRule,
+    AbrRule, bba::Bba, bola::Bola, dynamic::Dynamic, dynamic::DynamicDash, lowest::Lowest,
+    mpc::RobustMpc, scenario_mpc::ScenarioMpc, throughput::ThroughputRule,
 };
 use crate::ladder::Ladder;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Every rule name [`build_rule`] accepts, in the order the CLI lists them.
+/// The adaptive rules [`build_rule`] accepts, in the order the CLI compares them.
 pub const RULE_NAMES: &[&str] =
     &["default", "throughput", "bola", "bolae", "dynamic", "dynamicdash", "bba", "robustmpc"];
+
+/// Baselines [`build_rule`] also accepts, compared only when asked for by name:
+/// `lowest` plays rung 0 throughout ([`Lowest`]).
+pub const BASELINE_NAMES: &[&str] = &["lowest"];
 
 /// Errors building a rule.
 #[derive(Debug, Error, PartialEq)]
@@ -94,10 +98,16 @@ pub fn build_rule(
         "dynamicdash" => Box::new(DynamicDash::new(config, ladder)),
         "bba" | "bb" => Box::new(Bba::new(config, ladder)),
         "robustmpc" | "mpc" => Box::new(RobustMpc::new(config, ladder)),
+        "lowest" => Box::new(Lowest),
         _ => {
             return Err(AbrError::UnknownRule {
                 name: name.to_string(),
-                known: RULE_NAMES.join(", "),
+                known: RULE_NAMES
+                    .iter()
+                    .chain(BASELINE_NAMES)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     })

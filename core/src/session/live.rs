@@ -8,7 +8,7 @@ use super::machine::{Core, EPS};
 use super::requests::{Pending, RefreshTarget};
 use crate::Ladder;
 use crate::manifest::ManifestKind;
-#[cfg(feature = "dash")]
+#[cfg(feature = "dash-lite")]
 use crate::manifest::SegmentIndex;
 use crate::time::{Duration, Instant};
 use crate::uri::Url;
@@ -119,7 +119,7 @@ impl Core<'_> {
     /// appended, and periods gone from its front (slid out of the window) list nothing
     /// more. Period indices never change, so the plan's references stay valid.
     fn apply_mpd(&mut self, text: &str, url: &Url) -> Result<(), String> {
-        #[cfg(feature = "dash")]
+        #[cfg(feature = "dash-lite")]
         {
             let fresh =
                 crate::manifest::parse_dash_at(text, url, None).map_err(|e| e.to_string())?;
@@ -142,7 +142,7 @@ impl Core<'_> {
             }
             Ok(())
         }
-        #[cfg(not(feature = "dash"))]
+        #[cfg(not(feature = "dash-lite"))]
         {
             let _ = (text, url);
             Err("MPDs need the `dash` feature".into())

@@ -29,7 +29,7 @@ const AVAILABILITY_MARGIN_S: f64 = 0.001;
 struct Entry {
     at: RendRef,
     /// The rendition id, to find it again in a reloaded MPD (DASH only).
-    #[cfg_attr(not(feature = "dash"), allow(dead_code))]
+    #[cfg_attr(not(feature = "dash-lite"), allow(dead_code))]
     id: String,
     template: LiveTemplate,
     /// Position (from 0) one past the newest segment listed.
@@ -146,7 +146,7 @@ impl LiveTemplates {
     /// `period_of[k]` is the reloaded MPD's period that is this presentation's period
     /// `k`); a rendition whose index is no longer a template (the MPD became static) is
     /// no longer expanded.
-    #[cfg_attr(not(feature = "dash"), allow(dead_code))]
+    #[cfg_attr(not(feature = "dash-lite"), allow(dead_code))]
     pub fn reload(&mut self, fresh: &Presentation, period_of: &[Option<usize>]) {
         let find = |e: &Entry| {
             let fp = fresh.periods.get((*period_of.get(e.at.period)?)?)?;
@@ -224,7 +224,7 @@ impl Core<'_> {
 
     /// Takes in what a reloaded MPD says of the templates (`period_of` as for
     /// [`LiveTemplates::reload`]).
-    #[cfg_attr(not(feature = "dash"), allow(dead_code))]
+    #[cfg_attr(not(feature = "dash-lite"), allow(dead_code))]
     pub(super) fn reload_templates(&mut self, fresh: &Presentation, period_of: &[Option<usize>]) {
         self.templates.reload(fresh, period_of);
     }

@@ -86,7 +86,7 @@ mod live;
 mod live_template;
 mod loading;
 mod machine;
-#[cfg(feature = "dash")]
+#[cfg(feature = "dash-lite")]
 mod mpd_reload;
 mod plan;
 mod playback;

@@ -17,6 +17,12 @@ use crate::qoe::SegmentRecord;
 use crate::steering::StableId;
 use crate::time::{Duration, Instant};
 
+/// Ends this close count as level in one buffer (and a track level with another's
+/// committed end waits for it): audio and video segment boundaries differ by up to a
+/// frame (an AAC frame lasts 21 ms at 48 kHz), and whether audio's boundary falls a
+/// frame before or after video's must not change the schedule.
+const ONE_BUFFER_SLACK_S: f64 = 0.1;
+
 /// A segment (or init segment) request in flight for a track.
 #[derive(Debug, Clone)]
 pub(super) struct Job {
@@ -97,6 +103,13 @@ impl TrackState {
     /// Fetched to the end (VOD, or a live stream that ended).
     pub fn done(&self) -> bool {
         !self.plan.open && self.next_segment >= self.plan.timeline.len()
+    }
+
+    /// End of the media appended or being fetched: the buffered end, or the end
+    /// of the segment in flight.
+    pub fn committed_end_s(&self) -> f64 {
+        let fetching = self.job.as_ref().and_then(|j| self.plan.timeline.get(j.segment));
+        fetching.map_or(self.buffered_end_s, |(s, d)| self.buffered_end_s.max(s + d))
     }
 
     /// Live, at the newest segment listed: waiting for a playlist refresh.
@@ -246,9 +259,12 @@ impl Core<'_> {
     /// Whether track `kind` is ahead of another track that still has segments to
     /// fetch: the tracks fill one buffer, so that on a shared link a small track
     /// (audio) does not take the bandwidth the other (video) needs to start or to keep
-    /// playing, and playback, which needs both, is not held by the one behind. Audio
-    /// starts no segment past the end of the video buffered; video may be a segment
-    /// ahead of audio (so that the two alternate rather than wait on each other).
+    /// playing, and playback, which needs both, is not held by the one behind.
+    ///
+    /// A track compares its buffered end with what the other has committed to (its
+    /// buffered end, or the end of the segment it is fetching): audio starts segment
+    /// `n` once video has started segment `n`, so the two fetch side by side rather
+    /// than wait on each other; video may be one segment ahead of that.
     fn runs_ahead(&self, kind: TrackKind) -> bool {
         let Some(t) = self.tracks.get(kind) else { return false };
         let lead_s = if t.is_main() {
@@ -258,7 +274,8 @@ impl Core<'_> {
         };
         self.tracks.iter().filter(|o| o.plan.kind != kind && !o.done()).any(|o| {
             // A track at its live edge waits for a refresh, not for bandwidth.
-            !o.at_live_edge() && t.buffered_end_s >= o.buffered_end_s + lead_s + EPS
+            !o.at_live_edge()
+                && t.buffered_end_s + ONE_BUFFER_SLACK_S >= o.committed_end_s() + lead_s
         })
     }
 
