@@ -19,9 +19,11 @@ step "system packages"
 # nasm builds rav1d's assembly; libavcodec-dev (+ libclang for its bindings) is the
 # H.264 decoder; mesa-vulkan-drivers is lavapipe, the CPU Vulkan wgpu renders on;
 # libasound2-dev builds the cpal audio output; xvfb is the X server the window test draws on;
-# g++ compiles libFuzzer for the fuzz targets.
+# g++ compiles libFuzzer for the fuzz targets; chromium runs the browser build's tests
+# (nodejs and npm drive it, installed only where no node is).
 PACKAGES="ffmpeg nasm pkg-config clang libclang-dev libavcodec-dev libavformat-dev libavutil-dev
-  libswresample-dev mesa-vulkan-drivers libvulkan1 libasound2-dev xvfb xauth g++"
+  libswresample-dev mesa-vulkan-drivers libvulkan1 libasound2-dev xvfb xauth g++ chromium"
+command -v node > /dev/null || PACKAGES="$PACKAGES nodejs npm"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -37,6 +39,13 @@ ffmpeg -hide_banner -version | head -n 1
 if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "$XDG_RUNTIME_DIR" ]; then
   XDG_RUNTIME_DIR="$(mktemp -d)"; chmod 700 "$XDG_RUNTIME_DIR"; export XDG_RUNTIME_DIR
 fi
+
+step "wasm-bindgen CLI (the version of wasm-bindgen in Cargo.lock)"
+wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }')" != "$wbg" ]; then
+  cargo install wasm-bindgen-cli --version "$wbg"
+fi
+wasm-bindgen --version
 
 if [ ! -d ../shared ] && [ -z "${STREAMSTEER_SHARED:-}" ]; then
   echo "error: the shared data folder (../shared) is missing; set STREAMSTEER_SHARED" >&2
@@ -57,6 +66,7 @@ step "engine for wasm32-unknown-unknown (default features, the browser build's h
 cargo build -p streamsteer --target wasm32-unknown-unknown --locked
 cargo build -p streamsteer --target wasm32-unknown-unknown --no-default-features --features hls,dash-lite --locked
 cargo build -p streamsteer --target wasm32-unknown-unknown --no-default-features --locked
+cargo clippy -p streamsteer-web --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "fuzz targets: each for ${FUZZ_SECONDS:-20} s (libFuzzer on stable, build kept in fuzz/target)"
 bash scripts/fuzz.sh
@@ -107,3 +117,13 @@ assert "openconnect" in after, f"never back on openconnect after the outage: {af
 print(f"demo shows {report['switch_count']} rendition switches, {sorted(during)} during the "
       f"outage and {sorted(after)} after it")
 PY
+
+step "browser: the npm package (web/) plays the origin's HLS and DASH, AV1 and H.264 + AAC, in headless Chromium"
+# `cargo test` above built the CLI (the origin) and both contents.
+h264=$(ls -d target/streamsteer-content/h264-40s-2s-4r-* | head -n 1)
+av1=$(ls -d target/streamsteer-content/av1-40s-2s-* | head -n 1)
+(
+  cd web
+  npm ci --no-audit --no-fund
+  STREAMSTEER_BIN="$PWD/../target/debug/streamsteer" STREAMSTEER_CONTENT="$PWD/../$av1,$PWD/../$h264" npm test
+)

@@ -246,6 +246,9 @@ fn fraction_at(len: usize, f: f64) -> usize {
     ((len as f64) * f).floor() as usize
 }
 
+/// Request headers a cross-origin player may send: byte ranges and CMCD in header mode.
+const CORS_REQUEST_HEADERS: &str = "Range, CMCD-Request, CMCD-Object, CMCD-Status, CMCD-Session";
+
 /// Handles one request.
 pub async fn respond(
     shared: Arc<Shared>,
@@ -298,7 +301,15 @@ pub async fn respond(
         faults::choose(&state.faults, t_s, k, shared.seed, state.index, counter).cloned()
     });
 
-    let mut prepared = if method != Method::GET && method != Method::HEAD {
+    let mut prepared = if method == Method::OPTIONS {
+        // A CORS preflight: a page on another origin may send Range and CMCD headers.
+        let mut p = Prepared::text(StatusCode::NO_CONTENT, "");
+        p.data = Bytes::new();
+        p.headers.push((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD".into()));
+        p.headers.push((header::ACCESS_CONTROL_ALLOW_HEADERS, CORS_REQUEST_HEADERS.into()));
+        p.headers.push((header::ACCESS_CONTROL_MAX_AGE, "600".into()));
+        p
+    } else if method != Method::GET && method != Method::HEAD {
         let mut p = Prepared::text(StatusCode::METHOD_NOT_ALLOWED, "GET or HEAD only");
         p.headers.push((header::ALLOW, "GET, HEAD".into()));
         p
@@ -379,6 +390,13 @@ pub async fn respond(
     let mut response = Response::new(Body::from_stream(body::stream(plan)));
     *response.status_mut() = prepared.status;
     let headers = response.headers_mut();
+    // Any page may play from the origin (the browser player, the peers' pages), and
+    // read what a player needs: the clock (`Date`), back-off (`Retry-After`), ranges.
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Date, Retry-After, Content-Range, Content-Length"),
+    );
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(prepared.content_type));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len as u64));
     for (name, value) in extra {

@@ -510,3 +510,34 @@ async fn every_request_is_one_json_line() {
     assert!(mem.windows(2).all(|w| w[1].t_s >= w[0].t_s));
     origin.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_on_another_origin_may_play_and_read_what_a_player_needs() {
+    let origin = Origin::start(common::fixture_dir(), OriginConfig::default()).await.unwrap();
+    let c = client();
+    let url = origin.hls_url();
+    let resp = c.get(&url).header("Origin", "http://page.example").send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    let exposed = resp.headers()["access-control-expose-headers"].to_str().unwrap().to_string();
+    for h in ["Date", "Retry-After", "Content-Range"] {
+        assert!(exposed.contains(h), "{exposed}");
+    }
+    // The preflight of a ranged request with CMCD headers.
+    let pre = c
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("Origin", "http://page.example")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "range, cmcd-request")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pre.status(), 204);
+    let allowed = pre.headers()["access-control-allow-headers"].to_str().unwrap().to_lowercase();
+    assert!(allowed.contains("range") && allowed.contains("cmcd-request"), "{allowed}");
+    assert_eq!(pre.headers()["access-control-allow-origin"], "*");
+    // Other methods are still refused.
+    let post = c.post(&url).send().await.unwrap();
+    assert_eq!(post.status(), 405);
+    origin.shutdown().await;
+}

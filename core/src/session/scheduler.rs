@@ -20,7 +20,8 @@ use crate::time::{Duration, Instant};
 /// Ends this close count as level in one buffer (and a track level with another's
 /// committed end waits for it): audio and video segment boundaries differ by up to a
 /// frame (an AAC frame lasts 21 ms at 48 kHz), and whether audio's boundary falls a
-/// frame before or after video's must not change the schedule.
+/// frame before or after video's must not change the schedule. Never more than a
+/// quarter of video's lead (see `runs_ahead`), or both tracks could wait on each other.
 const ONE_BUFFER_SLACK_S: f64 = 0.1;
 
 /// A segment (or init segment) request in flight for a track.
@@ -103,6 +104,12 @@ impl TrackState {
     /// Fetched to the end (VOD, or a live stream that ended).
     pub fn done(&self) -> bool {
         !self.plan.open && self.next_segment >= self.plan.timeline.len()
+    }
+
+    /// Fetching, or due to fetch at a known time (a deferred decision, or a wait for
+    /// the buffer to drain while playing).
+    pub fn progressing(&self) -> bool {
+        self.job.is_some() || self.deferred.is_some() || self.wait_until.is_some()
     }
 
     /// End of the media appended or being fetched: the buffered end, or the end
@@ -264,18 +271,32 @@ impl Core<'_> {
     /// A track compares its buffered end with what the other has committed to (its
     /// buffered end, or the end of the segment it is fetching): audio starts segment
     /// `n` once video has started segment `n`, so the two fetch side by side rather
-    /// than wait on each other; video may be one segment ahead of that.
+    /// than wait on each other; video may be one segment ahead of that. A track that
+    /// is neither fetching nor due to fetch holds nobody back.
     fn runs_ahead(&self, kind: TrackKind) -> bool {
         let Some(t) = self.tracks.get(kind) else { return false };
-        let lead_s = if t.is_main() {
-            t.plan.timeline.get(t.next_segment).map_or(0.0, |s| s.1)
-        } else {
-            0.0
-        };
+        let Some(main) = self.tracks.main() else { return false };
+        // Video's lead, and a slack that stays below half of it: were both tracks idle
+        // and each ahead of the other, audio's end plus the slack would reach video's
+        // and video's plus the slack would pass audio's plus the lead, so twice the
+        // slack would exceed the lead. With no lead (a zero-length segment) video's
+        // test is strict and audio's not, which cannot both hold either.
+        let lead_s = main.plan.timeline.get(main.next_segment).map_or(0.0, |s| s.1.max(0.0));
+        let slack_s = ONE_BUFFER_SLACK_S.min(lead_s / 4.0);
         self.tracks.iter().filter(|o| o.plan.kind != kind && !o.done()).any(|o| {
-            // A track at its live edge waits for a refresh, not for bandwidth.
-            !o.at_live_edge()
-                && t.buffered_end_s + ONE_BUFFER_SLACK_S >= o.committed_end_s() + lead_s
+            // Only a track that is fetching, or has a time to fetch at, is waited for: one
+            // at its live edge waits for a refresh, one whose buffer reached the startup
+            // level while buffering waits for nothing, and waiting on it would wait for
+            // ever.
+            if o.at_live_edge() || !o.progressing() {
+                return false;
+            }
+            let end = t.buffered_end_s + slack_s;
+            if t.is_main() {
+                end > o.committed_end_s() + lead_s
+            } else {
+                end >= o.committed_end_s()
+            }
         })
     }
 

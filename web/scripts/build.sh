@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the npm package into web/dist: the engine for wasm32 (profile `wasm`),
+# its wasm-bindgen glue, # binaryen from npm (Debian's wasm-opt 108 breaks wasm-bindgen's reference-types table).
+wasm_opt=node_modules/binaryen/bin/wasm-opt
+[ -x "$wasm_opt" ] || { echo "run npm ci in web/ first (binaryen)" >&2; exit 1; }
+[ "${NO_WASM_OPT:-}" ] || "$wasm_opt" -Oz, and the JavaScript wrapper. Prints the
+# bundle's size (wasm + glue + wrapper, gzip -9).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(cd .. && pwd)
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+
+cargo build --manifest-path "$root/Cargo.toml" -p streamsteer-web \
+  --target wasm32-unknown-unknown --profile wasm --locked
+rm -rf dist && mkdir -p dist/pkg
+wasm-bindgen --target web --out-dir dist/pkg \
+  "$target_dir/wasm32-unknown-unknown/wasm/streamsteer_web.wasm"
+# binaryen from npm (Debian's wasm-opt 108 breaks wasm-bindgen's reference-types table).
+wasm_opt=node_modules/binaryen/bin/wasm-opt
+[ -x "$wasm_opt" ] || { echo "run npm ci in web/ first (binaryen)" >&2; exit 1; }
+[ "${NO_WASM_OPT:-}" ] || "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue -o dist/pkg/streamsteer_web_bg.wasm dist/pkg/streamsteer_web_bg.wasm
+cp js/index.js dist/index.js
+
+gz() { gzip -9 -c "$@" | wc -c; }
+wasm=$(gz dist/pkg/streamsteer_web_bg.wasm)
+glue=$(cat dist/pkg/streamsteer_web.js dist/index.js | gzip -9 -c | wc -c)
+echo "bundle: wasm ${wasm} B + JS ${glue} B = $((wasm + glue)) B gzip -9"
