@@ -1,8 +1,20 @@
 //! URLs: every URL the engine resolves, checks and requests is a [`Url`], made by one
-//! WHATWG-URL parser (the `url` crate: the parser reqwest requests with natively, and
-//! the standard browsers' `fetch` implements). The allowlist decision, the pathway
-//! rewrite and the request all use the same parsed value, so the host that is checked
-//! is the host that is requested.
+//! WHATWG-URL parser. The allowlist decision, the pathway rewrite and the request all
+//! use the same parsed value, so the host that is checked is the host that is
+//! requested.
+//!
+//! Two backends give [`Url`] the same API, checks and serializations:
+//!
+//! - with the `url-crate` feature (default; implied by `dash`), the `url` crate: the
+//!   parser reqwest requests with natively, which adds `Url::as_url`, `Url::into_url`
+//!   and `Url::from_fetched` for native HTTP clients;
+//! - without it (the browser build, `--no-default-features --features
+//!   hls,dash-lite`), [`small::Url`]: this crate's own parser, without the `url`
+//!   crate's IDNA tables. It refuses hosts that need IDNA ([`UrlError::Idna`]) and
+//!   Windows drive letters in `file:` URLs; see [`small`] for what it covers.
+//!
+//! [`small::Url`] is compiled in every build, so that `tests/uri_backends_agree.rs`
+//! compares both on the same inputs.
 //!
 //! Construction is the only place where input is judged, and it is strict:
 //!
@@ -19,8 +31,6 @@
 //!   itself local (a remote document never reaches the local file system); `data`
 //!   only where a specification allows it (the HLS steering `SERVER-URI`).
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
 use thiserror::Error;
 
 /// Longest URL accepted, in bytes. Signed CDN URLs run to a few KB; nothing needs more.
@@ -86,6 +96,17 @@ pub enum UrlError {
         /// The reference as given.
         uri: String,
     },
+    /// Its host needs IDNA (international domain names: non-ASCII text or an
+    /// `xn--` label), which the small backend (a build without the `url-crate`
+    /// feature, such as the browser's) does not do. In a browser, `fetch` resolves
+    /// hosts; the player itself never needs one.
+    #[error(
+        "{uri:?}: its host needs IDNA (international domain names), which this build does not do"
+    )]
+    Idna {
+        /// The text as given.
+        uri: String,
+    },
     /// It is longer than [`MAX_URL_BYTES`].
     #[error("a URL of {len} bytes is over the {MAX_URL_BYTES}-byte limit")]
     TooLong {
@@ -93,12 +114,6 @@ pub enum UrlError {
         len: usize,
     },
 }
-
-/// An absolute, checked URL (see the module docs for what is refused).
-///
-/// It dereferences to its serialization (`&str`), which is exactly what is requested.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Url(url::Url);
 
 /// Which schemes a place admits besides `http` and `https`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,27 +126,364 @@ enum Admit {
     Any,
 }
 
+/// What the checked type needs of a parser: the `url` crate's `url::Url`, or the
+/// small backend's own (`parser::Raw`). Every check is written once, over this.
+trait Backend: Clone + Sized {
+    /// Parses `input`, absolute or relative to `base`.
+    fn parse_with(base: Option<&Self>, input: &str) -> Result<Self, UrlError>;
+    /// The serialization.
+    fn serialization(&self) -> &str;
+    /// The scheme, lower-case.
+    fn scheme_of(&self) -> &str;
+    /// The host as serialized (IPv6 in brackets), `None` when absent or empty.
+    fn host_of(&self) -> Option<&str>;
+    /// True when a user name or password is present.
+    fn has_userinfo(&self) -> bool;
+    /// The path, percent-encoded.
+    fn path_of(&self) -> &str;
+    /// The query, without `?`.
+    fn query_of(&self) -> Option<&str>;
+    /// Replaces the query (percent-encoding what the URL Standard encodes).
+    fn replace_query(&mut self, query: &str);
+    /// Replaces the host, keeping the port; `host` is also the error's `uri`.
+    fn replace_host(&mut self, host: &str) -> Result<(), UrlError>;
+    /// Sets the port (the scheme's default is dropped); fails where none may be.
+    fn replace_port(&mut self, port: u16) -> Result<(), ()>;
+}
+
+#[cfg(feature = "url-crate")]
+impl Backend for url::Url {
+    fn parse_with(base: Option<&Self>, input: &str) -> Result<Self, UrlError> {
+        url::Url::options()
+            .base_url(base)
+            .parse(input)
+            .map_err(|e| UrlError::Syntax { uri: input.to_string(), reason: e.to_string() })
+    }
+    fn serialization(&self) -> &str {
+        self.as_str()
+    }
+    fn scheme_of(&self) -> &str {
+        self.scheme()
+    }
+    fn host_of(&self) -> Option<&str> {
+        self.host_str().filter(|h| !h.is_empty())
+    }
+    fn has_userinfo(&self) -> bool {
+        !self.username().is_empty() || self.password().is_some()
+    }
+    fn path_of(&self) -> &str {
+        self.path()
+    }
+    fn query_of(&self) -> Option<&str> {
+        self.query()
+    }
+    fn replace_query(&mut self, query: &str) {
+        self.set_query(Some(query));
+    }
+    fn replace_host(&mut self, host: &str) -> Result<(), UrlError> {
+        self.set_host(Some(host))
+            .map_err(|e| UrlError::Syntax { uri: host.to_string(), reason: e.to_string() })
+    }
+    fn replace_port(&mut self, port: u16) -> Result<(), ()> {
+        self.set_port(Some(port))
+    }
+}
+
+/// The one construction path: trims, refuses what the module docs list, parses,
+/// checks that the host requested is the host written, then admits the scheme.
+fn build<B: Backend>(base: Option<&B>, input: &str, admit_as: Admit) -> Result<B, UrlError> {
+    // A manifest line or attribute may carry stray surrounding whitespace; inner
+    // whitespace is refused below.
+    let input = input.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
+    if input.len() > MAX_URL_BYTES {
+        return Err(UrlError::TooLong { len: input.len() });
+    }
+    check_characters(input)?;
+    let written_host = written_authority(input)?;
+    if let Some(b) = base
+        && b.scheme_of() == "data"
+        && !has_scheme(input)
+    {
+        return Err(UrlError::RelativeToData { uri: input.to_string() });
+    }
+    let parsed = B::parse_with(base, input)?;
+    if parsed.serialization().len() > MAX_URL_BYTES {
+        return Err(UrlError::TooLong { len: parsed.serialization().len() });
+    }
+    if let Some(written) = written_host {
+        let parsed_host = parsed.host_of().unwrap_or("");
+        if !written.eq_ignore_ascii_case(parsed_host) {
+            return Err(UrlError::RewrittenHost {
+                uri: input.to_string(),
+                written: written.to_string(),
+                parsed: parsed_host.to_string(),
+            });
+        }
+    }
+    admit(&parsed, input, admit_as)?;
+    Ok(parsed)
+}
+
+/// The host without brackets around an IPv6 address.
+fn bare_host<B: Backend>(url: &B) -> Option<&str> {
+    let h = url.host_of()?;
+    Some(h.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(h))
+}
+
+fn with_host<B: Backend>(url: &B, host: &str) -> Result<B, UrlError> {
+    let bad = |reason: &str| UrlError::Syntax { uri: host.to_string(), reason: reason.into() };
+    // A data: URL names no server: there is no host to replace (and the `url` crate
+    // would give a hierarchical one a host with an inconsistent path).
+    if url.scheme_of() == "data" {
+        return Err(bad("a data: URL has no host to replace"));
+    }
+    let (name, port) = split_host_port(host).ok_or_else(|| bad("not a host[:port]"))?;
+    check_characters(name)?;
+    let mut u = url.clone();
+    u.replace_host(name)?;
+    let parsed = u.host_of().unwrap_or("");
+    if !parsed.eq_ignore_ascii_case(name) {
+        return Err(UrlError::RewrittenHost {
+            uri: host.to_string(),
+            written: name.to_string(),
+            parsed: parsed.to_string(),
+        });
+    }
+    if let Some(p) = port {
+        u.replace_port(p).map_err(|()| bad("this URL cannot carry a port"))?;
+    }
+    Ok(u)
+}
+
+fn with_query_params<B: Backend>(url: &B, params: &[(String, String)]) -> B {
+    if params.is_empty() {
+        return url.clone();
+    }
+    let mut pairs: Vec<(String, Option<String>)> = url
+        .query_of()
+        .filter(|q| !q.is_empty())
+        .map(|q| {
+            q.split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None => (kv.to_string(), None),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for (k, v) in params {
+        let mut found = false;
+        for pair in pairs.iter_mut().filter(|(name, _)| name == k) {
+            pair.1 = Some(v.clone());
+            found = true;
+        }
+        if !found {
+            pairs.push((k.clone(), Some(v.clone())));
+        }
+    }
+    let query: Vec<String> = pairs
+        .into_iter()
+        .map(|(k, v)| match v {
+            Some(v) => format!("{k}={v}"),
+            None => k,
+        })
+        .collect();
+    let mut u = url.clone();
+    u.replace_query(&query.join("&"));
+    u
+}
+
+fn with_appended_query<B: Backend>(url: &B, pair: &str) -> B {
+    let query = match url.query_of() {
+        None | Some("") => pair.to_string(),
+        Some(q) if q.ends_with('&') => format!("{q}{pair}"),
+        Some(q) => format!("{q}&{pair}"),
+    };
+    let mut u = url.clone();
+    u.replace_query(&query);
+    u
+}
+
+/// Defines a checked URL type over a [`Backend`]: the public API both backends share,
+/// with the same semantics (the checks are the generic functions above).
+macro_rules! checked_url {
+    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name($inner);
+
+        impl $name {
+            /// Parses an absolute URL that a user or application hands the player:
+            /// `http`, `https`, or `file` (a local document, for tools and tests).
+            pub fn parse(input: &str) -> Result<$name, $crate::uri::UrlError> {
+                $crate::uri::build(None, input, $crate::uri::Admit::Root).map($name)
+            }
+
+            /// Resolves `reference` (as written in the document at this URL) into the
+            /// URL to request: `http`/`https`, or `file` when this document is local.
+            pub fn join(&self, reference: &str) -> Result<$name, $crate::uri::UrlError> {
+                let local = self.is_local();
+                let admit = $crate::uri::Admit::From { local, data: false };
+                $crate::uri::build(Some(&self.0), reference, admit).map($name)
+            }
+
+            /// As [`join`](Self::join), also admitting a `data:` URL: the HLS steering
+            /// `SERVER-URI` may carry the steering manifest inline (rfc8216bis §4.4.6.6).
+            pub fn join_allowing_data(
+                &self,
+                reference: &str,
+            ) -> Result<$name, $crate::uri::UrlError> {
+                let local = self.is_local();
+                let admit = $crate::uri::Admit::From { local, data: true };
+                $crate::uri::build(Some(&self.0), reference, admit).map($name)
+            }
+
+            /// The serialization: what is requested.
+            pub fn as_str(&self) -> &str {
+                $crate::uri::Backend::serialization(&self.0)
+            }
+
+            /// The scheme, lower-case.
+            pub fn scheme(&self) -> &str {
+                $crate::uri::Backend::scheme_of(&self.0)
+            }
+
+            /// The host, lower-case, without brackets around an IPv6 address; `None`
+            /// for `data:` and local files.
+            pub fn host(&self) -> Option<&str> {
+                $crate::uri::bare_host(&self.0)
+            }
+
+            /// The path, percent-encoded (`/` for `https://h`; the body of a `data:`
+            /// URL).
+            pub fn path(&self) -> &str {
+                $crate::uri::Backend::path_of(&self.0)
+            }
+
+            /// The query, without `?`.
+            pub fn query(&self) -> Option<&str> {
+                $crate::uri::Backend::query_of(&self.0)
+            }
+
+            /// True for a `file:` URL.
+            pub fn is_local(&self) -> bool {
+                self.scheme() == "file"
+            }
+
+            /// True for a `data:` URL.
+            pub fn is_data(&self) -> bool {
+                self.scheme() == "data"
+            }
+
+            /// This URL with its host (and port, when `host` has one) replaced: a
+            /// pathway clone's `HOST` (rfc8216bis §7.3; hls.js once lost the port,
+            /// issue #7655). A `data:` URL has no host to replace: an error.
+            pub fn with_host(&self, host: &str) -> Result<$name, $crate::uri::UrlError> {
+                $crate::uri::with_host(&self.0, host).map($name)
+            }
+
+            /// This URL with query parameters set: a parameter of the same name is
+            /// replaced in place, others are appended in the order given. Values are
+            /// used verbatim: the steering server sends them already percent-encoded
+            /// and re-encoding would break signed tokens (hls.js issue #7969).
+            pub fn with_query_params(&self, params: &[(String, String)]) -> $name {
+                $name($crate::uri::with_query_params(&self.0, params))
+            }
+
+            /// This URL with `pair` (already encoded, e.g. `CMCD=…`) appended to its
+            /// query, before any fragment.
+            pub fn with_appended_query(&self, pair: &str) -> $name {
+                $name($crate::uri::with_appended_query(&self.0, pair))
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "Url({:?})", self.as_str())
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::uri::UrlError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $name::parse(s)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                $crate::uri::build(None, &s, $crate::uri::Admit::Any)
+                    .map($name)
+                    .map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+mod parser;
+pub mod small;
+
+#[cfg(feature = "url-crate")]
+checked_url!(
+    /// An absolute, checked URL (see the module docs for what is refused), on the
+    /// `url` crate (feature `url-crate`).
+    ///
+    /// It dereferences to its serialization (`&str`), which is exactly what is
+    /// requested.
+    Url(url::Url)
+);
+
+/// An absolute, checked URL (see the module docs for what is refused), on the small
+/// backend: this build has no `url-crate` feature. The same type as [`small::Url`].
+#[cfg(not(feature = "url-crate"))]
+pub use small::Url;
+
+#[cfg(feature = "url-crate")]
 impl Url {
-    /// Parses an absolute URL that a user or application hands the player: `http`,
-    /// `https`, or `file` (a local document, for tools and tests).
-    pub fn parse(input: &str) -> Result<Url, UrlError> {
-        Self::build(None, input, Admit::Root)
-    }
-
-    /// Resolves `reference` (as written in the document at this URL) into the URL
-    /// to request: `http`/`https`, or `file` when this document is local.
-    pub fn join(&self, reference: &str) -> Result<Url, UrlError> {
-        let local = self.is_local();
-        Self::build(Some(self), reference, Admit::From { local, data: false })
-    }
-
-    /// As [`join`](Self::join), also admitting a `data:` URL: the HLS steering
-    /// `SERVER-URI` may carry the steering manifest inline (rfc8216bis §4.4.6.6).
-    pub fn join_allowing_data(&self, reference: &str) -> Result<Url, UrlError> {
-        let local = self.is_local();
-        Self::build(Some(self), reference, Admit::From { local, data: true })
-    }
-
     /// Checks a URL another component parsed with the same parser — an HTTP
     /// redirect's target, the final URL of a response — under the rules for a
     /// document loaded over the network (`http`/`https` only, no user information).
@@ -147,14 +499,7 @@ impl Url {
     /// The URL of a local file (tools and tests load manifests from disk).
     #[cfg(any(unix, windows, target_os = "wasi"))]
     pub fn from_file_path(path: &std::path::Path) -> Result<Url, UrlError> {
-        let absolute = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            std::env::current_dir().map(|d| d.join(path)).map_err(|e| UrlError::Syntax {
-                uri: path.display().to_string(),
-                reason: format!("cannot make the path absolute: {e}"),
-            })?
-        };
+        let absolute = absolute_path(path)?;
         url::Url::from_file_path(&absolute).map(Url).map_err(|()| UrlError::Syntax {
             uri: path.display().to_string(),
             reason: "not a representable file path".into(),
@@ -167,69 +512,6 @@ impl Url {
         self.is_local().then(|| self.0.to_file_path().ok()).flatten()
     }
 
-    fn build(base: Option<&Url>, input: &str, admit_as: Admit) -> Result<Url, UrlError> {
-        // A manifest line or attribute may carry stray surrounding whitespace; inner
-        // whitespace is refused below.
-        let input = input.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
-        if input.len() > MAX_URL_BYTES {
-            return Err(UrlError::TooLong { len: input.len() });
-        }
-        check_characters(input)?;
-        let written_host = written_authority(input)?;
-        if let Some(b) = base
-            && b.is_data()
-            && !has_scheme(input)
-        {
-            return Err(UrlError::RelativeToData { uri: input.to_string() });
-        }
-        let parsed = url::Url::options()
-            .base_url(base.map(|b| &b.0))
-            .parse(input)
-            .map_err(|e| UrlError::Syntax { uri: input.to_string(), reason: e.to_string() })?;
-        if parsed.as_str().len() > MAX_URL_BYTES {
-            return Err(UrlError::TooLong { len: parsed.as_str().len() });
-        }
-        if let Some(written) = written_host {
-            let parsed_host = parsed.host_str().unwrap_or("");
-            if !written.eq_ignore_ascii_case(parsed_host) {
-                return Err(UrlError::RewrittenHost {
-                    uri: input.to_string(),
-                    written: written.to_string(),
-                    parsed: parsed_host.to_string(),
-                });
-            }
-        }
-        admit(&parsed, input, admit_as)?;
-        Ok(Url(parsed))
-    }
-
-    /// The serialization: what is requested.
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-
-    /// The scheme, lower-case.
-    pub fn scheme(&self) -> &str {
-        self.0.scheme()
-    }
-
-    /// The host, lower-case, without brackets around an IPv6 address; `None` for
-    /// `data:` and local files.
-    pub fn host(&self) -> Option<&str> {
-        let h = self.0.host_str().filter(|h| !h.is_empty())?;
-        Some(h.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(h))
-    }
-
-    /// True for a `file:` URL.
-    pub fn is_local(&self) -> bool {
-        self.0.scheme() == "file"
-    }
-
-    /// True for a `data:` URL.
-    pub fn is_data(&self) -> bool {
-        self.0.scheme() == "data"
-    }
-
     /// The parsed value, for an HTTP client (reqwest takes it as is).
     pub fn as_url(&self) -> &url::Url {
         &self.0
@@ -239,86 +521,18 @@ impl Url {
     pub fn into_url(self) -> url::Url {
         self.0
     }
-
-    /// This URL with its host (and port, when `host` has one) replaced: a pathway
-    /// clone's `HOST` (rfc8216bis §7.3; hls.js once lost the port, issue #7655).
-    pub fn with_host(&self, host: &str) -> Result<Url, UrlError> {
-        let bad = |reason: &str| UrlError::Syntax { uri: host.to_string(), reason: reason.into() };
-        let (name, port) = split_host_port(host).ok_or_else(|| bad("not a host[:port]"))?;
-        check_characters(name)?;
-        let mut u = self.0.clone();
-        u.set_host(Some(name)).map_err(|e| bad(&e.to_string()))?;
-        let parsed = u.host_str().unwrap_or("");
-        if !parsed.eq_ignore_ascii_case(name) {
-            return Err(UrlError::RewrittenHost {
-                uri: host.to_string(),
-                written: name.to_string(),
-                parsed: parsed.to_string(),
-            });
-        }
-        if let Some(p) = port {
-            u.set_port(Some(p)).map_err(|()| bad("this URL cannot carry a port"))?;
-        }
-        Ok(Url(u))
-    }
-
-    /// This URL with query parameters set: a parameter of the same name is replaced
-    /// in place, others are appended in the order given. Values are used verbatim:
-    /// the steering server sends them already percent-encoded and re-encoding would
-    /// break signed tokens (hls.js issue #7969).
-    pub fn with_query_params(&self, params: &[(String, String)]) -> Url {
-        if params.is_empty() {
-            return self.clone();
-        }
-        let mut pairs: Vec<(String, Option<String>)> = self
-            .0
-            .query()
-            .filter(|q| !q.is_empty())
-            .map(|q| {
-                q.split('&')
-                    .map(|kv| match kv.split_once('=') {
-                        Some((k, v)) => (k.to_string(), Some(v.to_string())),
-                        None => (kv.to_string(), None),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        for (k, v) in params {
-            let mut found = false;
-            for pair in pairs.iter_mut().filter(|(name, _)| name == k) {
-                pair.1 = Some(v.clone());
-                found = true;
-            }
-            if !found {
-                pairs.push((k.clone(), Some(v.clone())));
-            }
-        }
-        let query: Vec<String> = pairs
-            .into_iter()
-            .map(|(k, v)| match v {
-                Some(v) => format!("{k}={v}"),
-                None => k,
-            })
-            .collect();
-        let mut u = self.0.clone();
-        u.set_query(Some(&query.join("&")));
-        Url(u)
-    }
 }
 
-impl Url {
-    /// This URL with `pair` (already encoded, e.g. `CMCD=…`) appended to its query,
-    /// before any fragment.
-    pub fn with_appended_query(&self, pair: &str) -> Url {
-        let query = match self.0.query() {
-            None | Some("") => pair.to_string(),
-            Some(q) if q.ends_with('&') => format!("{q}{pair}"),
-            Some(q) => format!("{q}&{pair}"),
-        };
-        let mut u = self.0.clone();
-        u.set_query(Some(&query));
-        Url(u)
+/// `path` made absolute against the current directory.
+#[cfg(any(unix, windows, target_os = "wasi"))]
+fn absolute_path(path: &std::path::Path) -> Result<std::path::PathBuf, UrlError> {
+    if path.is_absolute() {
+        return Ok(path.to_path_buf());
     }
+    std::env::current_dir().map(|d| d.join(path)).map_err(|e| UrlError::Syntax {
+        uri: path.display().to_string(),
+        reason: format!("cannot make the path absolute: {e}"),
+    })
 }
 
 /// `host[:port]` or `[v6][:port]` → (host as written, port).
@@ -419,12 +633,12 @@ fn written_authority(input: &str) -> Result<Option<&str>, UrlError> {
 }
 
 /// The scheme and user-information rules of the module docs.
-fn admit(url: &url::Url, input: &str, admit_as: Admit) -> Result<(), UrlError> {
+fn admit<B: Backend>(url: &B, input: &str, admit_as: Admit) -> Result<(), UrlError> {
     let uri = || input.to_string();
-    if !url.username().is_empty() || url.password().is_some() {
+    if url.has_userinfo() {
         return Err(UrlError::UserInfo { uri: uri() });
     }
-    let scheme = url.scheme();
+    let scheme = url.scheme_of();
     let (file_ok, data_ok, also) = match admit_as {
         Admit::Root => (true, false, ", or file for a local document"),
         Admit::From { local, data } => (
@@ -441,15 +655,15 @@ fn admit(url: &url::Url, input: &str, admit_as: Admit) -> Result<(), UrlError> {
     };
     match scheme {
         "http" | "https" => {
-            if url.host_str().is_none_or(str::is_empty) {
+            if url.host_of().is_none() {
                 return Err(UrlError::Syntax { uri: uri(), reason: "no host".into() });
             }
             Ok(())
         }
         "file" if file_ok => {
             // `file://host/...` names a remote share, which is not a local file.
-            match url.host_str() {
-                None | Some("") | Some("localhost") => Ok(()),
+            match url.host_of() {
+                None | Some("localhost") => Ok(()),
                 Some(_) => Err(UrlError::LocalFromRemote { uri: uri() }),
             }
         }
@@ -458,69 +672,6 @@ fn admit(url: &url::Url, input: &str, admit_as: Admit) -> Result<(), UrlError> {
         }
         "data" if data_ok => Ok(()),
         other => Err(UrlError::Scheme { uri: uri(), scheme: other.to_string(), also }),
-    }
-}
-
-impl std::ops::Deref for Url {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-impl AsRef<str> for Url {
-    fn as_ref(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-impl fmt::Display for Url {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.as_str())
-    }
-}
-
-impl fmt::Debug for Url {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Url({:?})", self.0.as_str())
-    }
-}
-
-impl PartialEq<str> for Url {
-    fn eq(&self, other: &str) -> bool {
-        self.0.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for Url {
-    fn eq(&self, other: &&str) -> bool {
-        self.0.as_str() == *other
-    }
-}
-
-impl PartialEq<String> for Url {
-    fn eq(&self, other: &String) -> bool {
-        self.0.as_str() == other
-    }
-}
-
-impl std::str::FromStr for Url {
-    type Err = UrlError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Url::parse(s)
-    }
-}
-
-impl Serialize for Url {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.0.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Url {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Url::build(None, &s, Admit::Any).map_err(serde::de::Error::custom)
     }
 }
 
@@ -658,6 +809,7 @@ mod tests {
         assert!(matches!(Url::parse("master.m3u8"), Err(UrlError::Syntax { .. })));
     }
 
+    #[cfg(feature = "url-crate")]
     #[test]
     fn redirect_targets_are_checked_like_remote_references() {
         let ok = url::Url::parse("https://edge.example/x").unwrap();
