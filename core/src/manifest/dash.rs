@@ -460,6 +460,9 @@ impl<'a> Converter<'a> {
         if mpd.profiles.is_none() {
             self.warnings.push("MPD has no @profiles".into());
         }
+        // dash-mpd-core's checks parse URLs with the url crate, whose IDNA tables a
+        // browser build without it must not carry; they only add warnings.
+        #[cfg(feature = "url-crate")]
         self.warnings.extend(dash_mpd_core::check_conformity(mpd));
 
         let steering = self.steering()?;

@@ -66,7 +66,7 @@ pub enum Event {
         /// The body.
         text: String,
         /// The URL after redirects (relative references resolve against it); a driver
-        /// makes it with [`Url::from_fetched`] from its HTTP client's final URL.
+        /// makes it with `Url::from_fetched` (or `Url::parse`) from its HTTP client's final URL.
         url: Url,
     },
     /// The segment index requested by a [`FetchKind::SegmentIndex`](super::FetchKind::SegmentIndex)
