@@ -22,6 +22,11 @@ pub(crate) struct FetchJob {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub head: bool,
+    /// The largest body read ([`BodyLimits`](streamsteer::session::BodyLimits)).
+    pub max_bytes: u64,
+    /// A byte range was asked for: a server that ignores it is read no further than
+    /// the range's end (`max_bytes`), which is not a failure.
+    pub ranged: bool,
 }
 
 /// A finished request.
@@ -108,6 +113,15 @@ async fn fetch(
         });
     }
     report(FetchMsg::Started { id: job.id });
+    let announced = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if !job.ranged && announced.is_some_and(|n| n > job.max_bytes) {
+        return Err(too_large(status, 0, job.max_bytes));
+    }
     let date = response.headers().get("date").ok().flatten();
     let final_url = response.url();
     let mut body = Vec::new();
@@ -130,7 +144,20 @@ async fn fetch(
                 && let Some(bytes) = value.dyn_ref::<Uint8Array>()
             {
                 let at = body.len();
-                body.resize(at + bytes.length() as usize, 0);
+                let len = bytes.length() as usize;
+                if (at + len) as u64 > job.max_bytes {
+                    let _ = reader.cancel();
+                    if !job.ranged {
+                        return Err(too_large(status, at as u64, job.max_bytes));
+                    }
+                    // The range's end is reached: the rest is not wanted.
+                    let keep = job.max_bytes.saturating_sub(at as u64).min(len as u64) as usize;
+                    body.resize(at + len, 0);
+                    bytes.copy_to(&mut body[at..]);
+                    body.truncate(at + keep);
+                    break;
+                }
+                body.resize(at + len, 0);
                 bytes.copy_to(&mut body[at..]);
             }
             let now_ms = clock.now_s() * 1000.0;
@@ -141,4 +168,14 @@ async fn fetch(
         }
     }
     Ok(Fetched { status, body, ttfb_s, duration_s: clock.now_s() - started, final_url, date })
+}
+
+/// A body over its limit: the request fails and is not read further.
+fn too_large(status: u16, bytes: u64, max: u64) -> Failed {
+    Failed {
+        status: Some(status),
+        bytes,
+        retry_after_s: None,
+        message: format!("body larger than the {max}-byte limit"),
+    }
 }

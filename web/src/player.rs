@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use streamsteer::manifest::parse_any;
 use streamsteer::session::{
-    Action, Event, FetchKind, FetchRequest, PlayerEvent, PlayerState, RequestId, Session,
-    SessionConfig, TrackKind,
+    Action, BodyLimits, Event, FetchKind, FetchRequest, PlayerEvent, PlayerState, RequestId,
+    Session, SessionConfig, TrackKind,
 };
 use streamsteer::time::Duration;
 use streamsteer::uri::Url;
@@ -36,11 +36,17 @@ pub struct WebConfig {
     pub session: SessionConfig,
     /// How often the media element's playhead is read into the session, ms (250).
     pub position_interval_ms: u32,
+    /// Largest response bodies, per request kind (the native player's defaults).
+    pub limits: BodyLimits,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { session: SessionConfig::default(), position_interval_ms: 250 }
+        Self {
+            session: SessionConfig::default(),
+            position_interval_ms: 250,
+            limits: BodyLimits::default(),
+        }
     }
 }
 
@@ -265,7 +271,15 @@ async fn load(weak: &Weak<RefCell<Inner>>, url: &str) -> Result<(), WebError> {
         let mut req = FetchRequest::document(0, parsed, FetchKind::Manifest, None);
         req.cmcd = config.cmcd.first_request(&req);
         let (wire, headers) = req.wire(config.cmcd.mode);
-        let job = FetchJob { id: 0, url: wire.to_string(), headers: owned(headers), head: false };
+        let max_bytes = guard.config.limits.for_request(&req);
+        let job = FetchJob {
+            id: 0,
+            url: wire.to_string(),
+            headers: owned(headers),
+            head: false,
+            max_bytes,
+            ranged: false,
+        };
         let controller = AbortController::new()
             .map_err(|e| WebError::browser(WebErrorKind::Network, "AbortController", &e))?;
         (job, guard.clock, controller)
@@ -439,7 +453,18 @@ impl Inner {
         if let Some(range) = req.byte_range.as_ref().and_then(|r| r.http_range()) {
             headers.push(("Range".into(), range));
         }
-        let job = FetchJob { id: req.id, url: url.to_string(), headers, head: req.kind.is_head() };
+        let (max_bytes, ranged) = match req.byte_range {
+            Some(r) => (r.offset.saturating_add(r.length), true),
+            None => (self.config.limits.for_request(&req), false),
+        };
+        let job = FetchJob {
+            id: req.id,
+            url: url.to_string(),
+            headers,
+            head: req.kind.is_head(),
+            max_bytes,
+            ranged,
+        };
         let controller = match AbortController::new() {
             Ok(c) => c,
             Err(e) => {

@@ -101,6 +101,18 @@ try {
         check(r.currentTime >= r.duration - 0.5, `playhead at the end (${r.currentTime} of ${r.duration})`);
         await page.close();
       }
+      // A body over its limit fails the load instead of being read on.
+      {
+        const page = await browser.newPage();
+        await page.goto(`${pagesUrl}/test/page.html`);
+        const r = await page.evaluate((src) => window.loadTooLarge(src), origin.hls);
+        console.log(`manifest over its limit: ${JSON.stringify(r)}`);
+        check(
+          r.rejected && r.errors.some((e) => e.kind === "network" && e.message.includes("100-byte limit")),
+          "a manifest over its 100-byte limit is refused",
+        );
+        await page.close();
+      }
     } finally {
       origin.child.kill();
     }

@@ -77,6 +77,7 @@
 //! stream) runs in flat memory.
 
 mod action;
+mod body_limits;
 mod cmcd_keys;
 mod config;
 mod event;
@@ -102,6 +103,7 @@ pub use action::{
     Action, ClockSource, DecisionReason, ErrorKind, FetchKind, FetchRequest, MediaTiming,
     PlayerEvent, PlayerState,
 };
+pub use body_limits::BodyLimits;
 pub use config::SessionConfig;
 pub use event::{Event, RequestId, TrackKind};
 pub use history::{DEFAULT_EVENT_LOG, DEFAULT_SEGMENT_RECORDS, History, HistoryConfig, Retention};
