@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# A fresh clone builds the workspace once from scratch: incremental caches would only
+# add about 11 GB of disk (which one CI run ran out of) and buy nothing.
+export CARGO_INCREMENTAL=0
+step "disk"
+df -h . | tail -n 1
+
 step "toolchain"
 if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
   rustup target add wasm32-unknown-unknown
