@@ -26,9 +26,14 @@ fn link(steps: &[(f64, f64)]) -> Trace {
 /// Plays the ladder with `edge` as `openconnect`'s link (and outages), `cloudfront`
 /// on 4 Mbit/s, the session trace `trace` (each pathway has its own link).
 fn play(edge: PathwayLink) -> SessionOutcome {
-    let ladder = load_ladder(&shared_dir().join("ladders/pensieve-envivio-dash3")).unwrap().ladder;
     let mut cf = PathwayLink::new("cloudfront");
     cf.trace = Some(link(&[(1e6, 4000.0)]));
+    play_on(edge, cf)
+}
+
+/// Plays the ladder on the two pathways, steering ranking `openconnect` first.
+fn play_on(edge: PathwayLink, cf: PathwayLink) -> SessionOutcome {
+    let ladder = load_ladder(&shared_dir().join("ladders/pensieve-envivio-dash3")).unwrap().ladder;
     let engine = EngineConfig {
         pathways: vec![edge, cf],
         steering: Some(vec![(
@@ -196,4 +201,30 @@ mod origin_setups {
         );
         assert!(end <= 12.0 + 2.0 + 1.5 + 2.0, "{first_cf:?}");
     }
+}
+
+/// When the client's own link collapses, every CDN slows at once: leaving the first
+/// for the second cannot help, and a segment moved once must not be moved again (it
+/// would bounce between equally slow CDNs at the rung that no longer fits): the rule
+/// abandons it for a lower rung instead. Found by the browser test of ABR under
+/// shaping (`web/test/network.mjs`), where it stalled for 9 s.
+#[test]
+fn a_link_that_slows_for_every_cdn_is_left_to_the_rule_not_to_pathway_changes() {
+    let steps = [(40.0, 4000.0), (20.0, 500.0), (1e6, 4000.0)];
+    let mut cf = PathwayLink::new("cloudfront");
+    cf.trace = Some(link(&steps));
+    let out = play_on(edge(&steps), cf);
+    let moved: Vec<_> = out
+        .segments
+        .windows(2)
+        .filter(|w| w[0].pathway != w[1].pathway)
+        .map(|w| (w[1].index, w[1].pathway.clone()))
+        .collect();
+    eprintln!(
+        "rebuffer {:.2} s, {} pathway changes {moved:?}, rungs {:?}",
+        out.report.rebuffer_s,
+        moved.len(),
+        out.segments.iter().map(|s| s.rendition).collect::<Vec<_>>()
+    );
+    assert!(out.report.rebuffer_s < 1.0, "{:?}", out.report);
 }

@@ -7,68 +7,14 @@
 // STREAMSTEER_CONTENT (content folders to serve, comma-separated; default: the CLI's
 // default content), CHROMIUM (default /usr/bin/chromium).
 
-import { spawn } from "node:child_process";
-import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
-import { extname, join, dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const webDir = resolve(here, "..");
-const bin = process.env.STREAMSTEER_BIN || resolve(webDir, "../target/debug/streamsteer");
-const browserPath = process.env.CHROMIUM || "/usr/bin/chromium";
-// "default" is the CLI's own content (AV1).
-const contents = (process.env.STREAMSTEER_CONTENT || "default")
-  .split(",")
-  .filter(Boolean)
-  .map((c) => (c === "default" ? "" : c));
-
-let failures = 0;
-function check(cond, what) {
-  if (cond) {
-    console.log(`  ok: ${what}`);
-  } else {
-    failures += 1;
-    console.log(`  FAILED: ${what}`);
-  }
-}
-
-/** Starts `streamsteer serve` and resolves with the URLs it prints. */
-function startOrigin(content, portBase) {
-  const args = ["serve", "--port-base", String(portBase)];
-  if (content) args.push("--content", content);
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolveUrls, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`origin did not start:\n${out}`)), 600000);
-    child.on("exit", (code) => reject(new Error(`origin exited with ${code}:\n${out}`)));
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("Ctrl-C")) {
-        clearTimeout(timer);
-        const url = (label) => out.split("\n").find((l) => l.startsWith(label))?.trim().split(/\s+/).pop();
-        resolveUrls({ child, hls: url("HLS (VOD)"), dash: url("DASH (VOD)") });
-      }
-    });
-  });
-}
-
-/** Serves web/ (the built package in dist/ and the test page). */
-function startPages() {
-  const types = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-  const server = createServer(async (req, res) => {
-    const path = new URL(req.url, "http://x").pathname;
-    try {
-      const body = await readFile(join(webDir, path.replace(/^\/+/, "")));
-      res.writeHead(200, { "content-type": types[extname(path)] || "application/octet-stream" });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((r) => server.listen(0, "127.0.0.1", () => r(server)));
-}
+import {
+  check,
+  contents,
+  finish,
+  launchBrowser,
+  startOrigin,
+  startPages,
+} from "./harness.mjs";
 
 /** Plays `src` to the end in `page`; resolves with what the page measured. */
 async function play(page, pagesUrl, src) {
@@ -77,17 +23,11 @@ async function play(page, pagesUrl, src) {
 }
 
 const pages = await startPages();
-const pagesUrl = `http://127.0.0.1:${pages.address().port}`;
-const browser = await chromium.launch({
-  executablePath: browserPath,
-  headless: true,
-  args: ["--autoplay-policy=no-user-gesture-required", "--no-sandbox"],
-});
-let portBase = 47300;
+const pagesUrl = pages.url;
+const browser = await launchBrowser();
 try {
   for (const content of contents) {
-    const origin = await startOrigin(content, portBase);
-    portBase += 10;
+    const origin = await startOrigin(content);
     try {
       for (const [name, src] of [["HLS", origin.hls], ["DASH", origin.dash]]) {
         console.log(`${name} ${src} (${content || "default content"})`);
@@ -123,8 +63,7 @@ try {
   // when a player is destroyed (+0 to +1.4 MB over a second 100 here); a leak of
   // 40 KB a cycle (a segment body or two) would pass 4 MiB.
   {
-    const origin = await startOrigin(contents[contents.length - 1], portBase);
-    portBase += 10;
+    const origin = await startOrigin(contents[contents.length - 1]);
     try {
       const page = await browser.newPage();
       await page.goto(`${pagesUrl}/test/page.html`);
@@ -160,8 +99,4 @@ try {
   await browser.close();
   pages.close();
 }
-if (failures) {
-  console.log(`${failures} check(s) failed`);
-  process.exit(1);
-}
-console.log("all browser checks passed");
+finish();

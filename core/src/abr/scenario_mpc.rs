@@ -94,7 +94,7 @@
 //! and streamsteer models. With a budget of 0 the search is exact.
 
 use super::estimator::{Estimator, HarmonicMean, Sample};
-use super::{AbrConfig, AbrContext, AbrRule, Decision, DownloadReport, Reason};
+use super::{AbrConfig, AbrContext, AbrRule, Decision, DownloadReport, FetchProgress, Reason};
 use crate::ladder::Ladder;
 use serde::{Deserialize, Serialize};
 
@@ -427,6 +427,12 @@ struct Search<'a, const K: usize> {
 /// Slack for rounding in the bound: far above the rounding error of a few dozen
 /// additions, far below any real difference between plans.
 const EPS: f64 = 1e-9;
+/// Seconds of a fetch's body before its rate is trusted for abandoning it: no sooner
+/// than the session judges whether the pathway starves it (a CDN failing is left for
+/// another CDN at the same rung, before the rung is given up).
+const ABANDON_AFTER_S: f64 = 1.0;
+/// ... and no sooner than this share of the buffer level has passed in the fetch.
+const ABANDON_AFTER_BUFFER_SHARE: f64 = 0.25;
 
 /// One value per scenario.
 type Lanes = [f64; MAX_SCENARIOS];
@@ -931,6 +937,57 @@ impl AbrRule for ScenarioMpc {
         // The network did not change, but the plan did: do not seed from it.
         self.last_plan_len = 0;
     }
+
+    /// The plan assumed a throughput the link no longer gives (it collapsed during
+    /// the fetch): when the rest of this segment, at the rate it is arriving, would
+    /// land after the buffer runs out, it is given up for the lower rung that scores
+    /// best in the rule's own objective (quality, minus the switch from the previous
+    /// segment, minus the rebuffering it would cause, at that rate), if that beats
+    /// keeping it. A dip that costs a little rebuffering keeps the rung; a collapse
+    /// that would stall for seconds does not.
+    fn check_abandon(&mut self, ctx: &AbrContext<'_>, p: &FetchProgress) -> Option<usize> {
+        if !ctx.playing || p.rendition == 0 {
+            return None;
+        }
+        let transfer = p.elapsed_s - p.ttfb_s?;
+        let buffer = ctx.buffer_level_s;
+        // A second of a mobile link can carry next to nothing and the next one plenty:
+        // the rate is judged over a stretch that grows with the buffer at stake.
+        let judged_after = ABANDON_AFTER_S.max(buffer * ABANDON_AFTER_BUFFER_SHARE);
+        if transfer < judged_after || !(p.downloaded_bits > 0.0 && p.size_bits > 0.0) {
+            return None;
+        }
+        let rate_bps = p.downloaded_bits / transfer;
+        let left_s = (p.size_bits - p.downloaded_bits).max(0.0) / rate_bps;
+        if left_s < buffer {
+            return None;
+        }
+        let ladder = ctx.ladder;
+        let rates = ladder.bitrates_kbps();
+        let current = p.rendition.min(rates.len() - 1);
+        let latency = ctx.latency_s.filter(|l| l.is_finite()).unwrap_or(0.0).max(0.0);
+        // The ladder's sizes, scaled to what this segment really weighs.
+        let scale = p.size_bits / ladder.segment_size_bits(p.segment_index, current).max(1.0);
+        let mu = if self.p.penalty_at_least_top {
+            self.rebuffer_penalty.max(rates.last().copied().unwrap_or(0.0) / 1000.0)
+        } else {
+            self.rebuffer_penalty
+        };
+        let prev = rates[ctx.last_rendition.unwrap_or(current).min(rates.len() - 1)] / 1000.0;
+        let score = |r: usize, stall_s: f64| {
+            let q = rates[r] / 1000.0;
+            q - (q - prev).abs() - mu * stall_s.max(0.0)
+        };
+        let keep = score(current, left_s - buffer);
+        let (best, best_score) = (0..current)
+            .map(|r| {
+                let fetch_s =
+                    latency + ladder.segment_size_bits(p.segment_index, r) * scale / rate_bps;
+                (r, score(r, fetch_s - buffer))
+            })
+            .fold((current, keep), |b, c| if c.1 > b.1 { c } else { b });
+        (best < current && best_score > keep).then_some(best)
+    }
 }
 
 #[cfg(test)]
@@ -1231,5 +1288,67 @@ mod tests {
         assert_eq!(rule.params().scenarios, 1);
         assert_eq!(rule.params().ratio_window, MAX_RATIOS);
         assert_eq!(rule.params().prior_sigma, ScenarioMpcParams::default().prior_sigma);
+    }
+
+    fn progress(ladder: &Ladder, rung: usize, share: f64, transfer_s: f64) -> FetchProgress {
+        let size_bits = ladder.segment_size_bits(10, rung);
+        FetchProgress {
+            segment_index: 10,
+            rendition: rung,
+            size_bits,
+            downloaded_bits: size_bits * share,
+            elapsed_s: 0.08 + transfer_s,
+            ttfb_s: Some(0.08),
+        }
+    }
+
+    #[test]
+    fn a_fetch_that_would_stall_for_seconds_is_given_up_for_a_rung_that_lands_in_time() {
+        let l = pensieve_like(48, 7);
+        let mut rule = ScenarioMpc::new(&AbrConfig::default(), &l);
+        // The top rung (~17 Mbit) at ~700 kbit/s: ~23 s left with 8 s of buffer.
+        let to = rule.check_abandon(&ctx(&l, 10, 8.0, Some(5)), &progress(&l, 5, 0.085, 2.0));
+        let to = to.expect("abandoned");
+        // The lower rung's whole segment lands before the buffer runs out at that rate.
+        let fetch_s = l.segment_size_bits(10, to) / (0.085 * l.segment_size_bits(10, 5) / 2.0);
+        assert!(fetch_s < 8.0, "rung {to} takes {fetch_s:.1} s");
+        assert!(to < 5);
+    }
+
+    #[test]
+    fn a_fetch_is_kept_while_it_lands_in_time_or_too_early_to_judge() {
+        let l = pensieve_like(48, 7);
+        let mut rule = ScenarioMpc::new(&AbrConfig::default(), &l);
+        // Half-way after 2 s: lands with 6 s of buffer to spare.
+        assert_eq!(
+            rule.check_abandon(&ctx(&l, 10, 8.0, Some(5)), &progress(&l, 5, 0.5, 2.0)),
+            None
+        );
+        // Next to nothing after 1 s, but 24 s of buffer: a second of a mobile link says
+        // little; judged after a quarter of the buffer.
+        let early = progress(&l, 5, 0.001, 1.0);
+        assert_eq!(rule.check_abandon(&ctx(&l, 10, 24.0, Some(5)), &early), None);
+        let late = progress(&l, 5, 0.006, 6.5);
+        assert!(rule.check_abandon(&ctx(&l, 10, 24.0, Some(5)), &late).is_some());
+        // Not while buffering (start-up, a stall): the rule's choice stands.
+        let buffering = AbrContext { playing: false, ..ctx(&l, 10, 1.0, Some(5)) };
+        assert_eq!(rule.check_abandon(&buffering, &progress(&l, 5, 0.01, 3.0)), None);
+        // The lowest rung has nothing below it.
+        assert_eq!(
+            rule.check_abandon(&ctx(&l, 10, 1.0, Some(0)), &progress(&l, 0, 0.01, 3.0)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_short_stall_is_cheaper_than_a_drop_of_several_rungs() {
+        let l = pensieve_like(48, 7);
+        let mut rule = ScenarioMpc::new(&AbrConfig::default(), &l);
+        // 90 % in after 4 s: the rest lands ~0.4 s after an (almost empty) buffer runs
+        // out; any lower rung would start over and take far longer.
+        assert_eq!(
+            rule.check_abandon(&ctx(&l, 10, 1.1, Some(5)), &progress(&l, 5, 0.9, 4.0)),
+            None
+        );
     }
 }

@@ -290,6 +290,15 @@ impl<'r> Session<'r> {
         self.core.position_s()
     }
 
+    /// Every track has been fetched to its end and handed to the driver in `Append`
+    /// actions (VOD, or a live stream that ended). A driver whose media pipeline takes
+    /// an end-of-stream signal (MSE's `endOfStream`) gives it now: `Ended` comes only
+    /// once the playhead gets there, and a pipeline without the signal waits at the
+    /// end of its buffer instead of ending.
+    pub fn fetched_to_end(&self) -> bool {
+        self.core.complete()
+    }
+
     /// The QoE event log: every decision, pathway change, stall and error, oldest
     /// first; only the newest entries under [`HistoryConfig::event_log`]
     /// ([`History::dropped`] says how many went).

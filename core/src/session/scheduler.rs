@@ -73,6 +73,8 @@ pub(super) struct TrackState {
     pub seg_first_request: Option<Instant>,
     /// Bits received for the next segment over its attempts.
     pub seg_bits: f64,
+    /// The next segment was moved off a pathway that starved it.
+    pub seg_starved: bool,
 }
 
 impl TrackState {
@@ -92,6 +94,7 @@ impl TrackState {
             attempts: 0,
             seg_first_request: None,
             seg_bits: 0.0,
+            seg_starved: false,
         }
     }
 
@@ -150,6 +153,7 @@ impl TrackState {
         self.attempts = 0;
         self.seg_first_request = None;
         self.seg_bits = 0.0;
+        self.seg_starved = false;
         self.next_segment = next;
         self.buffered_end_s = buffered_end_s;
     }
@@ -608,6 +612,7 @@ impl Core<'_> {
         t.attempts = 0;
         let first_request = t.seg_first_request.take().unwrap_or(job.issued_at);
         let seg_bits = std::mem::take(&mut t.seg_bits);
+        t.seg_starved = false;
         if !main {
             t.last_rung = Some(job.rung);
             return;
@@ -746,6 +751,12 @@ impl Core<'_> {
     fn leave_if_starved(&mut self, bytes: u64, ttfb: Option<Duration>) -> bool {
         let Some(t) = self.tracks.main() else { return false };
         let Some(job) = t.job.clone().filter(|j| !j.init) else { return false };
+        // Starved again on the pathway it was moved to: every CDN is slow, so the
+        // client's own link is (moving on would bounce between them at a rung that
+        // no longer fits); the rule's abandonment judges it.
+        if t.seg_starved {
+            return false;
+        }
         let elapsed = self.now.saturating_since(job.issued_at).as_secs_f64();
         // Judged on the body's rate, over long enough a stretch of it that a busy
         // machine's late progress report does not look like a starving CDN (no first
@@ -801,6 +812,7 @@ impl Core<'_> {
         if let Some(t) = self.tracks.get_mut(TrackKind::Video) {
             t.job = None;
             t.seg_bits += bytes as f64 * 8.0;
+            t.seg_starved = true;
         }
         self.steering.on_media_failure(self.now, &job.pathway);
         self.emit(PlayerEvent::PathwayStarved {
