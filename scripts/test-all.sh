@@ -124,7 +124,7 @@ print(f"demo shows {report['switch_count']} rendition switches, {sorted(during)}
       f"outage and {sorted(after)} after it")
 PY
 
-step "browser: the npm package (web/) plays the origin's HLS and DASH, AV1 and H.264 + AAC, in headless Chromium"
+step "browser: the npm package (web/) plays the origin's HLS and DASH, AV1 and H.264 + AAC, in headless Chromium; an outage, a link drop, steering 429/410"
 # `cargo test` above built the CLI (the origin) and both contents.
 h264=$(ls -d target/streamsteer-content/h264-40s-2s-4r-* | head -n 1)
 av1=$(ls -d target/streamsteer-content/av1-40s-2s-* | head -n 1)

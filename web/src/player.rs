@@ -583,7 +583,7 @@ impl Inner {
         for e in errors {
             self.error(&e);
         }
-        if self.session.as_ref().is_some_and(|s| s.state() == PlayerState::Ended)
+        if self.session.as_ref().is_some_and(Session::fetched_to_end)
             && let Some(m) = &self.media
         {
             m.end_of_stream();
