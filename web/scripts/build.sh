@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# Builds the npm package into web/dist: the engine for wasm32 (profile `wasm`),
-# its wasm-bindgen glue, # binaryen from npm (Debian's wasm-opt 108 breaks wasm-bindgen's reference-types table).
-wasm_opt=node_modules/binaryen/bin/wasm-opt
-[ -x "$wasm_opt" ] || { echo "run npm ci in web/ first (binaryen)" >&2; exit 1; }
-[ "${NO_WASM_OPT:-}" ] || "$wasm_opt" -Oz, and the JavaScript wrapper. Prints the
-# bundle's size (wasm + glue + wrapper, gzip -9).
+# Builds the npm package into web/dist: the engine for wasm32 (profile `wasm`), its
+# wasm-bindgen glue, binaryen's `wasm-opt -Oz`, the JavaScript wrapper and its
+# TypeScript declarations (from its JSDoc, by `tsc`, which also type-checks it). Prints
+# the bundle's size (wasm + glue + wrapper, gzip -9).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(cd .. && pwd)
@@ -21,6 +19,7 @@ wasm_opt=node_modules/binaryen/bin/wasm-opt
 [ "${NO_WASM_OPT:-}" ] || "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue -o dist/pkg/streamsteer_web_bg.wasm dist/pkg/streamsteer_web_bg.wasm
 cp js/index.js dist/index.js
+node_modules/.bin/tsc -p tsconfig.json
 
 gz() { gzip -9 -c "$@" | wc -c; }
 wasm=$(gz dist/pkg/streamsteer_web_bg.wasm)
