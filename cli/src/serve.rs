@@ -25,6 +25,11 @@ pub struct Args {
     /// Append every request to this file as JSON lines.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Serve this folder's files under `/web/` on the steering listener, beside the
+    /// runtime controls (`/control/`): `--web web` serves the browser package and its
+    /// demo page (`/web/demo/`; build it first with `npm ci && npm run build` in `web/`).
+    #[arg(long, value_name = "DIR")]
+    pub web: Option<PathBuf>,
 }
 
 /// Splits `PATHWAY=FILE`.
@@ -66,6 +71,9 @@ fn build_config(args: &Args) -> Result<OriginConfig, String> {
     if let Some(log) = &args.log {
         config.log.file = Some(log.clone());
     }
+    if let Some(web) = &args.web {
+        config.web_root = Some(web.clone());
+    }
     Ok(config)
 }
 
@@ -105,6 +113,10 @@ pub fn run(args: Args) -> Result<(), String> {
         }
         println!("steering    {}", origin.steering_manifest_url(SteeringProtocol::Hls));
         println!("            {}", origin.steering_manifest_url(SteeringProtocol::Dash));
+        println!("controls    {}state", origin.control_url());
+        if args.web.is_some() {
+            println!("demo        {}demo/", origin.web_url());
+        }
         println!("Ctrl-C to stop.");
         tokio::signal::ctrl_c().await.map_err(|e| format!("waiting for Ctrl-C: {e}"))?;
         origin.shutdown().await;
@@ -123,6 +135,7 @@ mod tests {
             traces: traces.iter().map(|s| s.to_string()).collect(),
             port_base,
             log: Some(PathBuf::from("r.jsonl")),
+            web: Some(PathBuf::from("web")),
         }
     }
 
@@ -131,6 +144,7 @@ mod tests {
         let c = build_config(&args(&["cloudfront=t/a.cooked"], Some(9000))).unwrap();
         assert_eq!(c.pathways[1].trace, Some(TraceSource::File("t/a.cooked".into())));
         assert_eq!(c.pathways[0].trace, None);
+        assert_eq!(c.web_root, Some(PathBuf::from("web")));
         assert_eq!((c.pathways[0].port, c.pathways[1].port, c.steering.port), (9000, 9001, 9002));
         assert_eq!(c.log.file, Some(PathBuf::from("r.jsonl")));
     }

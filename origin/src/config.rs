@@ -25,6 +25,9 @@ pub struct OriginConfig {
     pub log: LogConfig,
     /// Seed of the probabilistic fault draws. Default 1.
     pub seed: u64,
+    /// A folder whose files the steering listener serves under `/web/` (the browser
+    /// package and its demo page: `streamsteer serve --web web`). Default `None`.
+    pub web_root: Option<PathBuf>,
 }
 
 impl Default for OriginConfig {
@@ -36,6 +39,7 @@ impl Default for OriginConfig {
             live: LiveConfig::default(),
             log: LogConfig::default(),
             seed: 1,
+            web_root: None,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod connection;
 pub mod content;
 pub mod content_spec;
+pub mod control;
 pub mod error;
 pub mod faults;
 mod ffmpeg;

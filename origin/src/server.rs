@@ -11,6 +11,7 @@
 use crate::config::{OriginConfig, SteeringStatus, TraceSource};
 use crate::connection::{self, ConnControl};
 use crate::content::ContentInfo;
+use crate::control::{ControlState, Controls};
 use crate::error::OriginError;
 use crate::faults::{self, Fault};
 use crate::live::LiveTimeline;
@@ -96,6 +97,15 @@ pub struct ListenerState {
 }
 
 impl ListenerState {
+    /// Takes the listener down now (`true`) or brings it back (`false`; outage
+    /// windows of its fault schedule still apply).
+    pub(crate) fn force_down(&self, down: bool, t_s: f64) {
+        self.forced_down.store(down, Ordering::SeqCst);
+        self.recompute_down(t_s);
+        self.wake.notify_one();
+        tracing::info!(pathway = %self.name, down, "pathway outage set");
+    }
+
     fn recompute_down(&self, t_s: f64) {
         let down = self.forced_down.load(Ordering::SeqCst) || faults::outage_at(&self.faults, t_s);
         self.down.send_if_modified(|d| {
@@ -244,6 +254,8 @@ impl Origin {
             config.steering.faults.clone(),
         ));
 
+        let controls =
+            Arc::new(Controls::new(Arc::clone(&shared), states.clone(), config.web_root.clone()));
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let listeners = bound.into_iter().map(|(l, _)| l).chain([steering_listener.0]);
@@ -259,8 +271,19 @@ impl Origin {
             let service = {
                 let shared = Arc::clone(&shared);
                 let state = Arc::clone(state);
-                move |req, ctl: Arc<ConnControl>| {
-                    responder::respond(Arc::clone(&shared), Arc::clone(&state), ctl, req)
+                let controls = Arc::clone(&controls);
+                move |req: hyper::Request<hyper::body::Incoming>, ctl: Arc<ConnControl>| {
+                    let shared = Arc::clone(&shared);
+                    let state = Arc::clone(&state);
+                    let controls = Arc::clone(&controls);
+                    async move {
+                        if state.role == Role::Steering && Controls::handles(req.uri().path()) {
+                            let (method, uri) = (req.method().clone(), req.uri().clone());
+                            controls.respond(&method, uri.path(), uri.query()).await
+                        } else {
+                            responder::respond(shared, state, ctl, req).await
+                        }
+                    }
                 }
             };
             let on_refused = {
@@ -278,6 +301,7 @@ impl Origin {
         }
         let handle = OriginHandle {
             shared,
+            controls,
             pathways: states,
             steering: steering_state,
             shutdown: shutdown_tx,
@@ -435,6 +459,7 @@ fn log_refused(shared: &Shared, state: &ListenerState) {
 #[derive(Debug)]
 pub struct OriginHandle {
     shared: Arc<Shared>,
+    controls: Arc<Controls>,
     pathways: Vec<Arc<ListenerState>>,
     steering: Arc<ListenerState>,
     shutdown: watch::Sender<bool>,
@@ -534,19 +559,19 @@ impl OriginHandle {
     /// in flight included, and new ones are reset on accept; or brings it back
     /// (`false`; outage windows of its fault schedule still apply).
     pub fn set_outage(&self, name: &str, down: bool) -> Result<(), OriginError> {
-        let p = self
-            .pathway(name)
-            .ok_or_else(|| OriginError::Config(format!("no pathway called {name:?}")))?;
-        p.forced_down.store(down, Ordering::SeqCst);
-        p.recompute_down(self.shared.elapsed_s());
-        p.wake.notify_one();
-        tracing::info!(pathway = name, down, "pathway outage set");
-        Ok(())
+        self.controls.set_outage(name, down)
+    }
+
+    /// Makes pathway `name`'s link `factor` (≥ 1) times slower from now on, with no
+    /// error (1 restores its shaping). Only a shaped pathway (one with a `trace`) can
+    /// be slowed: an unshaped one has no rate to divide.
+    pub fn set_slowdown(&self, name: &str, factor: f64) -> Result<(), OriginError> {
+        self.controls.set_slowdown(name, factor)
     }
 
     /// True while pathway `name` is down.
     pub fn is_down(&self, name: &str) -> Option<bool> {
-        self.pathway(name).map(|p| *p.down.borrow())
+        self.controls.is_down(name)
     }
 
     /// Overrides the steering priority schedule from now on.
@@ -562,6 +587,22 @@ impl OriginHandle {
     /// The steering priority now.
     pub fn priority(&self) -> Vec<String> {
         self.shared.steering.priority_at(self.shared.elapsed_s())
+    }
+
+    /// What the runtime controls set (also `GET /control/state` on the steering
+    /// listener).
+    pub fn control_state(&self) -> ControlState {
+        self.controls.state()
+    }
+
+    /// The runtime controls' URL prefix (`{steering}/control/`).
+    pub fn control_url(&self) -> String {
+        format!("{}/control/", self.steering.base_url)
+    }
+
+    /// `{steering}/web/`: the files of `OriginConfig::web_root`, if set.
+    pub fn web_url(&self) -> String {
+        format!("{}/web/", self.steering.base_url)
     }
 
     /// Makes the steering server answer 410 or 429 (`Some`), or manifests (`None`).

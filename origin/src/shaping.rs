@@ -10,6 +10,7 @@
 //! trace loops.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use streamsteer_sim::trace::Trace;
 
 /// Credit an idle link keeps, seconds of its rate.
@@ -134,12 +135,32 @@ pub struct Link {
     schedule: RateSchedule,
     /// Seconds since origin start at which everything booked so far is sent.
     busy_until: Mutex<f64>,
+    /// The schedule's rate is divided by this (runtime control; 1 = as scheduled),
+    /// as `f64` bits.
+    slowdown: AtomicU64,
 }
 
 impl Link {
     /// A link shaped by `schedule`.
     pub fn new(schedule: RateSchedule) -> Self {
-        Link { schedule, busy_until: Mutex::new(0.0) }
+        Link { schedule, busy_until: Mutex::new(0.0), slowdown: AtomicU64::new(1f64.to_bits()) }
+    }
+
+    /// Divides the schedule's rate by `factor` from now on (1 restores it). A factor
+    /// that is not finite or below 1 is taken as 1.
+    pub fn set_slowdown(&self, factor: f64) {
+        let f = if factor.is_finite() && factor >= 1.0 { factor } else { 1.0 };
+        self.slowdown.store(f.to_bits(), Ordering::Relaxed);
+    }
+
+    /// What the schedule's rate is divided by now.
+    pub fn slowdown(&self) -> f64 {
+        f64::from_bits(self.slowdown.load(Ordering::Relaxed))
+    }
+
+    /// Bytes as the schedule sees them: a link `f` times slower moves `f` times fewer.
+    fn weighed(&self, bytes: usize) -> f64 {
+        bytes as f64 * self.slowdown()
     }
 
     /// The schedule.
@@ -152,7 +173,7 @@ impl Link {
         // A poisoned lock only means another task panicked mid-update of a plain f64.
         let mut busy = self.busy_until.lock().unwrap_or_else(|e| e.into_inner());
         let start = busy.max(now_s - BURST_S).max(0.0);
-        let end = self.schedule.finish_time(start, bytes as f64);
+        let end = self.schedule.finish_time(start, self.weighed(bytes));
         *busy = end;
         end
     }
@@ -166,7 +187,7 @@ impl Link {
     pub fn book_first(&self, now_s: f64, bytes: usize) -> f64 {
         let mut busy = self.busy_until.lock().unwrap_or_else(|e| e.into_inner());
         let start = busy.max(now_s).max(0.0);
-        let end = self.schedule.finish_time(start, bytes as f64);
+        let end = self.schedule.finish_time(start, self.weighed(bytes));
         *busy = end;
         end
     }
@@ -174,7 +195,7 @@ impl Link {
     /// A chunk size that keeps pacing smooth: about 50 ms of the current rate,
     /// between 1 KiB and 64 KiB.
     pub fn chunk_bytes(&self, now_s: f64) -> usize {
-        let bytes_per_s = self.schedule.bps_at(now_s) / 8.0;
+        let bytes_per_s = self.schedule.bps_at(now_s) / 8.0 / self.slowdown();
         ((bytes_per_s * 0.05) as usize).clamp(1024, 64 * 1024)
     }
 }

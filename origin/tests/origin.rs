@@ -541,3 +541,108 @@ async fn a_page_on_another_origin_may_play_and_read_what_a_player_needs() {
     assert_eq!(post.status(), 405);
     origin.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_controls_over_http_take_down_slow_and_reorder_and_web_files_are_served() {
+    let web = common::scratch("web-root");
+    std::fs::create_dir_all(web.join("demo")).unwrap();
+    std::fs::write(web.join("demo/index.html"), "<!doctype html><title>demo</title>").unwrap();
+    std::fs::write(web.join("secret.txt"), "outside the demo? still under the root").unwrap();
+    let mut config = OriginConfig::default();
+    // 2 Mbit/s: the 28 kB segment takes ~0.1 s, ~1 s once slowed tenfold.
+    config.pathways[0].trace = Some(TraceSource::ConstantKbps(2000.0));
+    config.web_root = Some(web.clone());
+    let origin = Origin::start(common::fixture_dir(), config).await.unwrap();
+    let control = origin.control_url();
+    let c = client();
+    let post = |path: &str| c.post(format!("{control}{path}")).send();
+    let state = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), 200);
+        serde_json::from_str::<serde_json::Value>(&r.text().await.unwrap()).unwrap()
+    };
+
+    let s = state(c.get(format!("{control}state")).send().await.unwrap()).await;
+    assert_eq!(s["priority"], serde_json::json!(["openconnect", "cloudfront"]));
+    assert_eq!(
+        s["pathways"][0],
+        serde_json::json!({"name": "openconnect", "down": false, "slowdown": 1.0})
+    );
+    assert_eq!(s["pathways"][1]["slowdown"], serde_json::Value::Null, "cloudfront is unshaped");
+
+    // Down and up.
+    let base = origin.pathway_url("openconnect").unwrap();
+    let s = state(post("pathway/openconnect/down").await.unwrap()).await;
+    assert_eq!(s["pathways"][0]["down"], true);
+    assert!(c.get(format!("{base}/vod/v1/0.m4s")).send().await.is_err());
+    let s = state(post("pathway/openconnect/up").await.unwrap()).await;
+    assert_eq!(s["pathways"][0]["down"], false);
+    assert_eq!(get_all(&client(), &format!("{base}/vod/v1/0.m4s")).await.0, 200);
+
+    // Slowed tenfold, with no error: the same segment takes far longer, whole.
+    let seg = format!("{base}/vod/v1/3.m4s");
+    let timed = |url: String| async move {
+        let started = Instant::now();
+        let (status, _, body, err) = get_all(&client(), &url).await;
+        assert_eq!((status, err), (200, false));
+        (started.elapsed().as_secs_f64(), body.len())
+    };
+    let (fast, len) = timed(seg.clone()).await;
+    let s = state(post("pathway/openconnect/slow?factor=10").await.unwrap()).await;
+    assert_eq!(s["pathways"][0]["slowdown"], 10.0);
+    let (slow, slow_len) = timed(seg.clone()).await;
+    assert_eq!(slow_len, len);
+    let expected = len as f64 * 8.0 / 200_000.0;
+    assert!(
+        slow > expected * 0.7 && slow > 4.0 * fast,
+        "{fast:.3} s, slowed {slow:.3} s ({len} B)"
+    );
+    state(post("pathway/openconnect/slow?factor=1").await.unwrap()).await;
+    let (restored, _) = timed(seg).await;
+    assert!(restored < slow / 3.0, "{restored:.3} s after restoring");
+
+    // Steering order, and back to the schedule.
+    let s = state(post("priority?order=cloudfront,openconnect").await.unwrap()).await;
+    assert_eq!(s["priority"], serde_json::json!(["cloudfront", "openconnect"]));
+    assert_eq!(origin.priority(), vec!["cloudfront", "openconnect"]);
+    let s = state(post("priority").await.unwrap()).await;
+    assert_eq!(s["priority"], serde_json::json!(["openconnect", "cloudfront"]));
+
+    // Bad requests: typed answers, nothing changed.
+    for (path, status) in [
+        ("pathway/nowhere/down", 400),
+        ("pathway/cloudfront/slow?factor=10", 400),
+        ("pathway/openconnect/slow?factor=0.5", 400),
+        ("pathway/openconnect/slow", 400),
+        ("priority?order=openconnect,nowhere", 400),
+        ("reboot", 404),
+    ] {
+        let r = post(path).await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{path}");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&r.text().await.unwrap()).unwrap()["error"]
+                .is_string()
+        );
+    }
+    assert_eq!(
+        c.get(format!("{control}pathway/openconnect/down")).send().await.unwrap().status(),
+        404
+    );
+    assert_eq!(origin.is_down("openconnect"), Some(false));
+
+    // Files under the web root, and nothing outside it.
+    let page = c.get(format!("{}demo/", origin.web_url())).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.text().await.unwrap().contains("<title>demo</title>"));
+    let steering = origin.web_url().trim_end_matches("/web/").to_string();
+    for bad in ["demo/../../Cargo.toml", "missing.js", "..%2f..%2fCargo.toml", ".hidden"] {
+        let (head, _, _) = raw_get(&steering, &format!("/web/{bad}")).await;
+        assert!(head.starts_with("HTTP/1.1 404"), "{bad}: {head}");
+    }
+    // The controls live on the steering listener only.
+    assert_eq!(
+        c.post(format!("{base}/control/pathway/openconnect/down")).send().await.unwrap().status(),
+        405
+    );
+    origin.shutdown().await;
+}

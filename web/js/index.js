@@ -55,7 +55,8 @@ import init, { StreamsteerPlayer as Engine } from "./pkg/streamsteer_web.js";
  * @property {number} id
  * @property {string} url
  * @property {string | null} pathway
- * @property {string} kind
+ * @property {string} kind `manifest`, `init`, `media`, `steering`, …
+ * @property {"video" | "audio" | null} track The track of an init or media segment.
  * @property {number | null} status
  * @property {number} bytes
  * @property {number | null} ttfb_s

@@ -517,6 +517,7 @@ impl Inner {
             "url": req.url.to_string(),
             "pathway": req.pathway,
             "kind": req.kind,
+            "track": req.track,
             "status": status,
             "bytes": bytes,
             "ttfb_s": ttfb,

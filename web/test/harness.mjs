@@ -43,11 +43,12 @@ export function finish() {
 
 /**
  * Starts `streamsteer serve` on `content` with an origin configuration (the
- * `OriginConfig` JSON; `{}` = defaults) and a request log; resolves with its URLs,
+ * `OriginConfig` JSON; `{}` = defaults), a request log and, with `web`, that folder
+ * served under `/web/` (the demo page at `demo`); resolves with its URLs,
  * the process and `requests()`, which reads the log (times on the origin's clock,
  * seconds since it started).
  */
-export async function startOrigin(content, config = {}) {
+export async function startOrigin(content, config = {}, { web } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "streamsteer-web-test-"));
   const configFile = join(dir, "origin.json");
   const logFile = join(dir, "requests.jsonl");
@@ -56,6 +57,7 @@ export async function startOrigin(content, config = {}) {
   // collide with the browser's own outgoing ports.
   const args = ["serve", "--config", configFile, "--log", logFile];
   if (content) args.push("--content", content);
+  if (web) args.push("--web", web);
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
   const requests = async () => {
     const text = await readFile(logFile, "utf8").catch(() => "");
@@ -70,7 +72,7 @@ export async function startOrigin(content, config = {}) {
       if (out.includes("Ctrl-C")) {
         clearTimeout(timer);
         const url = (label) => out.split("\n").find((l) => l.startsWith(label))?.trim().split(/\s+/).pop();
-        resolveUrls({ child, hls: url("HLS (VOD)"), dash: url("DASH (VOD)"), requests });
+        resolveUrls({ child, hls: url("HLS (VOD)"), dash: url("DASH (VOD)"), demo: url("demo"), requests });
       }
     });
   });

@@ -7,6 +7,8 @@
 // - The preferred pathway dies while a segment is coming from it: playback goes on
 //   from the other with no stall (measured from the page: `waiting` once playing) and
 //   is back on the preferred one within one steering TTL of its recovery.
+// - The preferred pathway slowed tenfold with no error: the fetch it starves is left
+//   for the other pathway within a segment, with no stall.
 // - ABR under shaping: the link drops to below the second rung and recovers; the
 //   pictures shown (their height, per presented frame) go down and back up.
 // - Steering answered 429 with Retry-After, and 410: playback is unaffected; after a
@@ -126,6 +128,53 @@ async function outage(browser, pages, rates) {
   }
 }
 
+const SLOWED_AT_S = 12;
+
+/** The preferred CDN slowed tenfold with no error: left within a segment, no stall. */
+async function slowed(browser, pages) {
+  // As natively (`e2e_pathway_policy`): 8 Mbit/s links, 40 ms to the first byte,
+  // openconnect at 800 kbit/s from 12 s on.
+  const fast = 8000;
+  const origin = await startOrigin(content, {
+    steering: { ttl_s: TTL_S },
+    pathways: [
+      {
+        name: "openconnect",
+        latency_ms: 40,
+        trace: {
+          periods: [
+            { duration_ms: SLOWED_AT_S * 1000, bandwidth_kbps: fast, latency_ms: 0 },
+            { duration_ms: 600000, bandwidth_kbps: fast / 10, latency_ms: 0 },
+          ],
+        },
+      },
+      { name: "cloudfront", latency_ms: 40, trace: { constant_kbps: fast } },
+    ],
+  });
+  try {
+    console.log(`openconnect slowed tenfold at ${SLOWED_AT_S} s, no error (HLS)`);
+    const config = { session: { buffer: { forward_target_s: 8 } } };
+    const r = await watch(browser, pages, origin.hls, config);
+    const log = await origin.requests();
+    console.log(`  ${summary(r)}`);
+    checkPlayed(r);
+    check(r.stalls.length === 0, `no stall seen by the page ${JSON.stringify(r.stalls)}`);
+    const starved = r.events.filter((e) => e.event === "pathway_starved");
+    check(starved.some((e) => e.pathway === "openconnect"), `the engine saw openconnect starve a fetch ${JSON.stringify(starved)}`);
+    // The segment in flight when it slowed, or the next, arrives from cloudfront
+    // within a segment (2 s) of the slowdown, plus the 1.5 s the rate is judged over
+    // and slack.
+    const first = log
+      .filter(mediaOk)
+      .find((e) => e.pathway === "cloudfront" && /\/v\d+\//.test(e.path) && e.t_s + e.duration_s > SLOWED_AT_S);
+    const landed = first && first.t_s + first.duration_s;
+    const due = SLOWED_AT_S + SEGMENT_S + 1.5 + SLACK_S;
+    check(landed && landed <= due, `a video segment from cloudfront landed at ${landed?.toFixed(2)} s (by ${due} s)`);
+  } finally {
+    origin.child.kill();
+  }
+}
+
 /** ABR under shaping: down when the link drops, up when it recovers. */
 async function abr(browser, pages, rates, src) {
   const [low, second] = rates.video;
@@ -181,7 +230,7 @@ async function steering(browser, pages, status, src, verdict) {
   }
 }
 
-// `node test/network.mjs [outage] [abr] [steering]` runs those only (default: all).
+// `node test/network.mjs [outage] [slowed] [abr] [steering]` runs those only (default: all).
 const only = process.argv.slice(2);
 const wanted = (name) => only.length === 0 || only.includes(name);
 const RETRY_AFTER_S = 4;
@@ -192,6 +241,7 @@ try {
   console.log(`ladder ${JSON.stringify(rates)} (${content || "default content"})`);
   // Alone: no other session competes for the CPU while "no stall" is checked.
   if (wanted("outage")) await outage(browser, pages, rates);
+  if (wanted("slowed")) await slowed(browser, pages);
   // The others at once.
   const runs = await Promise.all([
     wanted("abr") && abr(browser, pages, rates, "hls"),
