@@ -19,7 +19,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use std::time::{Duration, SystemTime};
 use streamsteer::allowlist::HostAllowlist;
-use streamsteer::session::{FetchKind, FetchRequest, RequestId};
+use streamsteer::session::{BodyLimits, FetchKind, FetchRequest, RequestId};
 use streamsteer::uri::Url;
 use thiserror::Error;
 use tokio::sync::mpsc::UnboundedSender;
@@ -141,8 +141,9 @@ pub(crate) struct FetchJob {
     pub seed: u64,
     pub progress_bytes: u64,
     pub progress_interval: Duration,
-    /// Largest body accepted when the request is not a byte range.
-    pub max_bytes: u64,
+    /// Largest bodies read ([`BodyLimits::for_request`], or
+    /// [`BodyLimits::for_range`] for a byte range).
+    pub limits: BodyLimits,
     /// Hosts redirects may go to.
     pub allowed_hosts: HostAllowlist,
     /// Redirects followed at most.
@@ -165,7 +166,7 @@ impl FetchJob {
             seed: config.jitter_seed,
             progress_bytes: net.progress_bytes,
             progress_interval: secs(net.progress_interval_s).unwrap_or(Duration::from_millis(100)),
-            max_bytes: net.limits.for_request(&req),
+            limits: net.limits.clone(),
             allowed_hosts: config.session.allowed_hosts.clone(),
             max_redirects: net.max_redirects,
             req,
@@ -479,9 +480,9 @@ async fn attempt_once(
     // A server that ignores Range sends the whole resource: read up to the end of the
     // range and stop. Otherwise the body may not pass its limit.
     let (cap, stop_at_cap) = match range {
-        Some(r) if status == 200 => (r.offset.saturating_add(r.length), true),
-        Some(r) => (r.length, false),
-        None => (job.max_bytes, false),
+        Some(r) if status == 200 => (job.limits.for_range(r, false), true),
+        Some(r) => (job.limits.for_range(r, true), false),
+        None => (job.limits.for_request(&job.req), false),
     };
     let too_large =
         |got: u64| (failed(Some(status), got, FetchError::TooLarge { limit: cap }), Some(ttfb));

@@ -183,6 +183,15 @@ impl Controls {
         let Some(path) = safe_join(root, rest) else {
             return error(StatusCode::NOT_FOUND, "not found");
         };
+        // A symbolic link under the root must not lead out of it.
+        let inside =
+            match (tokio::fs::canonicalize(root).await, tokio::fs::canonicalize(&path).await) {
+                (Ok(r), Ok(p)) => p.starts_with(r),
+                _ => false,
+            };
+        if !inside {
+            return error(StatusCode::NOT_FOUND, "not found");
+        }
         let meta = match tokio::fs::metadata(&path).await {
             Ok(m) if m.is_file() && m.len() <= MAX_WEB_FILE_BYTES => m,
             _ => return error(StatusCode::NOT_FOUND, "not found"),

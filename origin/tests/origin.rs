@@ -548,6 +548,9 @@ async fn runtime_controls_over_http_take_down_slow_and_reorder_and_web_files_are
     std::fs::create_dir_all(web.join("demo")).unwrap();
     std::fs::write(web.join("demo/index.html"), "<!doctype html><title>demo</title>").unwrap();
     std::fs::write(web.join("secret.txt"), "outside the demo? still under the root").unwrap();
+    let outside = common::scratch("web-outside");
+    std::fs::write(outside.join("private.txt"), "not to be served").unwrap();
+    std::os::unix::fs::symlink(outside.join("private.txt"), web.join("link.txt")).unwrap();
     let mut config = OriginConfig::default();
     // 2 Mbit/s: the 28 kB segment takes ~0.1 s, ~1 s once slowed tenfold.
     config.pathways[0].trace = Some(TraceSource::ConstantKbps(2000.0));
@@ -635,7 +638,9 @@ async fn runtime_controls_over_http_take_down_slow_and_reorder_and_web_files_are
     assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(page.text().await.unwrap().contains("<title>demo</title>"));
     let steering = origin.web_url().trim_end_matches("/web/").to_string();
-    for bad in ["demo/../../Cargo.toml", "missing.js", "..%2f..%2fCargo.toml", ".hidden"] {
+    for bad in
+        ["demo/../../Cargo.toml", "missing.js", "..%2f..%2fCargo.toml", ".hidden", "link.txt"]
+    {
         let (head, _, _) = raw_get(&steering, &format!("/web/{bad}")).await;
         assert!(head.starts_with("HTTP/1.1 404"), "{bad}: {head}");
     }

@@ -151,10 +151,9 @@ async fn fetch(
                         return Err(too_large(status, at as u64, job.max_bytes));
                     }
                     // The range's end is reached: the rest is not wanted.
-                    let keep = job.max_bytes.saturating_sub(at as u64).min(len as u64) as usize;
-                    body.resize(at + len, 0);
-                    bytes.copy_to(&mut body[at..]);
-                    body.truncate(at + keep);
+                    let keep = job.max_bytes.saturating_sub(at as u64).min(len as u64) as u32;
+                    body.resize(at + keep as usize, 0);
+                    bytes.subarray(0, keep).copy_to(&mut body[at..]);
                     break;
                 }
                 body.resize(at + len, 0);

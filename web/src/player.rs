@@ -454,7 +454,9 @@ impl Inner {
             headers.push(("Range".into(), range));
         }
         let (max_bytes, ranged) = match req.byte_range {
-            Some(r) => (r.offset.saturating_add(r.length), true),
+            // The larger of the two bounds: whether the server honours the range is
+            // known only from its answer.
+            Some(r) => (self.config.limits.for_range(r, false), true),
             None => (self.config.limits.for_request(&req), false),
         };
         let job = FetchJob {

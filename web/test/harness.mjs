@@ -72,7 +72,15 @@ export async function startOrigin(content, config = {}, { web } = {}) {
       if (out.includes("Ctrl-C")) {
         clearTimeout(timer);
         const url = (label) => out.split("\n").find((l) => l.startsWith(label))?.trim().split(/\s+/).pop();
-        resolveUrls({ child, hls: url("HLS (VOD)"), dash: url("DASH (VOD)"), demo: url("demo"), requests });
+        resolveUrls({
+          child,
+          hls: url("HLS (VOD)"),
+          dash: url("DASH (VOD)"),
+          // On demand: SegmentBase, every segment a byte range of one file.
+          sidx: url("DASH (sidx)"),
+          demo: url("demo"),
+          requests,
+        });
       }
     });
   });

@@ -29,7 +29,10 @@ try {
   for (const content of contents) {
     const origin = await startOrigin(content);
     try {
-      for (const [name, src] of [["HLS", origin.hls], ["DASH", origin.dash]]) {
+      const streams = [["HLS", origin.hls], ["DASH", origin.dash]];
+      // Byte-range requests (the on-demand profile), once.
+      if (content === contents[contents.length - 1]) streams.push(["DASH on demand (byte ranges)", origin.sidx]);
+      for (const [name, src] of streams) {
         console.log(`${name} ${src} (${content || "default content"})`);
         const page = await browser.newPage();
         page.on("pageerror", (e) => console.log(`  page error: ${e.message}`));

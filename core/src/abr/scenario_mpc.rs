@@ -317,6 +317,16 @@ impl ScenarioMpc {
     }
 
     /// Fills `mult` with the scenario multipliers; returns how many.
+    /// The objective's price of a second of rebuffering (per 1000 kbit/s of quality),
+    /// at least the top rung's bitrate when the parameters ask for it.
+    fn rebuffer_mu(&self) -> f64 {
+        if self.p.penalty_at_least_top {
+            self.rebuffer_penalty.max(self.rates.last().copied().unwrap_or(0.0) / 1000.0)
+        } else {
+            self.rebuffer_penalty
+        }
+    }
+
     fn scenarios(&self, mult: &mut [f64; MAX_SCENARIOS]) -> usize {
         // (ln ratio, weight): observed ratios fade with age, the prior weighs one each.
         let mut pool = [(0.0, 0.0); 2 * MAX_RATIOS];
@@ -833,11 +843,7 @@ impl AbrRule for ScenarioMpc {
         for (b, m) in bps.iter_mut().zip(&mult).take(k) {
             *b = base * m * 1000.0;
         }
-        let mu = if self.p.penalty_at_least_top {
-            self.rebuffer_penalty.max(self.rates.last().copied().unwrap_or(0.0) / 1000.0)
-        } else {
-            self.rebuffer_penalty
-        };
+        let mu = self.rebuffer_mu();
         let reaches_end = remaining != 0 && remaining <= h;
         // The safety stock can be at most half of what the player may buffer.
         let cap = if ctx.buffer_max_s.is_finite() && ctx.buffer_max_s > 0.0 {
@@ -968,11 +974,7 @@ impl AbrRule for ScenarioMpc {
         let latency = ctx.latency_s.filter(|l| l.is_finite()).unwrap_or(0.0).max(0.0);
         // The ladder's sizes, scaled to what this segment really weighs.
         let scale = p.size_bits / ladder.segment_size_bits(p.segment_index, current).max(1.0);
-        let mu = if self.p.penalty_at_least_top {
-            self.rebuffer_penalty.max(rates.last().copied().unwrap_or(0.0) / 1000.0)
-        } else {
-            self.rebuffer_penalty
-        };
+        let mu = self.rebuffer_mu();
         let prev = rates[ctx.last_rendition.unwrap_or(current).min(rates.len() - 1)] / 1000.0;
         let score = |r: usize, stall_s: f64| {
             let q = rates[r] / 1000.0;

@@ -1,6 +1,7 @@
 //! How large a response body a driver reads, per request kind.
 
 use super::action::{FetchKind, FetchRequest};
+use crate::manifest::ByteRange;
 use serde::{Deserialize, Serialize};
 
 /// Largest response bodies, per request kind. A driver fails a request whose body
@@ -65,5 +66,31 @@ impl BodyLimits {
                 None => self.media_bytes,
             },
         }
+    }
+
+    /// How far a driver reads the body of a byte-range request: the range's
+    /// `length` when the server honours it (206), the range's end when it ignores it
+    /// and sends the resource from its start (200). Never past `media_bytes`,
+    /// whatever offset and length the manifest gave: a hostile manifest's range must
+    /// not make the player read without bound either.
+    pub fn for_range(&self, range: ByteRange, honoured: bool) -> u64 {
+        let end = if honoured { range.length } else { range.offset.saturating_add(range.length) };
+        end.min(self.media_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_is_read_to_its_end_and_never_past_the_media_limit() {
+        let limits = BodyLimits::default();
+        let r = ByteRange { offset: 1000, length: 500 };
+        assert_eq!(limits.for_range(r, true), 500);
+        assert_eq!(limits.for_range(r, false), 1500);
+        let hostile = ByteRange { offset: u64::MAX - 10, length: u64::MAX };
+        assert_eq!(limits.for_range(hostile, true), limits.media_bytes);
+        assert_eq!(limits.for_range(hostile, false), limits.media_bytes);
     }
 }
