@@ -126,7 +126,10 @@ PY
 
 step "browser: the npm package (web/) plays the origin's HLS and DASH, AV1 and H.264 + AAC, in headless Chromium; an outage, a link drop, steering 429/410"
 # `cargo test` above built the CLI (the origin) and both contents.
-h264=$(ls -d target/streamsteer-content/h264-40s-2s-4r-* | head -n 1)
+# The suite's H.264 ladder (with B-frames), not web/compare's sibling made without them.
+h264=$(grep -L '"b_frames"' target/streamsteer-content/h264-40s-2s-4r-*/content.json | head -n 1)
+[ -n "$h264" ] || { echo "no H.264 test content in target/streamsteer-content" >&2; exit 1; }
+h264=$(dirname "$h264")
 av1=$(ls -d target/streamsteer-content/av1-40s-2s-* | head -n 1)
 (
   cd web

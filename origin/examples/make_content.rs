@@ -4,6 +4,10 @@
 //! default spec with the given codec (default: the spec's own), in DIR (default:
 //! `default_content_dir()` for the default spec, or a codec-tagged sibling).
 //!
+//! `… -- e2e-h264 [DIR]` and `… -- e2e-av1 [DIR]` make the test suite's ladders
+//! (`ContentSpec::e2e_h264()`, `ContentSpec::e2e_av1_small()`); `… -- spec FILE [DIR]`
+//! the `ContentSpec` in the JSON file FILE (e.g. `web/compare/pensieve-120s.json`).
+//!
 //! `… -- demo [DIR]` makes the demo's committed asset (`ContentSpec::demo_asset()`) in
 //! DIR (default `origin/assets/demo`, where the repository keeps it).
 use std::path::PathBuf;
@@ -18,12 +22,30 @@ fn main() {
     match args.next().as_deref() {
         Some("h264") => spec.video_codec = VideoCodec::H264,
         Some("av1") => spec.video_codec = VideoCodec::Av1,
+        Some("e2e-h264") => spec = ContentSpec::e2e_h264(),
+        Some("e2e-av1") => spec = ContentSpec::e2e_av1_small(),
+        Some("spec") => {
+            let Some(path) = args.next() else {
+                eprintln!("`spec` wants a JSON file (a ContentSpec)");
+                std::process::exit(2);
+            };
+            spec = match std::fs::read_to_string(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
+            {
+                Ok(spec) => spec,
+                Err(e) => {
+                    eprintln!("{path}: {e}");
+                    std::process::exit(2);
+                }
+            };
+        }
         Some("demo") => {
             spec = ContentSpec::demo_asset();
             dir_default = Some(streamsteer_origin::content::demo_asset_dir());
         }
         Some(other) => {
-            eprintln!("unknown codec `{other}` (h264, av1 or demo)");
+            eprintln!("unknown spec `{other}` (h264, av1, e2e-h264, e2e-av1, demo or spec FILE)");
             std::process::exit(2);
         }
         None => {}

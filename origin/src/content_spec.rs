@@ -76,6 +76,18 @@ pub struct ContentSpec {
     pub rungs: Vec<RungSpec>,
     /// The audio rendition. Default AAC 128 kbit/s, 48 kHz stereo.
     pub audio: AudioSpec,
+    /// H.264 only: let x264 use B-frames (its default; true). They delay every frame's
+    /// presentation by two frames, which the init segment's edit list takes back; Media
+    /// Source Extensions in Chromium ignore that edit list, so the media starts 0.067 s
+    /// after the manifests' timeline, and dash.js 5.2 then stalls 0.5 s before the end
+    /// (seen in `web/compare`). False makes content every browser player plays alike.
+    /// Left out of the JSON (and so of [`tag`](Self::tag)) when true.
+    #[serde(skip_serializing_if = "is_true")]
+    pub b_frames: bool,
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 impl Default for ContentSpec {
@@ -93,6 +105,7 @@ impl Default for ContentSpec {
                 rung(1920, 1080, 3500),
             ],
             audio: AudioSpec::default(),
+            b_frames: true,
         }
     }
 }
@@ -151,6 +164,7 @@ impl ContentSpec {
                 rung(854, 480, 1000),
             ],
             audio: AudioSpec { bitrate_kbps: 64, ..AudioSpec::default() },
+            b_frames: true,
         }
     }
 

@@ -108,6 +108,9 @@ pub(crate) fn ladder_args(spec: &ContentSpec) -> Vec<String> {
                 ] {
                     args.push(s.into());
                 }
+                if !spec.b_frames {
+                    args.extend(["-bf".into(), "0".into()]);
+                }
                 args.extend([
                     "-g".into(),
                     gop.to_string(),

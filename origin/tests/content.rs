@@ -56,7 +56,16 @@ fn tiny_spec(codec: VideoCodec) -> ContentSpec {
             RungSpec { width: 320, height: 180, bitrate_kbps: 300 },
         ],
         audio: AudioSpec { bitrate_kbps: 64, sample_rate: 48_000, channels: 2 },
+        b_frames: true,
     }
+}
+
+/// The edit list's media time of a rendition's init segment, in frames at 30 fps.
+fn edit_frames(dir: &Path, rendition: &str) -> f64 {
+    let init = std::fs::read(dir.join(rendition).join("init.mp4")).unwrap();
+    let init = streamsteer::container::fmp4::InitSegment::parse(&init).unwrap();
+    let track = &init.tracks[0];
+    track.edit_media_time as f64 * 30.0 / f64::from(track.timescale)
 }
 
 fn ensure(dir: &Path, spec: &ContentSpec) -> (ContentInfo, Vec<String>) {
@@ -194,6 +203,26 @@ fn ensure_content_makes_a_tiny_h264_ladder_then_reuses_it() {
     let leftovers: Vec<_> =
         std::fs::read_dir(&tmp.0).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers, vec![std::ffi::OsString::from("ladder")]);
+}
+
+#[test]
+fn h264_without_b_frames_starts_at_the_manifests_time_with_no_edit_list_offset() {
+    let tmp = TempDir::new("h264-no-b");
+    let with = tmp.0.join("with");
+    let without = tmp.0.join("without");
+    let spec = tiny_spec(VideoCodec::H264);
+    let flat = ContentSpec { b_frames: false, ..spec.clone() };
+    // The default stays out of the JSON, so tags (and cached folders) made before the
+    // field existed still match.
+    assert!(!serde_json::to_string(&spec).unwrap().contains("b_frames"));
+    assert_ne!(spec.tag(), flat.tag());
+    ensure(&with, &spec);
+    let (info, _) = ensure(&without, &flat);
+    check_generated(&info, &without, &flat, "avc1.64");
+    // x264's B-frames delay presentation by two frames, which the edit list takes back
+    // (and which browsers' MSE ignores); without them there is nothing to take back.
+    assert_eq!(edit_frames(&with, "video/v0"), 2.0);
+    assert_eq!(edit_frames(&without, "video/v0"), 0.0);
 }
 
 #[test]

@@ -8,9 +8,12 @@
 // defines it (bitrate shown, minus 4.3 × rebuffer seconds, minus bitrate switches).
 //
 //   cd web && npm ci && npm run build && (cd compare && npm ci)
+//   cargo run -p streamsteer-origin --example make_content -- spec compare/content-spec.json
 //   node compare/run.mjs --content DIR [--traces A,B,...] [--players streamsteer,hlsjs,...]
 //
-// --content: a content folder made for the origin (its content.json gives the ladder).
+// --content: a content folder made for the origin (its content.json gives the ladder);
+//   the one above (printed by make_content) is the test suite's H.264 ladder without
+//   B-frames, which every player shows at the manifests' times (see ContentSpec::b_frames).
 // --traces: trace files (any format the origin reads) or `constant:KBPS`; default: six
 //   HSDPA traces of ../shared/traces/hsdpa from slowest to fastest by mean rate, and
 //   constant:3000. Both pathways follow the trace (each its own link), with 80 ms before
@@ -77,6 +80,7 @@ function score(r) {
     segments_shown: q.length,
     qoe_lin: +((q.reduce((a, b) => a + b, 0) / 1000 - REBUFFER_PENALTY * rebuffer - switches / 1000) / n).toFixed(3),
     errors: r.errors,
+    ...(r.ended ? {} : { end_state: r.end_state, duration: r.duration }),
   };
 }
 

@@ -85,7 +85,13 @@ let ready = null;
  * @param {string | URL} [wasmUrl]
  */
 function loadModule(wasmUrl) {
-  if (!ready) ready = init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+  // A failed load (network, a bad URL) is not kept: the next call tries again.
+  if (!ready) {
+    ready = init(wasmUrl ? { module_or_path: wasmUrl } : undefined).catch((e) => {
+      ready = null;
+      throw e;
+    });
+  }
   return ready;
 }
 
@@ -102,6 +108,17 @@ export class StreamsteerPlayer {
   static async create(config = {}, { wasmUrl } = {}) {
     await loadModule(wasmUrl);
     return new StreamsteerPlayer(new Engine(JSON.stringify(config)));
+  }
+
+  /**
+   * Starts fetching and compiling the WebAssembly module now (once per page), so that a
+   * later `create` does not wait for it: call it at page load, as a `<script>` tag loads
+   * other players before they are used. Resolves when the module is ready.
+   * @param {{ wasmUrl?: string | URL }} [options] Where the `.wasm` file is (default: next to this module).
+   * @returns {Promise<void>}
+   */
+  static async preload({ wasmUrl } = {}) {
+    await loadModule(wasmUrl);
   }
 
   /** @param {Engine} engine */

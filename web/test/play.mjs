@@ -92,6 +92,9 @@ try {
   {
     const page = await browser.newPage();
     await page.goto(`${pagesUrl}/test/page.html`);
+    const p = await page.evaluate(() => window.preloadRetry());
+    console.log(`preload from a missing URL, then the default: ${JSON.stringify(p)}`);
+    check(p.rejected && typeof p.state === "string", "a failed preload rejects and the next one loads");
     const r = await page.evaluate(() => window.loadBroken());
     console.log(`malformed manifest: ${JSON.stringify(r)}`);
     check(r.rejected && r.errors.some((e) => e.kind === "manifest"), "a manifest error event and a rejected load");

@@ -8,6 +8,8 @@ export async function app(video: HTMLVideoElement): Promise<void> {
     session: { abr_rule: "default", buffer: { forward_target_s: 20 } },
     limits: { manifest_bytes: 1 << 20 },
   };
+  await StreamsteerPlayer.preload();
+  await StreamsteerPlayer.preload({ wasmUrl: new URL("https://cdn.example.com/streamsteer_web_bg.wasm") });
   const player = await StreamsteerPlayer.create(config);
   const stop = player.on("player", (e) => {
     if (e.event === "decision") console.log(e.rendition);
