@@ -6,7 +6,7 @@
 //! media behind the playhead and trying again.
 
 use crate::error::{WebError, WebErrorKind, describe};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use streamsteer::container::{Fragment, InitSegment};
 use streamsteer::session::{MediaTiming, TrackKind};
@@ -42,7 +42,9 @@ pub(crate) struct MediaOutput {
     element: HtmlMediaElement,
     source: MediaSource,
     object_url: String,
-    tracks: BTreeMap<TrackKind, TrackBuffer>,
+    /// Every track's buffer, in `TrackKind` order (two at most: a sorted `Vec`, which
+    /// keeps a `BTreeMap` instantiation out of the module).
+    tracks: Vec<(TrackKind, TrackBuffer)>,
     /// Called when the source opens or a buffer finishes an append.
     notify: Rc<dyn Fn()>,
     _on_source_open: Closure<dyn FnMut()>,
@@ -63,7 +65,7 @@ impl MediaOutput {
             element,
             source,
             object_url,
-            tracks: BTreeMap::new(),
+            tracks: Vec::new(),
             notify,
             _on_source_open: on_open,
         })
@@ -74,13 +76,25 @@ impl MediaOutput {
         &self.element
     }
 
+    /// `track`'s buffer, added (empty) where it has none yet.
+    fn track(&mut self, track: TrackKind) -> &mut TrackBuffer {
+        let i = match self.tracks.binary_search_by_key(&track, |(k, _)| *k) {
+            Ok(i) => i,
+            Err(i) => {
+                self.tracks.insert(i, (track, TrackBuffer::default()));
+                i
+            }
+        };
+        &mut self.tracks[i].1
+    }
+
     fn is_open(&self) -> bool {
         self.source.ready_state() == MediaSourceReadyState::Open
     }
 
     /// Queues an init segment for `track`.
     pub fn append_init(&mut self, track: TrackKind, data: Vec<u8>) -> Result<(), WebError> {
-        self.tracks.entry(track).or_default().queue.push_back(Pending::Init { data });
+        self.track(track).queue.push_back(Pending::Init { data });
         self.pump(track)
     }
 
@@ -91,13 +105,13 @@ impl MediaOutput {
         data: Vec<u8>,
         timing: Option<MediaTiming>,
     ) -> Result<(), WebError> {
-        self.tracks.entry(track).or_default().queue.push_back(Pending::Media { data, timing });
+        self.track(track).queue.push_back(Pending::Media { data, timing });
         self.pump(track)
     }
 
     /// Moves every track's queue along (the source opened, or an append ended).
     pub fn pump_all(&mut self) -> Vec<WebError> {
-        let kinds: Vec<TrackKind> = self.tracks.keys().copied().collect();
+        let kinds: Vec<TrackKind> = self.tracks.iter().map(|(k, _)| *k).collect();
         kinds.into_iter().filter_map(|k| self.pump(k).err()).collect()
     }
 
@@ -105,7 +119,7 @@ impl MediaOutput {
     /// Chromium refuses new buffers once media has been appended to one, so no append
     /// starts until every expected track has its buffer.
     pub fn expect(&mut self, track: TrackKind) {
-        self.tracks.entry(track).or_default();
+        self.track(track);
     }
 
     /// Creates the buffer of every expected track whose init segment is queued;
@@ -135,7 +149,9 @@ impl MediaOutput {
             return Ok(());
         }
         let position = self.element.current_time();
-        let Some(t) = self.tracks.get_mut(&track) else { return Ok(()) };
+        let Some((_, t)) = self.tracks.iter_mut().find(|(k, _)| *k == track) else {
+            return Ok(());
+        };
         let Some(buffer) = t.buffer.clone() else { return Ok(()) };
         if buffer.updating() {
             return Ok(());
@@ -192,7 +208,7 @@ impl MediaOutput {
 
     /// Everything is appended: the element may play to the end.
     pub fn end_of_stream(&self) {
-        if self.is_open() && self.tracks.values().all(|t| t.queue.is_empty()) {
+        if self.is_open() && self.tracks.iter().all(|(_, t)| t.queue.is_empty()) {
             // Refused only while a buffer updates; the element then ends at its
             // buffered end anyway.
             let _ = self.source.end_of_stream();
@@ -230,7 +246,7 @@ impl MediaOutput {
 impl Drop for MediaOutput {
     fn drop(&mut self) {
         self.source.set_onsourceopen(None);
-        for t in self.tracks.values() {
+        for (_, t) in &self.tracks {
             if let Some(b) = &t.buffer {
                 b.set_onupdateend(None);
             }

@@ -14,7 +14,6 @@ use crate::fetch::{self, FetchJob, FetchMsg};
 use crate::mse::MediaOutput;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use streamsteer::manifest::parse_any;
 use streamsteer::session::{
@@ -50,6 +49,33 @@ impl Default for WebConfig {
     }
 }
 
+/// A message for the page's listener, serialized straight to its JSON text (no
+/// `serde_json::Value` in between): `{"type":"player","event":{...}}`,
+/// `{"type":"request",...}` or `{"type":"error","kind":...,"message":...}`.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Message<'a> {
+    Player {
+        event: &'a PlayerEvent,
+    },
+    Request {
+        id: RequestId,
+        url: String,
+        pathway: &'a Option<String>,
+        kind: FetchKind,
+        track: Option<TrackKind>,
+        status: Option<u16>,
+        bytes: u64,
+        ttfb_s: Option<f64>,
+        duration_s: f64,
+        error: Option<&'a str>,
+    },
+    Error {
+        kind: WebErrorKind,
+        message: String,
+    },
+}
+
 /// A timer the player set, kept alive with its callback.
 struct Timer {
     handle: i32,
@@ -73,6 +99,36 @@ struct InFlight {
     req: FetchRequest,
 }
 
+/// Values by request: the few requests in flight (a `Vec`, searched, rather than a
+/// `HashMap`, whose code would be instantiated once more for each value type).
+struct IdMap<V>(Vec<(RequestId, V)>);
+
+impl<V> Default for IdMap<V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<V> IdMap<V> {
+    fn insert(&mut self, id: RequestId, value: V) {
+        self.remove(id);
+        self.0.push((id, value));
+    }
+
+    fn remove(&mut self, id: RequestId) -> Option<V> {
+        let i = self.0.iter().position(|(k, _)| *k == id)?;
+        Some(self.0.swap_remove(i).1)
+    }
+
+    fn contains_key(&self, id: RequestId) -> bool {
+        self.0.iter().any(|(k, _)| *k == id)
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
 /// The player's state, shared by the callbacks the browser holds.
 struct Inner {
     me: Weak<RefCell<Inner>>,
@@ -80,8 +136,8 @@ struct Inner {
     clock: Clock,
     session: Option<Session<'static>>,
     media: Option<MediaOutput>,
-    inflight: HashMap<RequestId, InFlight>,
-    bodies: HashMap<RequestId, Vec<u8>>,
+    inflight: IdMap<InFlight>,
+    bodies: IdMap<Vec<u8>>,
     wake: Option<Timer>,
     position_timer: Option<Timer>,
     listener: Option<js_sys::Function>,
@@ -100,18 +156,25 @@ pub struct StreamsteerPlayer {
 /// A call made while the state is taken (which the event queue prevents) is dropped
 /// rather than allowed to panic.
 fn with_inner<R>(inner: &Rc<RefCell<Inner>>, f: impl FnOnce(&mut Inner) -> R) -> Option<R> {
-    let (result, listener, events) = {
-        let mut guard = inner.try_borrow_mut().ok()?;
-        let result = f(&mut guard);
-        (result, guard.listener.clone(), std::mem::take(&mut guard.outbox))
-    };
+    let result = f(&mut *inner.try_borrow_mut().ok()?);
+    deliver(inner);
+    Some(result)
+}
+
+/// Hands the queued events to the listener, once the state is released. Not generic
+/// (and not inlined), so that it is in the module once rather than in every
+/// instance of [`with_inner`].
+#[inline(never)]
+fn deliver(inner: &Rc<RefCell<Inner>>) {
+    let Ok(mut guard) = inner.try_borrow_mut() else { return };
+    let (listener, events) = (guard.listener.clone(), std::mem::take(&mut guard.outbox));
+    drop(guard);
     if let Some(listener) = listener {
         for e in events {
             // A listener that throws is the page's own error; the player goes on.
             let _ = listener.call1(&JsValue::NULL, &JsValue::from_str(&e));
         }
     }
-    Some(result)
 }
 
 fn with_weak(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Inner)) {
@@ -138,8 +201,8 @@ impl StreamsteerPlayer {
                 clock: Clock::new(),
                 session: None,
                 media: None,
-                inflight: HashMap::new(),
-                bodies: HashMap::new(),
+                inflight: IdMap::default(),
+                bodies: IdMap::default(),
                 wake: None,
                 position_timer: None,
                 listener: None,
@@ -233,8 +296,9 @@ impl StreamsteerPlayer {
         with_inner(&self.inner, |i| {
             i.session
                 .as_ref()
-                .and_then(|s| serde_json::to_value(s.state()).ok())
-                .and_then(|v| v.as_str().map(str::to_owned))
+                // A unit variant's JSON is its quoted snake_case name, with nothing to escape.
+                .and_then(|s| serde_json::to_string(&s.state()).ok())
+                .map(|text| text.trim_matches('"').to_owned())
         })
         .flatten()
         .unwrap_or_else(|| "idle".into())
@@ -351,17 +415,14 @@ impl Inner {
         Ok(())
     }
 
-    fn emit_json(&mut self, value: serde_json::Value) {
-        if let Ok(text) = serde_json::to_string(&value) {
+    fn emit(&mut self, message: &Message<'_>) {
+        if let Ok(text) = serde_json::to_string(message) {
             self.outbox.push(text);
         }
     }
 
     fn error(&mut self, e: &WebError) {
-        let kind = e.kind();
-        self.emit_json(
-            serde_json::json!({ "type": "error", "kind": kind, "message": e.to_string() }),
-        );
+        self.emit(&Message::Error { kind: e.kind(), message: e.to_string() });
     }
 
     /// Feeds one event to the session and carries out what it asks.
@@ -381,13 +442,13 @@ impl Inner {
         match action {
             Action::Fetch(req) => self.start_fetch(req),
             Action::Cancel { id } => {
-                if let Some(f) = self.inflight.remove(&id) {
+                if let Some(f) = self.inflight.remove(id) {
                     f.controller.abort();
                 }
-                self.bodies.remove(&id);
+                self.bodies.remove(id);
             }
             Action::Append { track, init, request, timing, .. } => {
-                let Some(body) = self.bodies.remove(&request) else { return };
+                let Some(body) = self.bodies.remove(request) else { return };
                 let Some(media) = self.media.as_mut() else {
                     let e = WebError::Usage("no media element: call attachMedia before load");
                     self.error(&e);
@@ -438,9 +499,7 @@ impl Inner {
             }
             _ => {}
         }
-        if let Ok(value) = serde_json::to_value(&event) {
-            self.emit_json(serde_json::json!({ "type": "player", "event": value }));
-        }
+        self.emit(&Message::Player { event: &event });
     }
 
     fn start_fetch(&mut self, req: FetchRequest) {
@@ -487,17 +546,17 @@ impl Inner {
     fn on_fetch(&mut self, msg: FetchMsg) {
         match msg {
             FetchMsg::Started { id } => {
-                if self.inflight.contains_key(&id) {
+                if self.inflight.contains_key(id) {
                     self.handle(Event::FetchStarted { id });
                 }
             }
             FetchMsg::Progress { id, bytes, ttfb_s } => {
-                if self.inflight.contains_key(&id) {
+                if self.inflight.contains_key(id) {
                     self.handle(Event::FetchProgress { id, bytes, ttfb: Some(secs(ttfb_s)) });
                 }
             }
             FetchMsg::Done { id, outcome } => {
-                let Some(f) = self.inflight.remove(&id) else { return };
+                let Some(f) = self.inflight.remove(id) else { return };
                 self.report_request(&f.req, &outcome);
                 self.on_done(f.req, outcome);
             }
@@ -509,23 +568,22 @@ impl Inner {
         req: &FetchRequest,
         outcome: &Result<fetch::Fetched, fetch::Failed>,
     ) {
-        let (status, bytes, ttfb, duration, error) = match outcome {
+        let (status, bytes, ttfb_s, duration_s, error) = match outcome {
             Ok(f) => (Some(f.status), f.body.len() as u64, Some(f.ttfb_s), f.duration_s, None),
-            Err(e) => (e.status, e.bytes, None, 0.0, Some(e.message.clone())),
+            Err(e) => (e.status, e.bytes, None, 0.0, Some(e.message.as_str())),
         };
-        self.emit_json(serde_json::json!({
-            "type": "request",
-            "id": req.id,
-            "url": req.url.to_string(),
-            "pathway": req.pathway,
-            "kind": req.kind,
-            "track": req.track,
-            "status": status,
-            "bytes": bytes,
-            "ttfb_s": ttfb,
-            "duration_s": duration,
-            "error": error,
-        }));
+        self.emit(&Message::Request {
+            id: req.id,
+            url: req.url.to_string(),
+            pathway: &req.pathway,
+            kind: req.kind,
+            track: req.track,
+            status,
+            bytes,
+            ttfb_s,
+            duration_s,
+            error,
+        });
     }
 
     fn on_done(&mut self, req: FetchRequest, outcome: Result<fetch::Fetched, fetch::Failed>) {
@@ -562,7 +620,7 @@ impl Inner {
                 });
                 // An Append takes the body at once; one the session did not want must
                 // not linger.
-                self.bodies.remove(&id);
+                self.bodies.remove(id);
             }
             (FetchKind::UtcTiming { .. }, Ok(f)) => {
                 let body = String::from_utf8_lossy(&f.body).into_owned();
@@ -644,7 +702,7 @@ impl Inner {
 
     fn destroy(&mut self) {
         self.destroyed = true;
-        for (_, f) in self.inflight.drain() {
+        for (_, f) in self.inflight.0.drain(..) {
             f.controller.abort();
         }
         self.bodies.clear();

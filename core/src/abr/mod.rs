@@ -12,14 +12,19 @@
 //! The default rule (`"default"`) is [`scenario_mpc::ScenarioMpc`]: model-predictive
 //! control that plans against a distribution of throughput scenarios.
 
+#[cfg(feature = "all-rules")]
 pub mod bba;
+#[cfg(feature = "all-rules")]
 pub mod bola;
+#[cfg(feature = "all-rules")]
 pub mod dynamic;
 pub mod estimator;
 pub mod lowest;
+#[cfg(feature = "all-rules")]
 pub mod mpc;
 mod registry;
 pub mod scenario_mpc;
+#[cfg(feature = "all-rules")]
 pub mod throughput;
 
 pub use registry::{AbrConfig, AbrError, BASELINE_NAMES, RULE_NAMES, build_rule};

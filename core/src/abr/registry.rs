@@ -1,16 +1,27 @@
 //! Building rules by name, with one serde configuration for all of them.
 
+use super::{AbrRule, lowest::Lowest, scenario_mpc::ScenarioMpc};
+#[cfg(feature = "all-rules")]
 use super::{
-    AbrRule, bba::Bba, bola::Bola, dynamic::Dynamic, dynamic::DynamicDash, lowest::Lowest,
-    mpc::RobustMpc, scenario_mpc::ScenarioMpc, throughput::ThroughputRule,
+    bba::Bba, bola::Bola, dynamic::Dynamic, dynamic::DynamicDash, mpc::RobustMpc,
+    throughput::ThroughputRule,
 };
 use crate::ladder::Ladder;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// The adaptive rules [`build_rule`] accepts, in the order the CLI compares them.
+///
+/// Only `default` in a build without the `all-rules` feature (the browser's), whose
+/// [`build_rule`] answers [`AbrError::UnknownRule`] for the others.
+#[cfg(feature = "all-rules")]
 pub const RULE_NAMES: &[&str] =
     &["default", "throughput", "bola", "bolae", "dynamic", "dynamicdash", "bba", "robustmpc"];
+
+/// The adaptive rules [`build_rule`] accepts: the default alone, as this build leaves
+/// out the feature `all-rules` (throughput, BOLA, Dynamic, BBA, RobustMPC).
+#[cfg(not(feature = "all-rules"))]
+pub const RULE_NAMES: &[&str] = &["default"];
 
 /// Baselines [`build_rule`] also accepts, compared only when asked for by name:
 /// `lowest` plays rung 0 throughout ([`Lowest`]).
@@ -87,16 +98,27 @@ pub fn build_rule(
     config: &AbrConfig,
     ladder: &Ladder,
 ) -> Result<Box<dyn AbrRule>, AbrError> {
+    // ASCII case folding: every accepted name is ASCII, and the one non-ASCII letter
+    // that full Unicode lowercasing maps to ASCII (KELVIN SIGN to `k`) is in none of
+    // them, so both accept the same names; this one keeps Unicode's case tables out
+    // of the browser build.
     let key: String =
-        name.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect();
+        name.chars().filter(|c| *c != '-' && *c != '_').map(|c| c.to_ascii_lowercase()).collect();
     Ok(match key.as_str() {
         "default" | "streamsteer" | "scenariompc" => Box::new(ScenarioMpc::new(config, ladder)),
+        #[cfg(feature = "all-rules")]
         "throughput" => Box::new(ThroughputRule::new(config, ladder)),
+        #[cfg(feature = "all-rules")]
         "bola" => Box::new(Bola::new(config, ladder, false)),
+        #[cfg(feature = "all-rules")]
         "bolae" => Box::new(Bola::new(config, ladder, true)),
+        #[cfg(feature = "all-rules")]
         "dynamic" => Box::new(Dynamic::new(config, ladder)),
+        #[cfg(feature = "all-rules")]
         "dynamicdash" => Box::new(DynamicDash::new(config, ladder)),
+        #[cfg(feature = "all-rules")]
         "bba" | "bb" => Box::new(Bba::new(config, ladder)),
+        #[cfg(feature = "all-rules")]
         "robustmpc" | "mpc" => Box::new(RobustMpc::new(config, ladder)),
         "lowest" => Box::new(Lowest),
         _ => {
@@ -111,4 +133,56 @@ pub fn build_rule(
             });
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ladder() -> Ladder {
+        Ladder::constant_bitrate(vec![300.0, 750.0, 1500.0, 3000.0], 4.0, 10).unwrap()
+    }
+
+    #[test]
+    fn every_listed_name_builds_under_its_own_name() {
+        for name in RULE_NAMES.iter().chain(BASELINE_NAMES) {
+            let rule = build_rule(name, &AbrConfig::default(), &ladder()).expect(name);
+            assert!(!rule.name().is_empty(), "{name}");
+        }
+    }
+
+    #[test]
+    fn names_are_matched_ignoring_ascii_case_dashes_and_underscores() {
+        for name in ["Default", "SCENARIO-MPC", "stream_steer", "LOWEST"] {
+            assert!(build_rule(name, &AbrConfig::default(), &ladder()).is_ok(), "{name}");
+        }
+        // Full Unicode lowercasing would not accept more: its one non-ASCII letter
+        // mapped to ASCII, KELVIN SIGN (to `k`), is in no name.
+        assert!(RULE_NAMES.iter().chain(BASELINE_NAMES).all(|n| !n.contains('k')));
+        assert!(build_rule("DEFAULT\u{130}", &AbrConfig::default(), &ladder()).is_err());
+    }
+
+    #[test]
+    fn an_unknown_name_lists_what_this_build_has() {
+        let Err(AbrError::UnknownRule { name, known }) =
+            build_rule("nonesuch", &AbrConfig::default(), &ladder())
+        else {
+            panic!("built a rule called nonesuch");
+        };
+        assert_eq!(name, "nonesuch");
+        let expected: Vec<&str> = RULE_NAMES.iter().chain(BASELINE_NAMES).copied().collect();
+        assert_eq!(known, expected.join(", "));
+    }
+
+    #[cfg(not(feature = "all-rules"))]
+    #[test]
+    fn rules_left_out_of_the_build_are_unknown() {
+        for name in ["throughput", "bola", "bolae", "dynamic", "dynamicdash", "bba", "robustmpc"] {
+            let err = build_rule(name, &AbrConfig::default(), &ladder()).err();
+            assert!(
+                matches!(&err, Some(AbrError::UnknownRule { known, .. }) if known == "default, lowest"),
+                "{name}: {err:?}"
+            );
+        }
+    }
 }

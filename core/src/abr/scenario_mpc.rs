@@ -373,7 +373,11 @@ impl ScenarioMpc {
 /// shortest over rungs; `n` is the ladder's length. Scenarios innermost, so that the
 /// divisions vectorise.
 #[allow(clippy::needless_range_loop)]
-fn fill_downloads<const K: usize>(
+///
+/// With `DYN`, only the first `k` of the `K` lanes are filled (`k` ≤ `K`); without it,
+/// `k` is ignored and all `K` are (see [`Search`]).
+#[allow(clippy::too_many_arguments)]
+fn fill_downloads<const K: usize, const DYN: bool>(
     dt: &mut [Lanes],
     dmin: &mut [Lanes],
     ladder: &Ladder,
@@ -381,13 +385,15 @@ fn fill_downloads<const K: usize>(
     h: usize,
     latency: f64,
     bps: &Lanes,
+    k: usize,
 ) {
     let n = ladder.len();
+    let lanes = if DYN { k } else { K };
     for (p, quick) in dmin.iter_mut().enumerate().take(h) {
         let mut quickest = [f64::INFINITY; K];
         for (r, row) in dt[p * n..(p + 1) * n].iter_mut().enumerate() {
             let size = ladder.segment_size_bits(first + p, r);
-            for k in 0..K {
+            for k in 0..lanes {
                 let d = latency + size / bps[k];
                 row[k] = d;
                 quickest[k] = quickest[k].min(d);
@@ -399,7 +405,14 @@ fn fill_downloads<const K: usize>(
 
 /// One decision's search, for `K` scenarios (a compile-time constant so that the
 /// per-scenario loops unroll and vectorise).
-struct Search<'a, const K: usize> {
+///
+/// With `DYN` (the `compact-abr` build), `K` is only the lanes' capacity and the
+/// search covers the first `k` scenarios, counted at run time: one instance of the
+/// search instead of one per scenario count, the same arithmetic in the same order
+/// (so the same decisions, bit for bit; tested), with loops that no longer unroll.
+struct Search<'a, const K: usize, const DYN: bool = false> {
+    /// The scenarios searched when `DYN` (otherwise `K`, which it equals).
+    k: usize,
     n: usize,
     h: usize,
     rates: &'a [f64],
@@ -457,13 +470,19 @@ fn fmax(a: f64, b: f64) -> f64 {
 // Lanes are indexed in step across several arrays, up to the constant `K`: index loops
 // say that more plainly than zipped iterators, and unroll just as well.
 #[allow(clippy::needless_range_loop)]
-impl<const K: usize> Search<'_, K> {
+impl<const K: usize, const DYN: bool> Search<'_, K, DYN> {
+    /// The number of scenarios searched: `K`, or `k` when `DYN`.
+    #[inline(always)]
+    fn lanes(&self) -> usize {
+        if DYN { self.k } else { K }
+    }
+
     /// Advances every scenario's buffer by one download taking `d`; returns the
     /// rebuffering summed over scenarios.
     #[inline(always)]
     fn advance(&self, bufs: &mut Lanes, d: &Lanes) -> f64 {
         let mut reb = 0.0;
-        for k in 0..K {
+        for k in 0..self.lanes() {
             // Branch-free, and bit for bit `if b < d { stall d − b, buffer = seg }`.
             reb += (d[k] - bufs[k]).max(0.0);
             bufs[k] = (bufs[k] - d[k]).max(0.0) + self.seg;
@@ -489,8 +508,8 @@ impl<const K: usize> Search<'_, K> {
     /// `max_r g(r) − λ|R_r − R_q|` step takes two linear passes over the sorted rates.
     #[inline]
     fn tail_bounds(&mut self, from: usize, bufs: &Lanes, out_at: usize) -> [f64; K] {
-        let (n, h) = (self.n, self.h);
-        let scale = self.mu / K as f64;
+        let (n, h, lanes) = (self.n, self.h, self.lanes());
+        let scale = self.mu / lanes as f64;
         let mut hb = [[0.0; K]; MAX_HORIZON];
         let mut b = *bufs;
         for p in from..h {
@@ -513,11 +532,11 @@ impl<const K: usize> Search<'_, K> {
             let t = self.safety_target;
             let x_max = t.min(self.mu / (2.0 * c));
             let drained = t - (h - from) as f64 * self.seg;
-            for k in 0..K {
+            for k in 0..lanes {
                 let x = self.x0[k].max(t - b[k]).clamp(0.0, x_max);
-                coef_d[k] = 2.0 * c * x / K as f64;
+                coef_d[k] = 2.0 * c * x / lanes as f64;
                 coef_s[k] = scale - coef_d[k];
-                constant += c * x * x / K as f64 - coef_d[k] * (drained - bufs[k]);
+                constant += c * x * x / lanes as f64 - coef_d[k] * (drained - bufs[k]);
             }
         }
         let (head, tmp) = self.scratch.split_at_mut(MAX_HORIZON * n);
@@ -539,7 +558,7 @@ impl<const K: usize> Search<'_, K> {
             for q in 0..n {
                 let d = &dt[p * n + q];
                 let mut cost = 0.0;
-                for k in 0..K {
+                for k in 0..lanes {
                     cost += coef_s[k] * fmax(d[k] - hp[k], 0.0) + coef_d[k] * d[k];
                 }
                 let gq = rate_m[q] - cost + v[q];
@@ -562,18 +581,18 @@ impl<const K: usize> Search<'_, K> {
             return 0.0;
         }
         let mut s = 0.0;
-        for b in bufs.iter().take(K) {
+        for b in bufs.iter().take(self.lanes()) {
             let short = (self.safety_target - b).max(0.0);
             s += short * short;
         }
-        self.safety_coef * s / K as f64
+        self.safety_coef * s / self.lanes() as f64
     }
 
     #[inline]
     fn value(&self, bsum: f64, ssum: f64, reb_sum: f64, bufs: &Lanes) -> f64 {
         bsum / 1000.0
             - self.lambda * ssum / 1000.0
-            - self.mu * reb_sum / K as f64
+            - self.mu * reb_sum / self.lanes() as f64
             - self.terminal_penalty(bufs)
     }
 
@@ -592,7 +611,7 @@ impl<const K: usize> Search<'_, K> {
     }
 
     fn set_incumbent(&mut self, final_buffers: &Lanes) {
-        for k in 0..K {
+        for k in 0..self.lanes() {
             self.x0[k] = self.safety_target - final_buffers[k];
         }
     }
@@ -645,7 +664,7 @@ impl<const K: usize> Search<'_, K> {
             return;
         }
         let base = depth * n;
-        let scale = self.mu / K as f64;
+        let scale = self.mu / self.lanes() as f64;
         let mut m = 0;
         for r in 0..n {
             let mut nb = *bufs;
@@ -658,7 +677,7 @@ impl<const K: usize> Search<'_, K> {
             // The bound's terminal term is linear in the buffer the tail starts from:
             // correct it for this child's own (lower) buffers.
             let mut drained = 0.0;
-            for k in 0..K {
+            for k in 0..self.lanes() {
                 drained += coef_d[k] * (hb[k] - nb[k]);
             }
             // Every child's bound first, without branches, so that they pipeline; the
@@ -710,7 +729,7 @@ impl<const K: usize> Search<'_, K> {
     /// buffer only grows with the one before, so every other plan has more).
     fn never_stalls(&self, buffer: f64) -> bool {
         let n = self.n;
-        for k in 0..K {
+        for k in 0..self.lanes() {
             let mut b = buffer;
             for p in 0..self.h {
                 let slowest = self.dt[p * n..(p + 1) * n].iter().fold(0.0, |m: f64, d| m.max(d[k]));
@@ -870,8 +889,8 @@ impl AbrRule for ScenarioMpc {
         }
         let carried = has_carried.then_some(&carried[..]);
         macro_rules! search {
-            ($k:literal) => {{
-                fill_downloads::<$k>(
+            ($lanes:literal, $dyn:literal) => {{
+                fill_downloads::<$lanes, $dyn>(
                     &mut self.download_s,
                     &mut self.download_min,
                     ladder,
@@ -879,8 +898,10 @@ impl AbrRule for ScenarioMpc {
                     h,
                     latency,
                     &bps,
+                    k,
                 );
-                Search::<$k> {
+                Search::<$lanes, $dyn> {
+                    k,
                     n,
                     h,
                     rates: &self.rates,
@@ -909,15 +930,21 @@ impl AbrRule for ScenarioMpc {
                 .run(last, buffer, carried)
             }};
         }
-        let (first, objective, plan) = match k {
-            1 => search!(1),
-            2 => search!(2),
-            3 => search!(3),
-            4 => search!(4),
-            5 => search!(5),
-            6 => search!(6),
-            7 => search!(7),
-            _ => search!(8),
+        // One search for every scenario count in a `compact-abr` build; otherwise one
+        // instance per count, with loops unrolled to it.
+        let (first, objective, plan) = if cfg!(feature = "compact-abr") {
+            search!(8, true)
+        } else {
+            match k {
+                1 => search!(1, false),
+                2 => search!(2, false),
+                3 => search!(3, false),
+                4 => search!(4, false),
+                5 => search!(5, false),
+                6 => search!(6, false),
+                7 => search!(7, false),
+                _ => search!(8, false),
+            }
         };
         self.last_plan = plan;
         self.last_plan_len = h;
@@ -1101,37 +1128,52 @@ mod tests {
                 rule.download_min[p][j] = quickest;
             }
         }
-        let s = Search::<K> {
-            n,
-            h,
-            rates: &rule.rates,
-            rate_m: &rule.rate_m,
-            switch_at: &rule.switch_at,
-            dt: &rule.download_s,
-            dmin: &rule.download_min,
-            scratch: &mut rule.scratch,
-            order: &mut rule.order,
-            seg: 4.0,
-            mu: 4.3,
-            lambda: 1.0,
-            safety_coef: if case.is_multiple_of(3) { 0.0 } else { 4.3 * 0.1 / 32.0 },
-            safety_target: 16.0,
-            threshold: f64::NEG_INFINITY,
-            best_value: f64::NEG_INFINITY,
-            best_first: 0,
-            plan: [0; MAX_HORIZON],
-            best_plan: [0; MAX_HORIZON],
-            x0: [0.0; MAX_SCENARIOS],
-            nodes_left: usize::MAX,
-        };
+        // The search as a `compact-abr` build runs it: all lanes' capacity, `K` used.
+        macro_rules! search {
+            ($lanes:expr, $dyn:literal) => {
+                Search::<{ $lanes }, $dyn> {
+                    k: K,
+                    n,
+                    h,
+                    rates: &rule.rates,
+                    rate_m: &rule.rate_m,
+                    switch_at: &rule.switch_at,
+                    dt: &rule.download_s,
+                    dmin: &rule.download_min,
+                    scratch: &mut rule.scratch,
+                    order: &mut rule.order,
+                    seg: 4.0,
+                    mu: 4.3,
+                    lambda: 1.0,
+                    safety_coef: if case.is_multiple_of(3) { 0.0 } else { 4.3 * 0.1 / 32.0 },
+                    safety_target: 16.0,
+                    threshold: f64::NEG_INFINITY,
+                    best_value: f64::NEG_INFINITY,
+                    best_first: 0,
+                    plan: [0; MAX_HORIZON],
+                    best_plan: [0; MAX_HORIZON],
+                    x0: [0.0; MAX_SCENARIOS],
+                    nodes_left: usize::MAX,
+                }
+            };
+        }
+        let s = search!(K, false);
         let last = if case.is_multiple_of(7) { None } else { Some((rnd() * n as f64) as usize) };
         let buffer = if case.is_multiple_of(5) { 0.0 } else { rnd() * 40.0 };
         let carried = [(rnd() * n as f64) as usize; MAX_HORIZON];
         let (want_first, want_value) = brute_force(&s, last, buffer);
-        let (first, value, _) =
-            s.run(last, buffer, (case.is_multiple_of(2)).then_some(&carried[..]));
+        let carried = case.is_multiple_of(2).then_some(&carried[..]);
+        let (first, value, plan) = s.run(last, buffer, carried);
         assert_eq!(first, want_first, "case {case}");
         assert!((value - want_value).abs() < 1e-9, "case {case}: {value} vs {want_value}");
+        // The run-time lane count decides the same, bit for bit.
+        let (dyn_first, dyn_value, dyn_plan) =
+            search!(MAX_SCENARIOS, true).run(last, buffer, carried);
+        assert_eq!(
+            (dyn_first, dyn_value.to_bits(), dyn_plan),
+            (first, value.to_bits(), plan),
+            "case {case}"
+        );
     }
 
     #[test]
