@@ -18,16 +18,23 @@
 //   HSDPA traces of ../shared/traces/hsdpa from slowest to fastest by mean rate, and
 //   constant:3000. Both pathways follow the trace (each its own link), with 80 ms before
 //   each response's first byte. Writes compare/results.json and compare/results.md.
+// --merge: keep the rows of the earlier results.json that this run does not redo.
+// --render: run nothing; write results.md from results.json.
 
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { launchBrowser, startOrigin, startPages, webDir } from "../test/harness.mjs";
 
 const REBUFFER_PENALTY = 4.3;
+// `--name value`, or `--name` alone (true) when no value follows.
 const args = Object.fromEntries(
   process.argv
     .slice(2)
-    .reduce((pairs, a, i, all) => (a.startsWith("--") ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []),
+    .reduce(
+      (pairs, a, i, all) =>
+        a.startsWith("--") ? [...pairs, [a.slice(2), all[i + 1] === undefined || all[i + 1].startsWith("--") ? true : all[i + 1]]] : pairs,
+      [],
+    ),
 );
 const contentDir = resolve(args.content || process.env.STREAMSTEER_CONTENT?.split(",").pop() || "");
 const content = JSON.parse(await readFile(join(contentDir, "content.json"), "utf8"));
@@ -84,10 +91,11 @@ function score(r) {
   };
 }
 
-const traces = args.traces ? args.traces.split(",") : await defaultTraces();
+// --render: run nothing, write results.md again from results.json.
+const traces = args.render ? [] : args.traces ? args.traces.split(",") : await defaultTraces();
 // --merge: keep the rows of an earlier results.json, replacing those run again.
 const resultsPath = join(webDir, "compare/results.json");
-const earlier = args.merge !== undefined ? JSON.parse(await readFile(resultsPath, "utf8").catch(() => "{}")) : {};
+const earlier = args.merge !== undefined || args.render ? JSON.parse(await readFile(resultsPath, "utf8").catch(() => "{}")) : {};
 const pages = await startPages();
 const browser = await launchBrowser();
 const results = [];
@@ -126,7 +134,10 @@ const PLAYERS = ["streamsteer", "hlsjs", "dashjs", "shaka"];
 const traceOrder = [...new Set([...(earlier.results || []), ...results].map((x) => x.trace))];
 const order = (r) => traceOrder.indexOf(r.trace) * 10 + PLAYERS.indexOf(r.player);
 rows.sort((a, b) => order(a) - order(b));
-const commands = [...(earlier.commands || (earlier.command ? [earlier.command] : [])), `node compare/run.mjs ${process.argv.slice(2).join(" ")}`.trim()];
+const commands = [
+  ...(earlier.commands || (earlier.command ? [earlier.command] : [])),
+  ...(args.render ? [] : [`node compare/run.mjs ${process.argv.slice(2).join(" ")}`.trim()]),
+];
 const header = "| trace | player | QoE_lin/segment | kbit/s shown | rebuffer s (stalls) | startup s | ended |";
 const table = [
   header,

@@ -77,22 +77,212 @@ import init, { StreamsteerPlayer as Engine } from "./pkg/streamsteer_web.js";
  * @typedef {{ player: PlayerEvent, request: RequestEvent, error: ErrorEvent, "*": PlayerEvent | RequestEvent | ErrorEvent }} EventMap
  */
 
+/** @type {Promise<WebAssembly.Module> | null} */
+let compiled = null;
 /** @type {Promise<unknown> | null} */
-let ready = null;
+let instantiated = null;
 
 /**
- * Loads and instantiates the WebAssembly module once per page.
+ * Fetches and compiles the WebAssembly module once per page (a failed attempt is not
+ * kept: the next call tries again). The compiled module goes to each worker as is.
  * @param {string | URL} [wasmUrl]
+ * @returns {Promise<WebAssembly.Module>}
  */
-function loadModule(wasmUrl) {
-  // A failed load (network, a bad URL) is not kept: the next call tries again.
-  if (!ready) {
-    ready = init(wasmUrl ? { module_or_path: wasmUrl } : undefined).catch((e) => {
-      ready = null;
+function compileModule(wasmUrl) {
+  if (!compiled) {
+    const url = new URL(wasmUrl ?? "./pkg/streamsteer_web_bg.wasm", wasmUrl ? location.href : import.meta.url);
+    compiled = (async () => {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+      try {
+        return await WebAssembly.compileStreaming(response.clone());
+      } catch {
+        // Served without the application/wasm type: compiled from its bytes.
+        return await WebAssembly.compile(await response.arrayBuffer());
+      }
+    })().catch((e) => {
+      compiled = null;
       throw e;
     });
   }
-  return ready;
+  return compiled;
+}
+
+/**
+ * The module instantiated on this thread (for players on the main thread).
+ * @param {WebAssembly.Module} module
+ */
+function instantiate(module) {
+  if (!instantiated) {
+    instantiated = init({ module_or_path: module }).catch((e) => {
+      instantiated = null;
+      throw e;
+    });
+  }
+  return instantiated;
+}
+
+/** Whether this browser can make a MediaSource in a dedicated worker. */
+function workerMse() {
+  return typeof Worker !== "undefined" && typeof MediaSource !== "undefined" &&
+    /** @type {any} */ (MediaSource).canConstructInDedicatedWorker === true;
+}
+
+/** Element events on which a worker's engine gets the playhead at once. */
+const ELEMENT_EVENTS = ["seeked", "playing", "waiting", "pause", "ended"];
+
+/**
+ * The engine in a dedicated worker (`worker.js`), behind the interface of the wasm
+ * engine: the page keeps the media element, gives the worker its playhead and
+ * carries out its commands; the state and report come back as snapshots for the
+ * synchronous getters.
+ */
+class WorkerEngine {
+  /**
+   * @param {WebAssembly.Module} module
+   * @param {PlayerConfig} config
+   */
+  static async start(module, config) {
+    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    const engine = new WorkerEngine(worker, config.position_interval_ms ?? 250);
+    try {
+      await engine.#call({ op: "create", module, config: JSON.stringify(config) });
+    } catch (e) {
+      worker.terminate();
+      throw e;
+    }
+    return engine;
+  }
+
+  /**
+   * @param {Worker} worker
+   * @param {number} positionMs
+   */
+  constructor(worker, positionMs) {
+    this.worker = worker;
+    this.positionMs = Math.min(5000, Math.max(20, positionMs));
+    /** @type {Map<number, { resolve: () => void, reject: (e: Error) => void }>} */
+    this.calls = new Map();
+    this.nextCall = 1;
+    /** @type {{ state: string, stats: string | null }} */
+    this.snapshot = { state: "idle", stats: null };
+    /** @type {((json: string) => void) | null} */
+    this.listener = null;
+    /** @type {HTMLMediaElement | null} */
+    this.element = null;
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    this.timer = undefined;
+    this.report = () => {
+      if (this.element) this.worker.postMessage({ op: "position", position_s: this.element.currentTime });
+    };
+    worker.onmessage = ({ data }) => this.#receive(data);
+    worker.onerror = (e) => {
+      e.preventDefault();
+      this.#failAll(e.message || "the player's worker failed");
+    };
+  }
+
+  /** @param {string} message */
+  #failAll(message) {
+    for (const c of this.calls.values()) c.reject(new Error(message));
+    this.calls.clear();
+    this.listener?.(JSON.stringify({ type: "error", kind: "usage", message }));
+  }
+
+  /**
+   * @param {Record<string, unknown>} message
+   * @returns {Promise<void>}
+   */
+  #call(message) {
+    const call = this.nextCall++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(call, { resolve, reject });
+      this.worker.postMessage({ ...message, call });
+    });
+  }
+
+  /** @param {any} m */
+  #receive(m) {
+    if (m.op === "reply") {
+      const c = this.calls.get(m.call);
+      this.calls.delete(m.call);
+      if (c) m.error === undefined ? c.resolve() : c.reject(new Error(m.error));
+    } else if (m.op === "event") {
+      this.listener?.(m.json);
+    } else if (m.op === "snapshot") {
+      this.snapshot = m;
+    } else if (m.op === "element") {
+      this.#command(m.command);
+    }
+  }
+
+  /** @param {any} c A command for the element. */
+  #command(c) {
+    const v = this.element;
+    if (!v) return;
+    if (c.op === "attach") v.srcObject = c.handle;
+    else if (c.op === "play") v.play().catch(() => {});
+    else if (c.op === "pause") v.pause();
+    else if (c.op === "seek") {
+      v.currentTime = c.position_s;
+      this.report();
+    } else if (c.op === "detach") this.#detach();
+  }
+
+  #detach() {
+    const v = this.element;
+    this.element = null;
+    clearInterval(this.timer);
+    if (v) {
+      for (const type of ELEMENT_EVENTS) v.removeEventListener(type, this.report);
+      v.pause();
+      v.srcObject = null;
+      v.removeAttribute("src");
+      v.load();
+    }
+  }
+
+  /** @param {(json: string) => void} fn */
+  setListener(fn) { this.listener = fn; }
+
+  /** @param {HTMLMediaElement} element */
+  attachMedia(element) {
+    this.#detach();
+    this.element = element;
+    // Between the periodic reports, the moments the engine must hear of at once.
+    for (const type of ELEMENT_EVENTS) element.addEventListener(type, this.report);
+    this.timer = setInterval(this.report, this.positionMs);
+    this.worker.postMessage({ op: "attach" });
+  }
+
+  /** @param {string} url */
+  load(url) { return this.#call({ op: "load", url }); }
+  play() { this.worker.postMessage({ op: "play" }); }
+  pause() { this.worker.postMessage({ op: "pause" }); }
+  /** @param {number} positionS */
+  seek(positionS) { this.worker.postMessage({ op: "seek", position_s: positionS }); }
+
+  /**
+   * @param {string} track
+   * @param {number} [rendition]
+   */
+  selectTrack(track, rendition) {
+    if (track !== "video" && track !== "audio") throw new Error(`no track "${track}": video or audio`);
+    this.worker.postMessage({ op: "select", track, rendition });
+  }
+
+  state() { return this.snapshot.state; }
+  stats() { return this.snapshot.stats; }
+
+  destroy() {
+    this.#detach();
+    this.worker.terminate();
+    for (const c of this.calls.values()) c.reject(new Error("the player was destroyed"));
+    this.calls.clear();
+    this.listener = null;
+  }
+
+  free() {}
 }
 
 /** A player: one presentation, one media element. */
@@ -101,13 +291,26 @@ export class StreamsteerPlayer {
    * Creates a player once the module is loaded. `config` is one object, every field
    * optional: `{ session: {...}, position_interval_ms: 250 }` (the native
    * `SessionConfig`'s fields and defaults).
+   *
+   * The engine runs in a dedicated worker where the browser can make a MediaSource
+   * there (`MediaSource.canConstructInDedicatedWorker`, Chromium 108 on), so that a
+   * busy page never delays a fetch or an append; on the main thread otherwise, with
+   * `ManagedMediaSource` where a browser has only that (Safari on iOS).
    * @param {PlayerConfig} [config]
-   * @param {{ wasmUrl?: string | URL }} [options] Where the `.wasm` file is (default: next to this module).
+   * @param {{ wasmUrl?: string | URL, worker?: boolean | "auto" }} [options] `wasmUrl`: where the
+   *   `.wasm` file is (default: next to this module). `worker`: `"auto"` (the default) as
+   *   above, `false` always on the main thread, `true` always in a worker (rejects where
+   *   the browser cannot).
    * @returns {Promise<StreamsteerPlayer>}
    */
-  static async create(config = {}, { wasmUrl } = {}) {
-    await loadModule(wasmUrl);
-    return new StreamsteerPlayer(new Engine(JSON.stringify(config)));
+  static async create(config = {}, { wasmUrl, worker = "auto" } = {}) {
+    const module = await compileModule(wasmUrl);
+    if (worker === true && !workerMse()) throw new Error("this browser cannot use Media Source Extensions in a worker");
+    if (worker === true || (worker === "auto" && workerMse())) {
+      return new StreamsteerPlayer(await WorkerEngine.start(module, config), "worker");
+    }
+    await instantiate(module);
+    return new StreamsteerPlayer(new Engine(JSON.stringify(config)), "main");
   }
 
   /**
@@ -118,12 +321,18 @@ export class StreamsteerPlayer {
    * @returns {Promise<void>}
    */
   static async preload({ wasmUrl } = {}) {
-    await loadModule(wasmUrl);
+    await compileModule(wasmUrl);
   }
 
-  /** @param {Engine} engine */
-  constructor(engine) {
+  /**
+   * Use `create`.
+   * @param {Engine | WorkerEngine} engine
+   * @param {"worker" | "main"} thread
+   */
+  constructor(engine, thread) {
     this.engine = engine;
+    /** Where the engine runs: `"worker"` or `"main"` (the page's thread). */
+    this.thread = thread;
     /** @type {Map<string, Set<(payload: any) => void>>} */
     this.listeners = new Map();
     engine.setListener((/** @type {string} */ json) => this.#dispatch(JSON.parse(json)));

@@ -27,15 +27,16 @@ wasm_opt=node_modules/binaryen/bin/wasm-opt
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   -o dist/pkg/streamsteer_web_bg.wasm dist/pkg/streamsteer_web_bg.wasm
 cp js/index.js dist/index.js
+cp js/worker.js dist/worker.js
 node_modules/.bin/tsc -p tsconfig.json
 
 gz() { gzip -9 -c "$@" | wc -c; }
 wasm=$(gz dist/pkg/streamsteer_web_bg.wasm)
-glue=$(cat dist/pkg/streamsteer_web.js dist/index.js | gzip -9 -c | wc -c)
+glue=$(cat dist/pkg/streamsteer_web.js dist/index.js dist/worker.js | gzip -9 -c | wc -c)
 echo "bundle: wasm ${wasm} B + JS ${glue} B = $((wasm + glue)) B gzip -9"
 # The size may not grow unnoticed: this build (and so `npm test`) fails above a ceiling
-# a little over the size last measured (333,489 B at web-size2); lower it as it shrinks.
-ceiling=336000
+# a little over the size last measured (337,368 B with the worker); lower it as it shrinks.
+ceiling=340000
 if [ $((wasm + glue)) -gt "$ceiling" ]; then
   echo "bundle over its ceiling of ${ceiling} B gzip -9 (web/scripts/build.sh)" >&2
   exit 1

@@ -28,10 +28,9 @@ impl Clock {
     }
 }
 
-/// `performance.now()` where there is one, else `Date.now()` (coarser, and it follows
-/// the system clock, but every browser that has MSE has `performance`).
+/// `performance.now()`, on a page or in a worker (every browser with MSE has it).
 fn performance_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or_else(js_sys::Date::now, |p| p.now())
+    crate::global::now_ms()
 }
 
 /// The wall clock, Unix seconds: what live DASH templates use until `UTCTiming`

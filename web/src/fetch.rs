@@ -79,7 +79,6 @@ async fn fetch(
 ) -> Result<Fetched, Failed> {
     let fail =
         |status, bytes, message: String| Failed { status, bytes, retry_after_s: None, message };
-    let window = web_sys::window().ok_or_else(|| fail(None, 0, "no window".into()))?;
     let init = RequestInit::new();
     init.set_method(if job.head { "HEAD" } else { "GET" });
     init.set_signal(Some(signal));
@@ -89,7 +88,7 @@ async fn fetch(
     }
     init.set_headers(&headers);
     let started = clock.now_s();
-    let response = JsFuture::from(window.fetch_with_str_and_init(&job.url, &init))
+    let response = JsFuture::from(crate::global::fetch(&job.url, &init))
         .await
         .map_err(|e| fail(None, 0, describe(&e)))?;
     let response: Response = response

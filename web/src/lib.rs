@@ -20,6 +20,7 @@
 mod clock;
 mod error;
 mod fetch;
+mod global;
 mod mse;
 mod player;
 

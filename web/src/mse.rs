@@ -4,14 +4,21 @@
 //! may go); `timestampOffset` set where a segment starts a new media timeline (the
 //! engine's [`MediaTiming`]); a full buffer (`QuotaExceededError`) answered by evicting
 //! media behind the playhead and trying again.
+//!
+//! The element is the page's own ([`Element::Local`]), or, with the player in a
+//! dedicated worker, the page's element seen from the worker ([`Element::Remote`]): the
+//! `MediaSource` lives in the worker, its `MediaSourceHandle` goes to the page, which
+//! reports the playhead and carries out play, pause and seek. `ManagedMediaSource` is
+//! used where a browser has only that (Safari on iOS).
 
 use crate::error::{WebError, WebErrorKind, describe};
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 use streamsteer::container::{Fragment, InitSegment};
 use streamsteer::session::{MediaTiming, TrackKind};
-use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlMediaElement, MediaSource, MediaSourceReadyState, SourceBuffer};
 
 /// Media kept behind the playhead when the browser's buffer is full, seconds.
@@ -37,11 +44,125 @@ struct TrackBuffer {
     on_update_end: Option<Closure<dyn FnMut()>>,
 }
 
+/// The media element the source plays into.
+pub(crate) enum Element {
+    /// The page's element, on this thread.
+    Local(HtmlMediaElement),
+    /// The page's element, this player being in a worker.
+    Remote(Remote),
+}
+
+/// The page's element seen from a worker: its playhead as the page last reported it,
+/// and a function that sends the page a command (`{op: "attach", handle}`, `{op:
+/// "play"}`, `{op: "pause"}`, `{op: "seek", position_s}`, `{op: "detach"}`).
+pub(crate) struct Remote {
+    position_s: Cell<f64>,
+    post: js_sys::Function,
+}
+
+impl Remote {
+    /// A remote element that sends its commands through `post`.
+    pub fn new(post: js_sys::Function) -> Self {
+        Self { position_s: Cell::new(0.0), post }
+    }
+
+    fn send(&self, op: &str, field: Option<(&str, JsValue)>) {
+        let message = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&message, &"op".into(), &op.into());
+        if let Some((name, value)) = field {
+            let _ = js_sys::Reflect::set(&message, &name.into(), &value);
+        }
+        // A page that throws is its own error; the player goes on.
+        let _ = self.post.call1(&JsValue::NULL, &message);
+    }
+}
+
+impl Element {
+    fn current_time(&self) -> f64 {
+        match self {
+            Element::Local(e) => e.current_time(),
+            Element::Remote(r) => r.position_s.get(),
+        }
+    }
+
+    /// The page's report of its element's playhead (a worker's player).
+    pub fn set_reported_position(&self, position_s: f64) {
+        if let Element::Remote(r) = self
+            && position_s.is_finite()
+        {
+            r.position_s.set(position_s);
+        }
+    }
+
+    fn set_current_time(&self, position_s: f64) {
+        match self {
+            Element::Local(e) => e.set_current_time(position_s),
+            Element::Remote(r) => {
+                r.position_s.set(position_s);
+                r.send("seek", Some(("position_s", position_s.into())));
+            }
+        }
+    }
+
+    fn play(&self) {
+        match self {
+            Element::Local(e) => {
+                if let Ok(p) = e.play() {
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+                    });
+                }
+            }
+            Element::Remote(r) => r.send("play", None),
+        }
+    }
+
+    fn pause(&self) {
+        match self {
+            Element::Local(e) => {
+                let _ = e.pause();
+            }
+            Element::Remote(r) => r.send("pause", None),
+        }
+    }
+
+    /// Stops the element and lets go of the source.
+    pub fn detach(&self) {
+        match self {
+            Element::Local(e) => {
+                let _ = e.pause();
+                e.remove_attribute("src").ok();
+                e.load();
+            }
+            Element::Remote(r) => r.send("detach", None),
+        }
+    }
+}
+
+/// A new `MediaSource`, or a `ManagedMediaSource` where the scope has only that; with
+/// the name of the one made.
+fn new_media_source() -> Result<(MediaSource, &'static str), WebError> {
+    for name in ["MediaSource", "ManagedMediaSource"] {
+        let Some(ctor) = crate::global::lookup(name) else { continue };
+        let Ok(ctor) = ctor.dyn_into::<js_sys::Function>() else { continue };
+        let source = js_sys::Reflect::construct(&ctor, &js_sys::Array::new())
+            .map_err(|e| WebError::browser(WebErrorKind::Media, name_of(name), &e))?;
+        // Both have MediaSource's interface (ManagedMediaSource extends it).
+        return Ok((source.unchecked_into(), name_of(name)));
+    }
+    Err(media_error("MediaSource", "this browser has no Media Source Extensions here"))
+}
+
+fn name_of(name: &str) -> &'static str {
+    if name == "MediaSource" { "MediaSource" } else { "ManagedMediaSource" }
+}
+
 /// The media element and its `MediaSource`.
 pub(crate) struct MediaOutput {
-    element: HtmlMediaElement,
+    element: Element,
     source: MediaSource,
-    object_url: String,
+    /// The object URL a local element plays from.
+    object_url: Option<String>,
     /// Every track's buffer, in `TrackKind` order (two at most: a sorted `Vec`, which
     /// keeps a `BTreeMap` instantiation out of the module).
     tracks: Vec<(TrackKind, TrackBuffer)>,
@@ -51,16 +172,37 @@ pub(crate) struct MediaOutput {
 }
 
 impl MediaOutput {
-    /// Attaches a new `MediaSource` to `element`.
-    pub fn attach(element: HtmlMediaElement, notify: Rc<dyn Fn()>) -> Result<Self, WebError> {
-        let source = MediaSource::new()
-            .map_err(|e| WebError::browser(WebErrorKind::Media, "MediaSource", &e))?;
-        let object_url = web_sys::Url::create_object_url_with_source(&source)
-            .map_err(|e| WebError::browser(WebErrorKind::Media, "URL.createObjectURL", &e))?;
+    /// Attaches a new `MediaSource` to `element`: by an object URL on the page, by its
+    /// `MediaSourceHandle` (sent to the page) from a worker.
+    pub fn attach(element: Element, notify: Rc<dyn Fn()>) -> Result<Self, WebError> {
+        let (source, kind) = new_media_source()?;
         let n = notify.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || n());
         source.set_onsourceopen(Some(on_open.as_ref().unchecked_ref()));
-        element.set_src(&object_url);
+        let object_url = match &element {
+            Element::Local(e) => {
+                let url = web_sys::Url::create_object_url_with_source(&source).map_err(|e| {
+                    WebError::browser(WebErrorKind::Media, "URL.createObjectURL", &e)
+                })?;
+                if kind == "ManagedMediaSource" {
+                    // Safari plays a managed source only with remote playback off (or
+                    // an alternative source, which a player has not).
+                    let _ = js_sys::Reflect::set(e, &"disableRemotePlayback".into(), &true.into());
+                }
+                e.set_src(&url);
+                Some(url)
+            }
+            Element::Remote(r) => {
+                let handle = js_sys::Reflect::get(&source, &"handle".into())
+                    .ok()
+                    .filter(|h| !h.is_undefined())
+                    .ok_or_else(|| {
+                        media_error("MediaSource.handle", "no MediaSource in workers here")
+                    })?;
+                r.send("attach", Some(("handle", handle)));
+                None
+            }
+        };
         Ok(Self {
             element,
             source,
@@ -72,7 +214,7 @@ impl MediaOutput {
     }
 
     /// The media element.
-    pub fn element(&self) -> &HtmlMediaElement {
+    pub fn element(&self) -> &Element {
         &self.element
     }
 
@@ -228,18 +370,14 @@ impl MediaOutput {
     }
 
     /// Starts the element (a refused `play()`, as an autoplay policy may, is left to
-    /// the page: the promise's rejection is absorbed here).
+    /// the page: the promise's rejection is absorbed).
     pub fn play(&self) {
-        if let Ok(p) = self.element.play() {
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = wasm_bindgen_futures::JsFuture::from(p).await;
-            });
-        }
+        self.element.play();
     }
 
     /// Pauses the element.
     pub fn pause(&self) {
-        let _ = self.element.pause();
+        self.element.pause();
     }
 }
 
@@ -251,7 +389,9 @@ impl Drop for MediaOutput {
                 b.set_onupdateend(None);
             }
         }
-        let _ = web_sys::Url::revoke_object_url(&self.object_url);
+        if let Some(url) = &self.object_url {
+            let _ = web_sys::Url::revoke_object_url(url);
+        }
     }
 }
 

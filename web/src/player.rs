@@ -11,7 +11,8 @@
 use crate::clock::{Clock, unix_now_s};
 use crate::error::{WebError, WebErrorKind};
 use crate::fetch::{self, FetchJob, FetchMsg};
-use crate::mse::MediaOutput;
+use crate::global;
+use crate::mse::{Element, MediaOutput, Remote};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -84,12 +85,10 @@ struct Timer {
 
 impl Timer {
     fn cancel(&self, interval: bool) {
-        if let Some(w) = web_sys::window() {
-            if interval {
-                w.clear_interval_with_handle(self.handle);
-            } else {
-                w.clear_timeout_with_handle(self.handle);
-            }
+        if interval {
+            global::clear_interval(self.handle);
+        } else {
+            global::clear_timeout(self.handle);
         }
     }
 }
@@ -225,8 +224,32 @@ impl StreamsteerPlayer {
     /// Plays into `element` (a `<video>` or `<audio>`) through a new `MediaSource`.
     #[wasm_bindgen(js_name = attachMedia)]
     pub fn attach_media(&self, element: HtmlMediaElement) -> Result<(), JsError> {
-        let done = with_inner(&self.inner, |i| i.attach(element));
-        match done {
+        self.attach(Element::Local(element))
+    }
+
+    /// Plays, from a dedicated worker, into an element of the page: the `MediaSource`
+    /// is made here and `post` receives, as objects, what the page must do with its
+    /// element: `{op: "attach", handle}` (set `srcObject` to the `MediaSourceHandle`,
+    /// transferring it), `{op: "play"}`, `{op: "pause"}`, `{op: "seek", position_s}`
+    /// and `{op: "detach"}`. The page reports the element's playhead with
+    /// [`set_position`](Self::set_position).
+    #[wasm_bindgen(js_name = attachRemote)]
+    pub fn attach_remote(&self, post: js_sys::Function) -> Result<(), JsError> {
+        self.attach(Element::Remote(Remote::new(post)))
+    }
+
+    /// The page's element's playhead, seconds (a player attached by `attachRemote`).
+    #[wasm_bindgen(js_name = setPosition)]
+    pub fn set_position(&self, position_s: f64) {
+        with_inner(&self.inner, |i| {
+            if let Some(m) = &i.media {
+                m.element().set_reported_position(position_s);
+            }
+        });
+    }
+
+    fn attach(&self, element: Element) -> Result<(), JsError> {
+        match with_inner(&self.inner, |i| i.attach(element)) {
             Some(Ok(())) => Ok(()),
             Some(Err(e)) => Err(JsError::new(&e.to_string())),
             None => Err(JsError::new("the player is busy")),
@@ -405,7 +428,7 @@ fn secs(s: f64) -> Duration {
 }
 
 impl Inner {
-    fn attach(&mut self, element: HtmlMediaElement) -> Result<(), WebError> {
+    fn attach(&mut self, element: Element) -> Result<(), WebError> {
         if self.destroyed {
             return Err(WebError::Usage("attachMedia after destroy"));
         }
@@ -655,7 +678,6 @@ impl Inner {
         if let Some(t) = self.wake.take() {
             t.cancel(false);
         }
-        let Some(window) = web_sys::window() else { return };
         let delay_ms = ((at_s - self.clock.now_s()) * 1000.0).clamp(0.0, i32::MAX as f64);
         let me = self.me.clone();
         let callback = Closure::<dyn FnMut()>::new(move || {
@@ -664,23 +686,18 @@ impl Inner {
                 i.handle(Event::Tick);
             });
         });
-        if let Ok(handle) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            callback.as_ref().unchecked_ref(),
-            delay_ms.ceil() as i32,
-        ) {
+        if let Some(handle) =
+            global::set_timeout(callback.as_ref().unchecked_ref(), delay_ms.ceil() as i32)
+        {
             self.wake = Some(Timer { handle, _callback: callback });
         }
     }
 
     fn start_position_timer(&mut self) {
-        let Some(window) = web_sys::window() else { return };
         let me = self.me.clone();
         let callback = Closure::<dyn FnMut()>::new(move || with_weak(&me, Inner::read_position));
         let every = self.config.position_interval_ms.clamp(20, 5_000) as i32;
-        if let Ok(handle) = window.set_interval_with_callback_and_timeout_and_arguments_0(
-            callback.as_ref().unchecked_ref(),
-            every,
-        ) {
+        if let Some(handle) = global::set_interval(callback.as_ref().unchecked_ref(), every) {
             self.position_timer = Some(Timer { handle, _callback: callback });
         }
     }
@@ -713,11 +730,7 @@ impl Inner {
             t.cancel(true);
         }
         if let Some(m) = self.media.take() {
-            m.pause();
-            let element = m.element().clone();
-            drop(m);
-            element.remove_attribute("src").ok();
-            element.load();
+            m.element().detach();
         }
         self.session = None;
     }

@@ -16,10 +16,18 @@ import {
   startPages,
 } from "./harness.mjs";
 
-/** Plays `src` to the end in `page`; resolves with what the page measured. */
-async function play(page, pagesUrl, src) {
+/** Plays `src` to the end in `page` (`how`: a function of the page); resolves with what the page measured. */
+async function play(page, pagesUrl, src, how = "playToEnd", options = {}) {
   await page.goto(`${pagesUrl}/test/page.html`);
-  return page.evaluate((src) => window.playToEnd(src), src);
+  return page.evaluate(([how, src, options]) => window[how](src, options), [how, src, options]);
+}
+
+/** What every playback to the end must show. */
+function checkToEnd(r) {
+  check(r.ended, "played to the end (the element's `ended`)");
+  check(r.errors.length === 0, `no error events ${JSON.stringify(r.errors)}`);
+  check(r.report && r.report.segments > 0, "a QoE report with segments");
+  check(r.currentTime >= r.duration - 0.5, `playhead at the end (${r.currentTime} of ${r.duration})`);
 }
 
 const pages = await startPages();
@@ -29,19 +37,28 @@ try {
   for (const content of contents) {
     const origin = await startOrigin(content);
     try {
-      const streams = [["HLS", origin.hls], ["DASH", origin.dash]];
-      // Byte-range requests (the on-demand profile), once.
-      if (content === contents[contents.length - 1]) streams.push(["DASH on demand (byte ranges)", origin.sidx]);
-      for (const [name, src] of streams) {
+      // By default the engine runs in a worker (Chromium makes MediaSources there).
+      const streams = [["HLS", origin.hls, "playToEnd", {}, "worker"], ["DASH", origin.dash, "playToEnd", {}, "worker"]];
+      if (content === contents[contents.length - 1]) {
+        // Byte-range requests (the on-demand profile); the main thread; a page with
+        // only ManagedMediaSource: once.
+        streams.push(
+          ["DASH on demand (byte ranges)", origin.sidx, "playToEnd", {}, "worker"],
+          ["HLS on the main thread", origin.hls, "playToEnd", { worker: false }, "main"],
+          ["DASH with only ManagedMediaSource", origin.dash, "playManaged", {}, "main"],
+        );
+      }
+      for (const [name, src, how, options, thread] of streams) {
         console.log(`${name} ${src} (${content || "default content"})`);
         const page = await browser.newPage();
         page.on("pageerror", (e) => console.log(`  page error: ${e.message}`));
-        const r = await play(page, pagesUrl, src);
+        const r = await play(page, pagesUrl, src, how, options);
         console.log(`  ${JSON.stringify({ ...r, events: undefined })}`);
-        check(r.ended, "played to the end (the element's `ended`)");
-        check(r.errors.length === 0, `no error events ${JSON.stringify(r.errors)}`);
-        check(r.report && r.report.segments > 0, "a QoE report with segments");
-        check(r.currentTime >= r.duration - 0.5, `playhead at the end (${r.currentTime} of ${r.duration})`);
+        checkToEnd(r);
+        check(r.thread === thread, `the engine ran on the ${thread} thread (${r.thread})`);
+        if (how === "playManaged") {
+          check(r.made === 1 && r.disableRemotePlayback === true, "one ManagedMediaSource made, remote playback off");
+        }
         await page.close();
       }
       // A body over its limit fails the load instead of being read on.
@@ -75,14 +92,18 @@ try {
         await cdp.send("HeapProfiler.collectGarbage");
         return (await cdp.send("Runtime.getHeapUsage")).usedSize;
       };
-      const warm = await page.evaluate((src) => window.cycles(src, 100), origin.hls);
-      const heapBefore = await heap();
-      const after = await page.evaluate((src) => window.cycles(src, 100), origin.hls);
-      const heapAfter = await heap();
-      const r = { heapBefore, heapAfter, wasmBefore: warm.wasmBytes, wasmAfter: after.wasmBytes };
-      console.log(`100 load/destroy cycles: ${JSON.stringify(r)}`);
-      check(heapAfter - heapBefore < 1 << 20, "the JS heap grew by less than 1 MiB");
-      check(after.wasmBytes - warm.wasmBytes <= 4 << 20, "the wasm memory grew by at most 4 MiB");
+      // On the main thread (the page's wasm memory is the players'), then each player
+      // in a worker of its own.
+      for (const worker of [false, true]) {
+        const warm = await page.evaluate(([src, w]) => window.cycles(src, 100, w), [origin.hls, worker]);
+        const heapBefore = await heap();
+        const after = await page.evaluate(([src, w]) => window.cycles(src, 100, w), [origin.hls, worker]);
+        const heapAfter = await heap();
+        const r = { worker, heapBefore, heapAfter, wasmBefore: warm.wasmBytes, wasmAfter: after.wasmBytes };
+        console.log(`100 load/destroy cycles: ${JSON.stringify(r)}`);
+        check(heapAfter - heapBefore < 1 << 20, "the JS heap grew by less than 1 MiB");
+        if (!worker) check(after.wasmBytes - warm.wasmBytes <= 4 << 20, "the wasm memory grew by at most 4 MiB");
+      }
       await page.close();
     } finally {
       origin.child.kill();
