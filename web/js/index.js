@@ -415,6 +415,8 @@ export class StreamsteerPlayer {
 
   /**
    * The player state: `idle`, `loading`, `buffering`, `playing`, `paused`, `stalled`, `ended`, `failed`.
+   * With the engine in a worker, this and `stats()` are the worker's latest snapshot
+   * (sent after each of its events and each call): a message behind at most.
    * @returns {string}
    */
   get state() {

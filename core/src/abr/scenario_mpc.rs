@@ -973,11 +973,12 @@ impl AbrRule for ScenarioMpc {
 
     /// The plan assumed a throughput the link no longer gives (it collapsed during
     /// the fetch): when the rest of this segment, at the rate it is arriving, would
-    /// land after the buffer runs out, it is given up for the lower rung that scores
-    /// best in the rule's own objective (quality, minus the switch from the previous
-    /// segment, minus the rebuffering it would cause, at that rate), if that beats
-    /// keeping it. A dip that costs a little rebuffering keeps the rung; a collapse
-    /// that would stall for seconds does not.
+    /// land after the buffer runs out, or leave too little buffer for the next segment
+    /// even at the lowest rung at that rate, it is given up for the lower rung that
+    /// scores best in the rule's own objective (quality, minus the switch from the
+    /// previous segment, minus the rebuffering of this segment and the next one at
+    /// that rate), if that beats keeping it. A dip that costs a little rebuffering
+    /// keeps the rung; a collapse that would stall for seconds does not.
     fn check_abandon(&mut self, ctx: &AbrContext<'_>, p: &FetchProgress) -> Option<usize> {
         if !ctx.playing || p.rendition == 0 {
             return None;
@@ -992,7 +993,29 @@ impl AbrRule for ScenarioMpc {
         }
         let rate_bps = p.downloaded_bits / transfer;
         let left_s = (p.size_bits - p.downloaded_bits).max(0.0) / rate_bps;
-        if left_s < buffer {
+        let seg_s = ctx.ladder.segment_duration_s();
+        let latency0 = ctx.latency_s.filter(|l| l.is_finite()).unwrap_or(0.0).max(0.0);
+        let scale0 = p.size_bits
+            / ctx
+                .ladder
+                .segment_size_bits(
+                    p.segment_index,
+                    p.rendition.min(ctx.ladder.bitrates_kbps().len() - 1),
+                )
+                .max(1.0);
+        // The next segment, at the lowest rung and this rate, whichever way this goes.
+        let next_s = if p.segment_index + 1 < ctx.ladder.segment_count() {
+            latency0 + ctx.ladder.segment_size_bits(p.segment_index + 1, 0) * scale0 / rate_bps
+        } else {
+            0.0
+        };
+        // Stall of this fetch landing after `fetch_s`, plus the next one's.
+        let stalls = |fetch_s: f64| {
+            let first = (fetch_s - buffer).max(0.0);
+            let after = (buffer - fetch_s).max(0.0) + seg_s;
+            first + (next_s - after).max(0.0)
+        };
+        if stalls(left_s) <= 0.0 {
             return None;
         }
         let ladder = ctx.ladder;
@@ -1007,12 +1030,12 @@ impl AbrRule for ScenarioMpc {
             let q = rates[r] / 1000.0;
             q - (q - prev).abs() - mu * stall_s.max(0.0)
         };
-        let keep = score(current, left_s - buffer);
+        let keep = score(current, stalls(left_s));
         let (best, best_score) = (0..current)
             .map(|r| {
                 let fetch_s =
                     latency + ladder.segment_size_bits(p.segment_index, r) * scale / rate_bps;
-                (r, score(r, fetch_s - buffer))
+                (r, score(r, stalls(fetch_s)))
             })
             .fold((current, keep), |b, c| if c.1 > b.1 { c } else { b });
         (best < current && best_score > keep).then_some(best)
@@ -1382,6 +1405,26 @@ mod tests {
             rule.check_abandon(&ctx(&l, 10, 1.0, Some(0)), &progress(&l, 0, 0.01, 3.0)),
             None
         );
+    }
+
+    #[test]
+    fn a_fetch_that_lands_in_time_but_leaves_too_little_for_the_next_is_given_up() {
+        let l = pensieve_like(48, 7);
+        let mut rule = ScenarioMpc::new(&AbrConfig::default(), &l);
+        // Rung 2 at ~210 kbit/s, 25 % in: it lands just before the buffer runs out,
+        // and the next segment, even at the lowest rung, then takes longer than the
+        // buffer left (a link that collapsed mid-segment).
+        let p = progress(&l, 2, 0.25, 5.76);
+        let rate = p.downloaded_bits / 5.76;
+        let left_s = (p.size_bits - p.downloaded_bits) / rate;
+        let buffer = left_s + 0.1;
+        let next_s = l.segment_size_bits(11, 0) / rate;
+        assert!(next_s > buffer - left_s + l.segment_duration_s() + 0.3, "{next_s}");
+        let to = rule.check_abandon(&ctx(&l, 10, buffer, Some(2)), &p);
+        assert!(to.is_some_and(|r| r < 2), "{to:?}");
+        // With the buffer to carry the next segment too, it is kept.
+        let roomy = buffer + next_s;
+        assert_eq!(rule.check_abandon(&ctx(&l, 10, roomy, Some(2)), &p), None);
     }
 
     #[test]
