@@ -130,7 +130,7 @@ const rows = [
   ...(earlier.results || []).filter((e) => !results.some((r) => r.trace === e.trace && r.player === e.player)),
   ...results,
 ];
-const PLAYERS = ["streamsteer", "hlsjs", "dashjs", "shaka"];
+const PLAYERS = ["streamsteer", "streamsteer_main", "hlsjs", "dashjs", "shaka"];
 const traceOrder = [...new Set([...(earlier.results || []), ...results].map((x) => x.trace))];
 const order = (r) => traceOrder.indexOf(r.trace) * 10 + PLAYERS.indexOf(r.player);
 rows.sort((a, b) => order(a) - order(b));

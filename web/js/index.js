@@ -122,6 +122,53 @@ function instantiate(module) {
   return instantiated;
 }
 
+/** @type {Promise<Worker> | null} A worker with the module instantiated, for the next player. */
+let spare = null;
+
+/**
+ * A new worker with `module` instantiated in it.
+ * @param {WebAssembly.Module} module
+ * @returns {Promise<Worker>}
+ */
+function startWorker(module) {
+  const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  return new Promise((resolve, reject) => {
+    worker.onmessage = ({ data }) => {
+      if (data.op !== "reply") return;
+      if (data.error === undefined) {
+        resolve(worker);
+      } else {
+        worker.terminate();
+        reject(new Error(data.error));
+      }
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      worker.terminate();
+      reject(new Error(e.message || "the player's worker failed to start"));
+    };
+    worker.postMessage({ op: "init", call: 1, module });
+  });
+}
+
+/**
+ * The spare worker if one is ready, else a new one.
+ * @param {WebAssembly.Module} module
+ * @returns {Promise<Worker>}
+ */
+async function takeWorker(module) {
+  const ready = spare;
+  spare = null;
+  if (ready) {
+    try {
+      return await ready;
+    } catch {
+      // A spare that failed to start: a new one below.
+    }
+  }
+  return startWorker(module);
+}
+
 /** Whether this browser can make a MediaSource in a dedicated worker. */
 function workerMse() {
   return typeof Worker !== "undefined" && typeof MediaSource !== "undefined" &&
@@ -143,7 +190,7 @@ class WorkerEngine {
    * @param {PlayerConfig} config
    */
   static async start(module, config) {
-    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    const worker = await takeWorker(module);
     const engine = new WorkerEngine(worker, config.position_interval_ms ?? 250);
     try {
       await engine.#call({ op: "create", module, config: JSON.stringify(config) });
@@ -314,14 +361,20 @@ export class StreamsteerPlayer {
   }
 
   /**
-   * Starts fetching and compiling the WebAssembly module now (once per page), so that a
-   * later `create` does not wait for it: call it at page load, as a `<script>` tag loads
-   * other players before they are used. Resolves when the module is ready.
+   * Starts fetching and compiling the WebAssembly module now (once per page), and,
+   * where players run in workers, a worker with the module ready, so that a later
+   * `create` waits for neither: call it at page load, as a `<script>` tag loads other
+   * players before they are used. Resolves when the module is compiled.
    * @param {{ wasmUrl?: string | URL }} [options] Where the `.wasm` file is (default: next to this module).
    * @returns {Promise<void>}
    */
   static async preload({ wasmUrl } = {}) {
-    await compileModule(wasmUrl);
+    const module = await compileModule(wasmUrl);
+    // Where players run in workers, one is started now, ready for the next `create`.
+    if (workerMse() && !spare) {
+      spare = startWorker(module);
+      spare.catch(() => {});
+    }
   }
 
   /**

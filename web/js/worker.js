@@ -4,7 +4,8 @@
 // page keeps the media element: it receives the MediaSourceHandle and the element
 // commands, and reports the playhead.
 //
-// Page -> worker: {op: "create", call, module, config}, {op: "attach"}, {op: "load",
+// Page -> worker: {op: "init", call, module} (a spare worker, made ready ahead),
+// {op: "create", call, module, config}, {op: "attach"}, {op: "load",
 // call, url}, {op: "position", position_s}, {op: "play"}, {op: "pause"}, {op: "seek",
 // position_s}, {op: "select", track, rendition}, {op: "destroy"}.
 // Worker -> page: {op: "reply", call, error?}, {op: "event", json}, {op: "element",
@@ -40,6 +41,9 @@ function snapshotSoon() {
 /** @param {any} m */
 async function handle(m) {
   switch (m.op) {
+    case "init":
+      await init({ module_or_path: m.module });
+      return;
     case "create":
       await init({ module_or_path: m.module });
       engine = new Engine(m.config);
