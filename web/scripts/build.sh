@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the npm package into web/dist: the engine for wasm32 (profile `wasm`), its
 # wasm-bindgen glue, binaryen's `wasm-opt -Os`, the JavaScript wrapper and its
-# TypeScript declarations (from its JSDoc, by `tsc`, which also type-checks it). Prints
-# the bundle's size (wasm + glue + wrapper, gzip -9), and fails above its ceiling.
+# TypeScript declarations (from its JSDoc, by `tsc`, which also type-checks it), all
+# JavaScript minified by esbuild. Prints the bundle's size (wasm + glue + wrapper and
+# worker, gzip -9), and fails above its ceiling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(cd .. && pwd)
@@ -28,15 +29,21 @@ wasm_opt=node_modules/binaryen/bin/wasm-opt
   -o dist/pkg/streamsteer_web_bg.wasm dist/pkg/streamsteer_web_bg.wasm
 cp js/index.js dist/index.js
 cp js/worker.js dist/worker.js
+# Declarations from the wrapper's JSDoc (tsc also type-checks it), then every module
+# minified in place by esbuild (modules kept apart: each finds its neighbours by
+# `import.meta.url`).
 node_modules/.bin/tsc -p tsconfig.json
+for f in dist/index.js dist/worker.js dist/pkg/streamsteer_web.js; do
+  node_modules/.bin/esbuild "$f" --minify --format=esm --log-level=warning --outfile="$f" --allow-overwrite
+done
 
 gz() { gzip -9 -c "$@" | wc -c; }
 wasm=$(gz dist/pkg/streamsteer_web_bg.wasm)
 glue=$(cat dist/pkg/streamsteer_web.js dist/index.js dist/worker.js | gzip -9 -c | wc -c)
 echo "bundle: wasm ${wasm} B + JS ${glue} B = $((wasm + glue)) B gzip -9"
 # The size may not grow unnoticed: this build (and so `npm test`) fails above a ceiling
-# a little over the size last measured (337,368 B with the worker); lower it as it shrinks.
-ceiling=340000
+# a little over the size last measured (331,332 B, the JavaScript minified); lower it as it shrinks.
+ceiling=334000
 if [ $((wasm + glue)) -gt "$ceiling" ]; then
   echo "bundle over its ceiling of ${ceiling} B gzip -9 (web/scripts/build.sh)" >&2
   exit 1
