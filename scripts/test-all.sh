@@ -80,8 +80,9 @@ bash scripts/fuzz.sh
 step "tests"
 cargo test --workspace --locked
 # The engine with the browser build's front ends: sessions (live reloads included)
-# read MPDs with the lite reader.
-cargo test -p streamsteer --no-default-features --features hls,dash-lite --locked
+# read MPDs with the lite reader. With every ABR rule (`all-rules`): the browser build
+# has only the default, but these tests play sessions with the others too.
+cargo test -p streamsteer --no-default-features --features hls,dash-lite,all-rules --locked
 
 step "examples (each runs to its end and exits non-zero if what it shows did not happen)"
 # `cargo test` above already built them; each log is kept under target/examples/.
