@@ -128,9 +128,12 @@ PY
 step "browser: the npm package (web/) plays the origin's HLS and DASH, AV1 and H.264 + AAC, in headless Chromium; an outage, a link drop, steering 429/410"
 # `cargo test` above built the CLI (the origin) and both contents.
 # The suite's H.264 ladder (with B-frames), not web/compare's sibling made without them.
-h264=$(grep -L '"b_frames"' target/streamsteer-content/h264-40s-2s-4r-*/content.json | head -n 1)
+# (A loop, not `grep -L`: grep 3.8 exits 1 even when it lists a file.)
+h264=""
+for f in target/streamsteer-content/h264-40s-2s-4r-*/content.json; do
+  if ! grep -q '"b_frames"' "$f"; then h264=$(dirname "$f"); break; fi
+done
 [ -n "$h264" ] || { echo "no H.264 test content in target/streamsteer-content" >&2; exit 1; }
-h264=$(dirname "$h264")
 av1=$(ls -d target/streamsteer-content/av1-40s-2s-* | head -n 1)
 (
   cd web
