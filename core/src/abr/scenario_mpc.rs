@@ -993,19 +993,16 @@ impl AbrRule for ScenarioMpc {
         }
         let rate_bps = p.downloaded_bits / transfer;
         let left_s = (p.size_bits - p.downloaded_bits).max(0.0) / rate_bps;
-        let seg_s = ctx.ladder.segment_duration_s();
-        let latency0 = ctx.latency_s.filter(|l| l.is_finite()).unwrap_or(0.0).max(0.0);
-        let scale0 = p.size_bits
-            / ctx
-                .ladder
-                .segment_size_bits(
-                    p.segment_index,
-                    p.rendition.min(ctx.ladder.bitrates_kbps().len() - 1),
-                )
-                .max(1.0);
+        let ladder = ctx.ladder;
+        let rates = ladder.bitrates_kbps();
+        let current = p.rendition.min(rates.len() - 1);
+        let latency = ctx.latency_s.filter(|l| l.is_finite()).unwrap_or(0.0).max(0.0);
+        // The ladder's sizes, scaled to what this segment really weighs.
+        let scale = p.size_bits / ladder.segment_size_bits(p.segment_index, current).max(1.0);
+        let seg_s = ladder.segment_duration_s();
         // The next segment, at the lowest rung and this rate, whichever way this goes.
-        let next_s = if p.segment_index + 1 < ctx.ladder.segment_count() {
-            latency0 + ctx.ladder.segment_size_bits(p.segment_index + 1, 0) * scale0 / rate_bps
+        let next_s = if p.segment_index + 1 < ladder.segment_count() {
+            latency + ladder.segment_size_bits(p.segment_index + 1, 0) * scale / rate_bps
         } else {
             0.0
         };
@@ -1018,12 +1015,6 @@ impl AbrRule for ScenarioMpc {
         if stalls(left_s) <= 0.0 {
             return None;
         }
-        let ladder = ctx.ladder;
-        let rates = ladder.bitrates_kbps();
-        let current = p.rendition.min(rates.len() - 1);
-        let latency = ctx.latency_s.filter(|l| l.is_finite()).unwrap_or(0.0).max(0.0);
-        // The ladder's sizes, scaled to what this segment really weighs.
-        let scale = p.size_bits / ladder.segment_size_bits(p.segment_index, current).max(1.0);
         let mu = self.rebuffer_mu();
         let prev = rates[ctx.last_rendition.unwrap_or(current).min(rates.len() - 1)] / 1000.0;
         let score = |r: usize, stall_s: f64| {
